@@ -1,0 +1,455 @@
+/*
+ * canon.c - canonical JSON text and its FNV-1a 64 checksum.
+ *
+ * One writer produces the canonical bytes of canon.h and hands them either
+ * to a growing buffer (pc_canon_print) or straight to the hash
+ * (pc_canon_checksum), so both always agree byte for byte and the checksum
+ * never materialises the text. This is not a validator: it refuses only what
+ * it cannot print (NULL strings, non-finite numbers, raw or invalid nodes,
+ * depth over PC_JSON_DEPTH_CEILING) and otherwise trusts that the document
+ * passed pc_json_check; duplicate keys or invalid UTF-8 are printed as they
+ * are. It is not RFC 8785 and does not promise the text parses back to the
+ * same tree in other JSON libraries. Recursion is bounded by the depth
+ * ceiling, so the stack use is small and fixed.
+ */
+#include "phasecast/canon.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "phasecast/alloc.h"
+#include "phasecast/error.h"
+#include "phasecast/json.h"
+
+#define FNV1A64_PRIME UINT64_C(0x100000001b3)
+
+/* Scratch slots kept on the C stack; most states never need the heap for
+ * sorting. */
+#define SCRATCH_LOCAL 64
+
+/* Objects up to this size are sorted by insertion, which is linear when the
+ * keys are already in order, as they are in trees built from canonical
+ * text. */
+#define INSERTION_SORT_MAX 16
+
+/* Start size of the print buffer; a typical room state is a few KiB. */
+#define PRINT_INITIAL_CAP 1024
+
+/* Longest number text: "-1.2345678901234567e-308" plus slack. */
+#define NUMBER_BUF 40
+
+/* Where canonical bytes go: a growing buffer, or the hash. */
+typedef struct sink {
+    bool hashing;
+    uint64_t hash;
+    size_t total; /* canonical bytes written so far */
+    char *buf;    /* print mode: pc_malloc'd, NUL-terminated on success */
+    size_t cap;
+} sink;
+
+/*
+ * Sorted member pointers of every object on the current path, stacked: an
+ * object's members occupy [base, base + k) while its subtree is written, and
+ * nested objects push above them. Indices, not pointers, are kept across
+ * calls because growing the array moves it.
+ */
+typedef struct scratch {
+    const cJSON **v;
+    size_t len;
+    size_t cap;
+    const cJSON *local[SCRATCH_LOCAL];
+} scratch;
+
+/* Everything one call of print or checksum carries through the recursion. */
+typedef struct writer {
+    sink out;
+    scratch keys;
+} writer;
+
+uint64_t pc_fnv1a64(uint64_t h, const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= FNV1A64_PRIME;
+    }
+    return h;
+}
+
+static pc_err put(sink *s, const char *data, size_t n)
+{
+    if (s->hashing) {
+        s->hash = pc_fnv1a64(s->hash, data, n);
+        s->total += n;
+        return PC_OK;
+    }
+    /* Keep one byte for the terminating NUL. */
+    if (n >= s->cap - s->total) {
+        size_t cap = s->cap;
+        while (n >= cap - s->total) {
+            if (cap > SIZE_MAX / 2) {
+                return PC_ERR_NOMEM;
+            }
+            cap *= 2;
+        }
+        char *bigger = pc_realloc(s->buf, cap);
+        if (bigger == NULL) {
+            return PC_ERR_NOMEM;
+        }
+        s->buf = bigger;
+        s->cap = cap;
+    }
+    memcpy(s->buf + s->total, data, n);
+    s->total += n;
+    return PC_OK;
+}
+
+static pc_err put_char(sink *s, char c)
+{
+    if (s->hashing) {
+        s->hash = (s->hash ^ (unsigned char)c) * FNV1A64_PRIME;
+        s->total++;
+        return PC_OK;
+    }
+    return put(s, &c, 1);
+}
+
+static pc_err put_string(sink *s, const char *str)
+{
+    static const char hex[] = "0123456789abcdef";
+    pc_err err = put_char(s, '"');
+    const char *run = str;
+    const char *p = str;
+    for (; err == PC_OK && *p != '\0'; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            continue;
+        }
+        char esc[6] = {'\\', 0, 0, 0, 0, 0};
+        size_t n = 2;
+        switch (c) {
+        case '"':
+            esc[1] = '"';
+            break;
+        case '\\':
+            esc[1] = '\\';
+            break;
+        case '\b':
+            esc[1] = 'b';
+            break;
+        case '\t':
+            esc[1] = 't';
+            break;
+        case '\n':
+            esc[1] = 'n';
+            break;
+        case '\f':
+            esc[1] = 'f';
+            break;
+        case '\r':
+            esc[1] = 'r';
+            break;
+        default:
+            esc[1] = 'u';
+            esc[2] = '0';
+            esc[3] = '0';
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 0xF];
+            n = 6;
+            break;
+        }
+        err = put(s, run, (size_t)(p - run));
+        if (err == PC_OK) {
+            err = put(s, esc, n);
+        }
+        run = p + 1;
+    }
+    if (err == PC_OK) {
+        err = put(s, run, (size_t)(p - run));
+    }
+    if (err == PC_OK) {
+        err = put_char(s, '"');
+    }
+    return err;
+}
+
+/*
+ * printf and strtod follow LC_NUMERIC, so under a locale with a decimal
+ * comma the round-trip test still works on the raw text, and only then is
+ * the separator (which may be several bytes) replaced by '.'.
+ */
+static size_t force_decimal_point(char *buf)
+{
+    char *w = buf;
+    bool in_sep = false;
+    for (const char *r = buf; *r != '\0'; r++) {
+        char c = *r;
+        bool plain = (c >= '0' && c <= '9') || c == '-' || c == '+' ||
+                     c == 'e' || c == 'E';
+        if (plain) {
+            *w++ = c;
+            in_sep = false;
+        } else if (!in_sep) {
+            *w++ = '.';
+            in_sep = true;
+        }
+    }
+    *w = '\0';
+    return (size_t)(w - buf);
+}
+
+/* The canonical text of a finite double into buf (NUMBER_BUF bytes). */
+static size_t format_number(double d, char *buf)
+{
+    if (d == 0) {
+        buf[0] = '0'; /* also for -0 */
+        buf[1] = '\0';
+        return 1;
+    }
+    /* 2^53: every integer up to here is exact, so digits are exact too. */
+    if (fabs(d) <= 9007199254740992.0 && d == (double)(int64_t)d) {
+        int64_t i = (int64_t)d;
+        uint64_t m = i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i;
+        char tmp[24];
+        size_t n = 0;
+        while (m > 0) {
+            tmp[n++] = (char)('0' + (int)(m % 10));
+            m /= 10;
+        }
+        size_t w = 0;
+        if (i < 0) {
+            buf[w++] = '-';
+        }
+        while (n > 0) {
+            buf[w++] = tmp[--n];
+        }
+        buf[w] = '\0';
+        return w;
+    }
+    for (int p = 1; p <= 17; p++) {
+        snprintf(buf, NUMBER_BUF, "%.*g", p, d);
+        if (strtod(buf, NULL) == d) {
+            break;
+        }
+    }
+    /* p = 17 always round-trips an IEEE double, so buf holds the answer
+     * whichever way the loop ended. */
+    return force_decimal_point(buf);
+}
+
+static pc_err scratch_reserve(scratch *k, size_t more)
+{
+    if (more <= k->cap - k->len) {
+        return PC_OK;
+    }
+    size_t cap = k->cap;
+    while (more > cap - k->len) {
+        if (cap > SIZE_MAX / 2 / sizeof(*k->v)) {
+            return PC_ERR_NOMEM;
+        }
+        cap *= 2;
+    }
+    const cJSON **v;
+    if (k->v == k->local) {
+        v = pc_malloc(cap * sizeof(*v));
+        if (v != NULL) {
+            memcpy(v, k->local, k->len * sizeof(*v));
+        }
+    } else {
+        v = pc_realloc(k->v, cap * sizeof(*v));
+    }
+    if (v == NULL) {
+        return PC_ERR_NOMEM;
+    }
+    k->v = v;
+    k->cap = cap;
+    return PC_OK;
+}
+
+static int cmp_member(const void *a, const void *b)
+{
+    const cJSON *x = *(const cJSON *const *)a;
+    const cJSON *y = *(const cJSON *const *)b;
+    /* strcmp compares as unsigned char, which is memcmp order for strings
+     * without embedded NULs. */
+    return strcmp(x->string, y->string);
+}
+
+static void sort_members(const cJSON **v, size_t n)
+{
+    if (n > INSERTION_SORT_MAX) {
+        qsort(v, n, sizeof(*v), cmp_member);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        const cJSON *m = v[i];
+        size_t j = i;
+        while (j > 0 && strcmp(v[j - 1]->string, m->string) > 0) {
+            v[j] = v[j - 1];
+            j--;
+        }
+        v[j] = m;
+    }
+}
+
+static pc_err write_value(writer *w, const cJSON *node, int depth);
+
+static pc_err write_array(writer *w, const cJSON *node, int depth)
+{
+    pc_err err = put_char(&w->out, '[');
+    for (const cJSON *c = node->child; err == PC_OK && c != NULL; c = c->next) {
+        if (c != node->child) {
+            err = put_char(&w->out, ',');
+        }
+        if (err == PC_OK) {
+            err = write_value(w, c, depth + 1);
+        }
+    }
+    return err == PC_OK ? put_char(&w->out, ']') : err;
+}
+
+static pc_err write_object(writer *w, const cJSON *node, int depth)
+{
+    size_t n = 0;
+    for (const cJSON *c = node->child; c != NULL; c = c->next) {
+        if (c->string == NULL) {
+            return PC_ERR_INVALID;
+        }
+        n++;
+    }
+    pc_err err = scratch_reserve(&w->keys, n);
+    if (err != PC_OK) {
+        return err;
+    }
+    size_t base = w->keys.len;
+    for (const cJSON *c = node->child; c != NULL; c = c->next) {
+        w->keys.v[w->keys.len++] = c;
+    }
+    sort_members(w->keys.v + base, n);
+
+    err = put_char(&w->out, '{');
+    for (size_t i = 0; err == PC_OK && i < n; i++) {
+        /* Re-read through w->keys.v: a nested object may have moved it. */
+        const cJSON *m = w->keys.v[base + i];
+        if (i > 0) {
+            err = put_char(&w->out, ',');
+        }
+        if (err == PC_OK) {
+            err = put_string(&w->out, m->string);
+        }
+        if (err == PC_OK) {
+            err = put_char(&w->out, ':');
+        }
+        if (err == PC_OK) {
+            err = write_value(w, m, depth + 1);
+        }
+    }
+    w->keys.len = base;
+    return err == PC_OK ? put_char(&w->out, '}') : err;
+}
+
+/* depth is the number of containers enclosing node. */
+static pc_err write_value(writer *w, const cJSON *node, int depth)
+{
+    switch (node->type & 0xFF) {
+    case cJSON_False:
+        return put(&w->out, "false", 5);
+    case cJSON_True:
+        return put(&w->out, "true", 4);
+    case cJSON_NULL:
+        return put(&w->out, "null", 4);
+    case cJSON_Number: {
+        if (!isfinite(node->valuedouble)) {
+            return PC_ERR_INVALID;
+        }
+        char buf[NUMBER_BUF];
+        size_t n = format_number(node->valuedouble, buf);
+        return put(&w->out, buf, n);
+    }
+    case cJSON_String:
+        if (node->valuestring == NULL) {
+            return PC_ERR_INVALID;
+        }
+        return put_string(&w->out, node->valuestring);
+    case cJSON_Array:
+    case cJSON_Object:
+        if (depth + 1 > PC_JSON_DEPTH_CEILING) {
+            return PC_ERR_INVALID;
+        }
+        return cJSON_IsArray(node) ? write_array(w, node, depth)
+                                   : write_object(w, node, depth);
+    default:
+        return PC_ERR_INVALID;
+    }
+}
+
+static void writer_init(writer *w, bool hashing)
+{
+    w->out.hashing = hashing;
+    w->out.hash = PC_FNV1A64_INIT;
+    w->out.total = 0;
+    w->out.buf = NULL;
+    w->out.cap = 0;
+    w->keys.v = w->keys.local;
+    w->keys.len = 0;
+    w->keys.cap = SCRATCH_LOCAL;
+}
+
+static void writer_fini(writer *w)
+{
+    if (w->keys.v != w->keys.local) {
+        pc_free(w->keys.v);
+    }
+}
+
+pc_err pc_canon_print(const cJSON *doc, char **out, size_t *len)
+{
+    if (doc == NULL || out == NULL) {
+        return PC_ERR_INVALID;
+    }
+    writer w;
+    writer_init(&w, false);
+    w.out.buf = pc_malloc(PRINT_INITIAL_CAP);
+    if (w.out.buf == NULL) {
+        return PC_ERR_NOMEM;
+    }
+    w.out.cap = PRINT_INITIAL_CAP;
+    pc_err err = write_value(&w, doc, 0);
+    writer_fini(&w);
+    if (err != PC_OK) {
+        pc_free(w.out.buf);
+        return err;
+    }
+    w.out.buf[w.out.total] = '\0';
+    *out = w.out.buf;
+    if (len != NULL) {
+        *len = w.out.total;
+    }
+    return PC_OK;
+}
+
+pc_err pc_canon_checksum(const cJSON *doc, uint64_t *sum, size_t *len)
+{
+    if (doc == NULL || sum == NULL) {
+        return PC_ERR_INVALID;
+    }
+    writer w;
+    writer_init(&w, true);
+    pc_err err = write_value(&w, doc, 0);
+    writer_fini(&w);
+    if (err != PC_OK) {
+        return err;
+    }
+    *sum = w.out.hash;
+    if (len != NULL) {
+        *len = w.out.total;
+    }
+    return PC_OK;
+}
