@@ -1,0 +1,51 @@
+/*
+ * history.h - the room's bounded ring of change records (internal; the
+ * public API is phasecast/history.h).
+ *
+ * Each record owns a copy of the patch, the inverse patch that undoes the
+ * change, and one block holding its strings. The ring grows by doubling up
+ * to its capacity; pc__history_reserve is called before a change commits so
+ * that pushing never allocates.
+ */
+#ifndef PC_FRAMEWORK_HISTORY_H
+#define PC_FRAMEWORK_HISTORY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "phasecast/change.h"
+#include "phasecast/error.h"
+
+/* One retained change. */
+typedef struct pc__record {
+    pc_change change; /* its pointers point into the members below */
+    cJSON *patch;     /* owned copy of the data patch */
+    cJSON *inverse;   /* owned: merge patch turning state(seq) into
+                         state(seq-1), over the whole document */
+    char *text;       /* owned: reason, file and func, NUL-separated */
+} pc__record;
+
+/* The ring; embedded in the room. */
+typedef struct pc__history {
+    pc__record *ring;
+    size_t allocated; /* slots in ring */
+    size_t capacity;  /* most records retained */
+    size_t first;     /* slot of the oldest record */
+    size_t count;
+} pc__history;
+
+void pc__history_init(pc__history *h, size_t capacity);
+void pc__history_fini(pc__history *h);
+/* Make sure the next push needs no allocation. */
+pc_err pc__history_reserve(pc__history *h);
+/* Take ownership of rec's members, evicting the oldest record if full.
+ * Requires a successful reserve (or capacity 0, which frees rec). */
+void pc__history_push(pc__history *h, pc__record *rec);
+/* The record with this seq, or NULL when not retained. */
+const pc__record *pc__history_find_seq(const pc__history *h, uint64_t seq);
+/* Free the members of a record that was never pushed. */
+void pc__record_release(pc__record *rec);
+
+#endif

@@ -1,0 +1,48 @@
+/*
+ * phasecast/change.h - the committed change record.
+ *
+ * Every successful pc_update_phase_data or pc_transition produces exactly one
+ * pc_change: it is handed to every sink, kept in the room's bounded history,
+ * and (in later layers) broadcast and logged. A pc_change is a read-only view;
+ * all its pointers are borrowed from the framework (see each producer for how
+ * long). It is not a way to change anything.
+ */
+#ifndef PHASECAST_CHANGE_H
+#define PHASECAST_CHANGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* What produced the change. */
+typedef enum pc_change_kind {
+    PC_CHANGE_UPDATE = 0,    /* pc_update_phase_data: data patched */
+    PC_CHANGE_TRANSITION = 1 /* pc_transition: phase set, data maybe patched */
+} pc_change_kind;
+
+/* One committed change: everything needed to explain it and to check it. */
+typedef struct pc_change {
+    uint64_t seq;    /* 1, 2, 3, ... contiguous per room */
+    int64_t time_ms; /* room clock, ms since the Unix epoch */
+    pc_change_kind kind;
+    const char *phase;      /* phase after the change */
+    const char *prev_phase; /* phase before (same as phase for updates) */
+    const cJSON *patch;     /* merge patch applied to "data"; {} if none */
+    const char *reason;     /* the caller's explanation, never NULL */
+    const char *file;       /* caller's source file (__FILE__) */
+    int line;               /* caller's source line */
+    const char *func;       /* caller's function (__func__) */
+    uint64_t checksum;      /* pc_canon_checksum of the state after */
+    size_t state_bytes;     /* canonical length of the state after */
+} pc_change;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PHASECAST_CHANGE_H */

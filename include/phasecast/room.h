@@ -1,0 +1,313 @@
+/*
+ * phasecast/room.h - rooms, games, phases and the one mutation path.
+ *
+ * A pc_room owns one JSON state document {"phase": NAME, "data": {...}}.
+ * Games read it through const pointers and change it only with
+ * pc_update_phase_data (patch the data) and pc_transition (change phase,
+ * optionally patching the data in the same change). Each successful call
+ * commits exactly one numbered change (see change.h): applied atomically,
+ * recorded in the room's history (see history.h) and handed to every sink.
+ * A failed call changes nothing and leaves its explanation in
+ * pc_room_last_error.
+ *
+ * This module knows nothing of sockets or event loops: hosts (the transport
+ * layer, tests) attach sinks and drive timeouts. A room is not thread-safe;
+ * every function here must be called from the room's owning thread (its
+ * loop thread), including from inside the room's own callbacks.
+ *
+ * The framework's room lifecycle:
+ *
+ *    pc_room_new           pc_room_start
+ *   -------------> CREATED --------------> RUNNING --+
+ *                  (seq 0,                 ^         | pc_update_phase_data,
+ *                   initial phase,         +---------+ pc_transition,
+ *                   no enter yet)                      pc_room_action,
+ *                                                      pc_room_fire_timeout
+ *   pc_room_free from any state (deferred while a callback of the room runs).
+ */
+#ifndef PHASECAST_ROOM_H
+#define PHASECAST_ROOM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "phasecast/change.h"
+#include "phasecast/error.h"
+#include "phasecast/json.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct pc_room pc_room;
+
+/* An action a player sent, as the game's action callback receives it. */
+typedef struct pc_action {
+    const char *player;   /* who acts (a player id), never NULL */
+    const char *type;     /* what kind of action, e.g. "move", never NULL */
+    const cJSON *payload; /* action arguments, may be NULL */
+} pc_action;
+
+/*
+ * One phase of a game and its callbacks; every callback is optional. All
+ * run on the room's thread with the room's user pointer (options.arg) last.
+ *
+ *  enter   - after the change that entered this phase has been committed and
+ *            handed to the sinks. from is the previous phase (NULL when the
+ *            room starts). May call pc_update_phase_data and pc_transition.
+ *  exit    - a transition away from this phase is certain: it has been
+ *            applied, validated and checksummed, and is about to be
+ *            numbered and sent. to is the next phase; pc_room_phase still
+ *            names this phase, while pc_room_state already shows the new
+ *            data. Read-only: state changes from here are refused with
+ *            PC_ERR_REENTRANT.
+ *  action  - handles pc_room_action. Changes state only through the update
+ *            calls; each such call commits on its own, so validate first and
+ *            change after. On success may set *result to a tree the framework
+ *            takes ownership of (the reply). On refusal returns an error,
+ *            ideally via pc_error_set(err, PC_ERR_ACTION, "code", ...).
+ *  timeout - the phase's timer fired (see pc_room_arm_timeout). May change
+ *            state like any callback; the change records its own reason.
+ */
+typedef struct pc_phase {
+    const char *name; /* unique within the game; [A-Z0-9_a-z]+ */
+    void (*enter)(pc_room *room, const char *from, void *arg);
+    void (*exit)(pc_room *room, const char *to, void *arg);
+    pc_err (*action)(pc_room *room, const pc_action *act, cJSON **result,
+                     pc_error *err, void *arg);
+    void (*timeout)(pc_room *room, void *arg);
+    int64_t timeout_ms; /* > 0: armed automatically on enter */
+} pc_phase;
+
+/* A game: its phases and an optional whole-state validator. Static data. */
+typedef struct pc_game {
+    const char *name;       /* e.g. "tictactoe" */
+    const pc_phase *phases; /* borrowed for the life of every room */
+    size_t nphases;
+    const char *initial_phase; /* NULL: phases[0] */
+    /*
+     * validate - optional. Called with the proposed state after every patch
+     * has been applied and before it is committed; returning non-zero
+     * (ideally via pc_error_set(why, PC_ERR_REJECTED, ...)) refuses the
+     * change and nothing is committed. Must not change state (refused with
+     * PC_ERR_REENTRANT). While it runs, pc_room_state returns the proposed
+     * state and pc_room_seq the last committed seq.
+     */
+    pc_err (*validate)(const pc_room *room, const cJSON *proposed,
+                       pc_error *why, void *arg);
+} pc_game;
+
+/* Default number of changes a room's history retains. */
+#define PC_HISTORY_DEFAULT 100
+/* Longest room id in bytes (ids are [A-Za-z0-9._-]{1,64}). */
+#define PC_ROOM_ID_MAX 64
+/* Longest reason in bytes; longer reasons are refused (PC_ERR_LIMIT). */
+#define PC_REASON_MAX 1024
+/* Longest chain of transitions (the first plus those made from enter
+ * callbacks it triggers) before the next one fails with PC_ERR_LIMIT. */
+#define PC_TRANSITION_DEPTH_MAX 32
+
+/* Wall clock in milliseconds since the Unix epoch. */
+typedef int64_t (*pc_clock_fn)(void *arg);
+
+/*
+ * How the host schedules a room's phase timer: called with delay_ms >= 0 to
+ * (re)arm it, or -1 to cancel it. When it fires the host calls
+ * pc_room_fire_timeout. Without a host, timers are only recorded
+ * (pc_room_timeout_deadline) and tests fire them by hand.
+ */
+typedef void (*pc_timer_fn)(pc_room *room, int64_t delay_ms, void *arg);
+
+/* Room settings; start from pc_room_options_init. */
+typedef struct pc_room_options {
+    const char *id;          /* default "room"; copied */
+    size_t history_capacity; /* retained changes, 0 = none; default 100 */
+    uint64_t seed;           /* PRNG seed; ignored unless seed_set */
+    bool seed_set;           /* false: a seed is drawn from the clock */
+    pc_clock_fn clock;       /* NULL: the system's real-time clock */
+    void *clock_arg;
+    pc_json_limits limits; /* zero members take the defaults */
+    void *arg;             /* passed to every game callback */
+} pc_room_options;
+
+/* pc_room_options_init - fill o with the defaults. */
+void pc_room_options_init(pc_room_options *o);
+
+/*
+ * pc_room_new - create a room for game in its initial phase, with
+ * state {"phase": initial, "data": {}} at seq 0. Nothing is entered and
+ * nothing is sent until pc_room_start, so attach sinks in between.
+ * game is borrowed for the life of the room; opts is copied (NULL for
+ * defaults). On success *out receives the room; the caller frees it with
+ * pc_room_free. Returns PC_OK, PC_ERR_INVALID (bad game table or id) or
+ * PC_ERR_NOMEM.
+ */
+pc_err pc_room_new(const pc_game *game, const pc_room_options *opts,
+                   pc_room **out);
+
+/*
+ * pc_room_start - enter the initial phase: arm its timeout, call its enter
+ * callback. Returns PC_OK or PC_ERR_STATE (already started).
+ */
+pc_err pc_room_start(pc_room *room);
+
+/*
+ * pc_room_free - free the room and its history. Sinks are not called.
+ * NULL is ignored. From inside one of the room's own callbacks the free is
+ * deferred until the outermost framework call returns; the room must not be
+ * used after that.
+ */
+void pc_room_free(pc_room *room);
+
+/* Accessors. Borrowed results stay valid until the next change or free. */
+const char *pc_room_id(const pc_room *room);
+const pc_game *pc_room_game(const pc_room *room);
+const cJSON *pc_room_state(const pc_room *room); /* the whole document */
+const cJSON *pc_room_data(const pc_room *room);  /* its "data" object */
+const char *pc_room_phase(const pc_room *room);
+uint64_t pc_room_seq(const pc_room *room);      /* last committed seq */
+uint64_t pc_room_checksum(const pc_room *room); /* of the current state */
+uint64_t pc_room_seed(const pc_room *room);
+bool pc_room_started(const pc_room *room);
+/* The error of the room's most recent failed call; err is PC_OK if none. */
+const pc_error *pc_room_last_error(const pc_room *room);
+
+/*
+ * pc_update_phase_data - THE way to change a room's data.
+ *
+ * Applies the RFC 7386 merge patch (an object; null deletes a member) to the
+ * room's "data" as one atomic change: checks the patch against the room's
+ * limits, applies it, runs the game's validator on the proposed state,
+ * checks the result's size, computes its checksum, bumps the seq, records
+ * the change in the history and hands it to every sink. reason is a short
+ * explanation kept with the change (required, at most PC_REASON_MAX bytes).
+ * The macro records the caller's __FILE__, __LINE__ and __func__.
+ *
+ * patch is borrowed and never modified. Returns PC_OK, or, with nothing
+ * changed (state, seq, history, sinks) and pc_room_last_error filled:
+ * PC_ERR_INVALID (patch not an object, bad UTF-8, duplicate key, NULL or
+ * empty reason), PC_ERR_LIMIT (depth, size, string length, state size),
+ * PC_ERR_REJECTED (validator), PC_ERR_REENTRANT (called from a sink, the
+ * validator or an exit callback), PC_ERR_STATE (room not started),
+ * PC_ERR_CLOSED (pc_room_free was called from a callback still running),
+ * PC_ERR_TAMPERED (debug builds: the state was changed behind the
+ * framework's back since the last change), PC_ERR_NOMEM.
+ */
+#define pc_update_phase_data(room, patch, reason)                              \
+    pc_update_phase_data_at((room), (patch), (reason), __FILE__, __LINE__,     \
+                            __func__)
+
+/*
+ * pc_update_phase_text - pc_update_phase_data with the patch given as JSON
+ * text (parsed with pc_json_parse and the room's limits).
+ */
+#define pc_update_phase_text(room, json_text, reason)                          \
+    pc_update_phase_text_at((room), (json_text), (reason), __FILE__, __LINE__, \
+                            __func__)
+
+/*
+ * pc_transition - change phase (to next, which may equal the current
+ * phase) as one change, optionally patching the data in the same change
+ * (patch may be NULL). Order: everything is validated and prepared (a
+ * failure here changes nothing and runs no callback), the old phase's exit
+ * callback runs, the old phase's timer is cancelled, the change is
+ * committed and handed to sinks,
+ * the new phase's timeout is armed and its enter callback runs. Returns
+ * what pc_update_phase_data returns, plus PC_ERR_PHASE (no such phase) and
+ * PC_ERR_LIMIT (the chain of transitions made from enter callbacks would
+ * exceed PC_TRANSITION_DEPTH_MAX).
+ */
+#define pc_transition(room, next, patch, reason)                               \
+    pc_transition_at((room), (next), (patch), (reason), __FILE__, __LINE__,    \
+                     __func__)
+
+/* The functions behind the macros, for language bindings. file and func are
+ * copied into the record; either may be NULL. */
+pc_err pc_update_phase_data_at(pc_room *room, const cJSON *patch,
+                               const char *reason, const char *file, int line,
+                               const char *func);
+pc_err pc_update_phase_text_at(pc_room *room, const char *json_text,
+                               const char *reason, const char *file, int line,
+                               const char *func);
+pc_err pc_transition_at(pc_room *room, const char *next, const cJSON *patch,
+                        const char *reason, const char *file, int line,
+                        const char *func);
+
+/*
+ * pc_room_action - deliver a player's action to the current phase's action
+ * callback. On success *result (if result is not NULL) receives the
+ * callback's result tree or NULL (caller frees with cJSON_Delete). On
+ * failure err (may be NULL) is filled: PC_ERR_STATE (not started),
+ * PC_ERR_PHASE (the phase takes no actions), PC_ERR_INVALID (NULL fields),
+ * PC_ERR_REENTRANT (from a sink, validator or exit), or whatever the
+ * callback returned. Changes the callback committed before failing stay
+ * committed.
+ */
+pc_err pc_room_action(pc_room *room, const pc_action *act, cJSON **result,
+                      pc_error *err);
+
+/* A sink receives every committed change, in seq order, right after commit.
+ * change is borrowed until the callback returns. Sinks must not change
+ * state (refused with PC_ERR_REENTRANT). */
+typedef void (*pc_sink_fn)(pc_room *room, const pc_change *change, void *arg);
+
+/*
+ * pc_room_add_sink - register fn/arg; sinks run in registration order.
+ * Returns PC_OK, PC_ERR_INVALID (fn NULL or the pair already registered)
+ * or PC_ERR_NOMEM.
+ */
+pc_err pc_room_add_sink(pc_room *room, pc_sink_fn fn, void *arg);
+
+/* pc_room_remove_sink - unregister fn/arg (safe from inside a sink).
+ * Returns PC_OK or PC_ERR_NOT_FOUND. */
+pc_err pc_room_remove_sink(pc_room *room, pc_sink_fn fn, void *arg);
+
+/*
+ * pc_room_random - the next value of the room's PRNG (xoshiro256**, seeded
+ * by splitmix64 from pc_room_seed), so a run with the same seed and inputs
+ * replays exactly.
+ */
+uint64_t pc_room_random(pc_room *room);
+
+/* pc_room_random_below - uniform value in [0, bound), bound > 0 (0 gives 0);
+ * unbiased (rejection sampling). */
+uint64_t pc_room_random_below(pc_room *room, uint64_t bound);
+
+/* pc_room_now_ms - the room's clock. */
+int64_t pc_room_now_ms(const pc_room *room);
+
+/*
+ * pc_room_arm_timeout - arm the current phase's timeout to fire after
+ * delay_ms (>= 0), replacing any armed timeout. The timer belongs to the
+ * phase: any transition cancels it (and re-arms it if the new phase has a
+ * timeout_ms). Returns PC_OK, PC_ERR_INVALID (negative delay) or
+ * PC_ERR_PHASE (the phase has no timeout callback).
+ */
+pc_err pc_room_arm_timeout(pc_room *room, int64_t delay_ms);
+
+/* pc_room_cancel_timeout - disarm the phase timer (no-op if unarmed). */
+void pc_room_cancel_timeout(pc_room *room);
+
+/* pc_room_timeout_deadline - when armed, writes the room-clock deadline in
+ * ms and returns true; otherwise returns false. */
+bool pc_room_timeout_deadline(const pc_room *room, int64_t *deadline_ms);
+
+/*
+ * pc_room_fire_timeout - the host's timer expired: disarm and run the
+ * current phase's timeout callback. Returns PC_OK, or PC_ERR_STATE when no
+ * timeout is armed (a stale timer; nothing runs) or PC_ERR_REENTRANT.
+ */
+pc_err pc_room_fire_timeout(pc_room *room);
+
+/* pc_room_set_timer_host - let the host schedule phase timers (see
+ * pc_timer_fn); fn NULL removes the host. An armed timer is handed over. */
+void pc_room_set_timer_host(pc_room *room, pc_timer_fn fn, void *arg);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PHASECAST_ROOM_H */
