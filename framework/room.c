@@ -30,6 +30,7 @@
 #include "phasecast/alloc.h"
 #include "phasecast/canon.h"
 #include "phasecast/history.h"
+#include "phasecast/view.h"
 #include "history.h"
 #include "merge.h"
 #include "prng.h"
@@ -133,6 +134,9 @@ static bool valid_game(const pc_game *g)
                 return false;
             }
         }
+    }
+    if (pc_view_check_game(g) != PC_OK) {
+        return false;
     }
     return g->initial_phase == NULL || find_phase(g, g->initial_phase) != NULL;
 }

@@ -33,7 +33,8 @@ static const pc_phase phases[] = {
     {"A", NULL, NULL, NULL, NULL, 0},
     {"B", NULL, NULL, NULL, NULL, 0},
 };
-static const pc_game game = {"atomic", phases, 2, NULL, always_ok};
+static const pc_game game = {
+    .name = "atomic", .phases = phases, .nphases = 2, .validate = always_ok};
 
 static void sink(pc_room *room, const pc_change *c, void *arg)
 {

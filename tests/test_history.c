@@ -23,7 +23,7 @@ static const pc_phase phases[] = {
     {"ONE", NULL, NULL, NULL, NULL, 0},
     {"TWO", NULL, NULL, NULL, NULL, 0},
 };
-static const pc_game game = {"hist", phases, 2, NULL, NULL};
+static const pc_game game = {.name = "hist", .phases = phases, .nphases = 2};
 
 static pc_room *make_room(size_t capacity)
 {

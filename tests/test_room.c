@@ -120,7 +120,8 @@ static pc_err validate(const pc_room *room, const cJSON *proposed,
     return PC_OK;
 }
 
-static const pc_game game = {"testgame", phases, 3, NULL, validate};
+static const pc_game game = {
+    .name = "testgame", .phases = phases, .nphases = 3, .validate = validate};
 
 static int64_t fake_now = 1700000000000;
 
@@ -773,11 +774,14 @@ static void test_bad_room_ids_and_game_tables_are_refused(void **s)
     }
     static const pc_phase twice[] = {{"A", NULL, NULL, NULL, NULL, 0},
                                      {"A", NULL, NULL, NULL, NULL, 0}};
-    pc_game dup = {"dup", twice, 2, NULL, NULL};
+    pc_game dup = {.name = "dup", .phases = twice, .nphases = 2};
     assert_int_equal(pc_room_new(&dup, NULL, &room), PC_ERR_INVALID);
-    pc_game missing = {"missing", phases, 3, "NOWHERE", NULL};
+    pc_game missing = {.name = "missing",
+                       .phases = phases,
+                       .nphases = 3,
+                       .initial_phase = "NOWHERE"};
     assert_int_equal(pc_room_new(&missing, NULL, &room), PC_ERR_INVALID);
-    pc_game empty = {"empty", phases, 0, NULL, NULL};
+    pc_game empty = {.name = "empty", .phases = phases, .nphases = 0};
     assert_int_equal(pc_room_new(&empty, NULL, &room), PC_ERR_INVALID);
     assert_null(room);
     pc_room_free(NULL);

@@ -82,7 +82,9 @@ typedef struct pc_phase {
     int64_t timeout_ms; /* > 0: armed automatically on enter */
 } pc_phase;
 
-/* A game: its phases and an optional whole-state validator. Static data. */
+/* A game: its phases, an optional whole-state validator and what is
+ * private to whom. Static data; initialise it with designated
+ * initialisers so members added later default to NULL. */
 typedef struct pc_game {
     const char *name;       /* e.g. "tictactoe" */
     const pc_phase *phases; /* borrowed for the life of every room */
@@ -98,6 +100,9 @@ typedef struct pc_game {
      */
     pc_err (*validate)(const pc_room *room, const cJSON *proposed,
                        pc_error *why, void *arg);
+    /* NULL-terminated private-path patterns into "data", or NULL when
+     * everything is public; see view.h. Borrowed like phases. */
+    const char *const *private_paths;
 } pc_game;
 
 /* Default number of changes a room's history retains. */

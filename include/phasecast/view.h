@@ -1,0 +1,87 @@
+/*
+ * phasecast/view.h - what each viewer of a room may see.
+ *
+ * A game declares its private data once, as path patterns into "data"
+ * (pc_game.private_paths). A pattern is a JSON Pointer whose segments are
+ * member names, "*" (any member) or "{player}" (any member, owned by the
+ * player whose id is that member's name):
+ *
+ *     "/hands/{player}"          each hand is seen only by its owner
+ *     "/players/{player}/notes"  each player's notes, ditto
+ *     "/deck"                    nobody sees the deck
+ *
+ * A member matched by a pattern is private. Its owner (the player named by
+ * the {player} segment, if the pattern has one) sees it; nobody else does:
+ * the public view (spectators and the broadcast) never contains private
+ * members, and a player's view contains only the private members that
+ * player owns. Patterns address object members only; array elements are
+ * never matched, so keep secrets in objects.
+ *
+ * The same filter applies to states and to merge patches, and it commutes
+ * with merging: view(merge(state, patch)) == merge(view(state),
+ * view(patch)) for every viewer, which is what lets a client keep a viewer
+ * replica from filtered patches alone. Functions are pure and may be
+ * called from any thread on trees the caller owns.
+ */
+#ifndef PHASECAST_VIEW_H
+#define PHASECAST_VIEW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "phasecast/error.h"
+#include "phasecast/room.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Most private-path patterns a game may declare, and most segments each. */
+#define PC_VIEW_PATTERNS_MAX 32
+#define PC_VIEW_SEGMENTS_MAX 16
+
+/*
+ * pc_view_check_game - validate game->private_paths (NULL-terminated
+ * array, may be NULL): at most PC_VIEW_PATTERNS_MAX patterns of at most
+ * PC_VIEW_SEGMENTS_MAX segments, each a JSON Pointer starting with '/',
+ * at most one "{player}" segment. pc_room_new calls this. Returns PC_OK or
+ * PC_ERR_INVALID.
+ */
+pc_err pc_view_check_game(const pc_game *game);
+
+/* pc_view_has_private - true if the game declares any private path. */
+bool pc_view_has_private(const pc_game *game);
+
+/*
+ * pc_view_state - the view of a whole state document {"phase", "data"}
+ * for player (NULL: the public view). *out receives a new tree the caller
+ * frees with cJSON_Delete. Returns PC_OK, PC_ERR_INVALID or PC_ERR_NOMEM.
+ */
+pc_err pc_view_state(const pc_game *game, const cJSON *doc, const char *player,
+                     cJSON **out);
+
+/*
+ * pc_view_patch - the view of a merge patch on "data" for player (NULL:
+ * public). *private_out (may be NULL) is set to true when the patch
+ * touches any private member (for anyone). *out receives a new tree (an
+ * object, possibly {}) the caller frees with cJSON_Delete. Returns PC_OK,
+ * PC_ERR_INVALID or PC_ERR_NOMEM.
+ */
+pc_err pc_view_patch(const pc_game *game, const cJSON *patch,
+                     const char *player, cJSON **out, bool *private_out);
+
+/*
+ * pc_view_checksum - pc_canon_checksum of pc_view_state(game, doc,
+ * player), computed the same way a client computes it over its replica.
+ * Returns PC_OK, PC_ERR_INVALID or PC_ERR_NOMEM.
+ */
+pc_err pc_view_checksum(const pc_game *game, const cJSON *doc,
+                        const char *player, uint64_t *sum);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PHASECAST_VIEW_H */
