@@ -127,6 +127,9 @@ pc_err pc_history_get(const pc_room *room, uint64_t seq, const pc_change **out)
 /* Is the state right after seq reachable by walking back? */
 static pc_err check_reachable(const pc_room *room, uint64_t seq)
 {
+    if (pc__room_in_flux(room)) {
+        return PC_ERR_REENTRANT;
+    }
     uint64_t now = pc_room_seq(room);
     if (seq > now) {
         return PC_ERR_NOT_FOUND;
@@ -175,6 +178,9 @@ pc_err pc_history_find(const pc_room *room, const char *pointer,
 {
     if (pointer == NULL || seq_out == NULL) {
         return PC_ERR_INVALID;
+    }
+    if (pc__room_in_flux(room)) {
+        return PC_ERR_REENTRANT;
     }
     uint64_t start = pc_room_seq(room);
     if (at_or_before != 0 && at_or_before < start) {

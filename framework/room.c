@@ -184,6 +184,11 @@ pc_err pc_room_new(const pc_game *game, const pc_room_options *opts,
     r->clock = opts->clock != NULL ? opts->clock : system_clock;
     r->clock_arg = opts->clock_arg;
     pc_json_limits_resolve(&opts->limits, &r->limits);
+    if (r->limits.max_depth < 2) {
+        /* The document {"phase", "data": {}} alone is two deep. */
+        pc_free(r);
+        return PC_ERR_INVALID;
+    }
     r->arg = opts->arg;
     pc__history_init(&r->history, opts->history_capacity);
 
@@ -311,6 +316,11 @@ const pc_error *pc_room_last_error(const pc_room *room)
 const pc__history *pc__room_history(const pc_room *room)
 {
     return &room->history;
+}
+
+bool pc__room_in_flux(const pc_room *room)
+{
+    return (room->busy & (IN_VALIDATE | IN_EXIT)) != 0;
 }
 
 int64_t pc_room_now_ms(const pc_room *room)
@@ -789,33 +799,47 @@ pc_err pc_room_start(pc_room *room)
     return PC_OK;
 }
 
+/* Refuse an action before it reaches the game: the room records the error
+ * and the caller's err (if any) gets a copy. */
+static pc_err refuse(pc_room *r, pc_error *err)
+{
+    if (err != NULL) {
+        *err = r->last_error;
+    }
+    return r->last_error.err;
+}
+
 pc_err pc_room_action(pc_room *room, const pc_action *act, cJSON **result,
                       pc_error *err)
 {
     pc_error local = {0};
-    if (room == NULL || act == NULL || act->player == NULL ||
-        act->type == NULL) {
+    if (room == NULL) {
         return pc_error_set(err, PC_ERR_INVALID, "invalid_action",
-                            "an action needs a player and a type");
+                            "pc_room_action needs a room");
+    }
+    if (act == NULL || act->player == NULL || act->type == NULL) {
+        fail(room, PC_ERR_INVALID, "invalid_action",
+             "an action needs a player and a type");
+        return refuse(room, err);
     }
     pc_err rv = check_context(room, "pc_room_action");
     if (rv != PC_OK) {
-        if (err != NULL) {
-            *err = room->last_error;
-        }
-        return rv;
+        return refuse(room, err);
     }
     if (act->payload != NULL) {
         rv = pc_json_check(act->payload, &room->limits, &local);
         if (rv != PC_OK) {
-            return pc_error_set(err, rv, "invalid_payload", "%s",
-                                local.message);
+            fail(room, rv,
+                 rv == PC_ERR_LIMIT ? "limit_exceeded" : "invalid_payload",
+                 "action payload refused: %s", local.message);
+            return refuse(room, err);
         }
     }
     const pc_phase *ph = room->phase;
     if (ph->action == NULL) {
-        return pc_error_set(err, PC_ERR_PHASE, "no_actions_in_phase",
-                            "phase %s takes no actions", ph->name);
+        fail(room, PC_ERR_PHASE, "no_actions_in_phase",
+             "phase %s takes no actions", ph->name);
+        return refuse(room, err);
     }
     cJSON *res = NULL;
     enter_call(room);

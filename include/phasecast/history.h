@@ -12,7 +12,9 @@
  * where first is the oldest retained seq ("first-1" is the state the oldest
  * retained change was applied to). Costs are O(distance back) patch
  * applications. All functions are read-only on the room and must be called
- * on the room's thread.
+ * on the room's thread. From a validator or an exit callback, where the
+ * document holds a proposed state, state_at, find and diff return
+ * PC_ERR_REENTRANT.
  */
 #ifndef PHASECAST_HISTORY_H
 #define PHASECAST_HISTORY_H

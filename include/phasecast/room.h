@@ -60,10 +60,11 @@ typedef struct pc_action {
  *            room starts). May call pc_update_phase_data and pc_transition.
  *  exit    - a transition away from this phase is certain: it has been
  *            applied, validated and checksummed, and is about to be
- *            numbered and sent. to is the next phase; pc_room_phase still
- *            names this phase, while pc_room_state already shows the new
- *            data. Read-only: state changes from here are refused with
- *            PC_ERR_REENTRANT.
+ *            numbered and sent. to is the next phase; pc_room_phase and
+ *            pc_room_seq still give the old phase and seq, while
+ *            pc_room_state already shows the new document ("phase" member
+ *            included). Read-only: state changes and history queries
+ *            from here are refused with PC_ERR_REENTRANT.
  *  action  - handles pc_room_action. Changes state only through the update
  *            calls; each such call commits on its own, so validate first and
  *            change after. On success may set *result to a tree the framework
@@ -73,7 +74,7 @@ typedef struct pc_action {
  *            state like any callback; the change records its own reason.
  */
 typedef struct pc_phase {
-    const char *name; /* unique within the game; [A-Z0-9_a-z]+ */
+    const char *name; /* unique within the game; [A-Z0-9_a-z]{1,64} */
     void (*enter)(pc_room *room, const char *from, void *arg);
     void (*exit)(pc_room *room, const char *to, void *arg);
     pc_err (*action)(pc_room *room, const pc_action *act, cJSON **result,
@@ -95,8 +96,9 @@ typedef struct pc_game {
      * has been applied and before it is committed; returning non-zero
      * (ideally via pc_error_set(why, PC_ERR_REJECTED, ...)) refuses the
      * change and nothing is committed. Must not change state (refused with
-     * PC_ERR_REENTRANT). While it runs, pc_room_state returns the proposed
-     * state and pc_room_seq the last committed seq.
+     * PC_ERR_REENTRANT), and so are history queries. While it runs,
+     * pc_room_state returns the proposed state and pc_room_seq the last
+     * committed seq.
      */
     pc_err (*validate)(const pc_room *room, const cJSON *proposed,
                        pc_error *why, void *arg);
@@ -131,7 +133,7 @@ typedef struct pc_room_options {
     const char *id;          /* default "room"; copied */
     size_t history_capacity; /* retained changes, 0 = none; default 100 */
     uint64_t seed;           /* PRNG seed; ignored unless seed_set */
-    bool seed_set;           /* false: a seed is drawn from the clock */
+    bool seed_set;           /* false: a seed is drawn from the system clock */
     pc_clock_fn clock;       /* NULL: the system's real-time clock */
     void *clock_arg;
     pc_json_limits limits; /* zero members take the defaults */
@@ -177,7 +179,8 @@ uint64_t pc_room_seq(const pc_room *room);      /* last committed seq */
 uint64_t pc_room_checksum(const pc_room *room); /* of the current state */
 uint64_t pc_room_seed(const pc_room *room);
 bool pc_room_started(const pc_room *room);
-/* The error of the room's most recent failed call; err is PC_OK if none. */
+/* The outcome of the room's most recent update, transition, action or
+ * timeout call: err is PC_OK when it succeeded. */
 const pc_error *pc_room_last_error(const pc_room *room);
 
 /*
@@ -245,11 +248,13 @@ pc_err pc_transition_at(pc_room *room, const char *next, const cJSON *patch,
  * pc_room_action - deliver a player's action to the current phase's action
  * callback. On success *result (if result is not NULL) receives the
  * callback's result tree or NULL (caller frees with cJSON_Delete). On
- * failure err (may be NULL) is filled: PC_ERR_STATE (not started),
- * PC_ERR_PHASE (the phase takes no actions), PC_ERR_INVALID (NULL fields),
- * PC_ERR_REENTRANT (from a sink, validator or exit), or whatever the
- * callback returned. Changes the callback committed before failing stay
- * committed.
+ * failure err (may be NULL) and pc_room_last_error are filled:
+ * PC_ERR_STATE (not started), PC_ERR_CLOSED (room being freed),
+ * PC_ERR_PHASE ("no_actions_in_phase"), PC_ERR_INVALID ("invalid_action"
+ * for NULL fields, "invalid_payload"), PC_ERR_LIMIT ("limit_exceeded":
+ * payload over the room's limits), PC_ERR_REENTRANT (from a sink,
+ * validator or exit), or whatever the callback returned. Changes the
+ * callback committed before failing stay committed.
  */
 pc_err pc_room_action(pc_room *room, const pc_action *act, cJSON **result,
                       pc_error *err);
