@@ -1,0 +1,220 @@
+/*
+ * phasecast/server.h - host rooms on the network (wire protocol v1).
+ *
+ * A pc_server owns one event loop (libevent), one nng PUB socket that
+ * broadcasts every committed change of every room it hosts, and one nng REP
+ * socket that answers requests (join, action, snapshot, changes, info,
+ * ping); docs/protocol.md is the contract. It hosts any number of rooms,
+ * each created by pc_server_add_room: the server attaches its broadcast
+ * sink, drives the room's phase timers and heartbeat from the loop, and
+ * delivers players' actions to the game. It does not persist rooms, rate
+ * limit clients, or spread rooms over several loops or processes. Only the
+ * declarations in this header are public.
+ *
+ * Threads. Everything a server hosts - its rooms above all - is touched on
+ * one thread at a time, the loop's owner:
+ *
+ *   pc_server_new                pc_server_start
+ *  ---------------> CALLER-OWNED ----------------> RUNNING (a loop thread
+ *                   (the caller   <---------------  owns the rooms; other
+ *                    thread owns   pc_server_stop   threads reach them with
+ *                    the rooms)                      pc_server_post/_call)
+ *   pc_server_free from CALLER-OWNED (it stops a RUNNING server first).
+ *
+ *   from          to            function          on which thread
+ *   ------------  ------------  ----------------  ---------------------------
+ *   (none)        CALLER-OWNED  pc_server_new     any
+ *   CALLER-OWNED  RUNNING       pc_server_start   the owner
+ *   RUNNING       CALLER-OWNED  pc_server_stop    any but the loop thread
+ *   either        (freed)       pc_server_free    any but the loop thread
+ *
+ * While CALLER-OWNED the sockets already listen, but requests wait (in nng)
+ * until the loop runs; a caller that never starts a thread can run the loop
+ * itself with pc_server_run_once. Functions marked "loop owner" below must
+ * be called by the thread that currently owns the loop: the RUNNING loop
+ * thread (from a posted function, a room callback or a sink), or the
+ * caller while CALLER-OWNED; elsewhere they fail with PC_ERR_PERMISSION.
+ *
+ * Every process that used a server calls pc_transport_fini() once at exit,
+ * after freeing every server and every other nng or libevent object.
+ */
+#ifndef PHASECAST_SERVER_H
+#define PHASECAST_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "phasecast/error.h"
+#include "phasecast/room.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct pc_server pc_server;
+
+/* The wire protocol version this server speaks ("v" in every message). */
+#define PC_PROTOCOL_VERSION 1
+/* Default largest request body answered normally (1 MiB); see options. */
+#define PC_SERVER_MESSAGE_DEFAULT (1024 * 1024)
+/* Default heartbeat period per room. */
+#define PC_SERVER_HEARTBEAT_DEFAULT 1000
+/* Default PUB queue per subscriber, in messages (nng's own default is 16). */
+#define PC_SERVER_SENDBUF_DEFAULT 1024
+/* Action replies remembered per player for de-duplication. */
+#define PC_SERVER_ACTION_CACHE 64
+/* Longest action_id in bytes. */
+#define PC_SERVER_ACTION_ID_MAX 64
+/* Longest player name in bytes (names are [A-Za-z0-9_.-]{1,32}). */
+#define PC_SERVER_NAME_MAX 32
+
+/* Server settings; start from pc_server_options_init. */
+typedef struct pc_server_options {
+    /* nng URLs to listen on, e.g. "tcp://127.0.0.1:0" (port 0: any free
+     * port; see pc_server_pub_url), "ipc:///tmp/x.sock", "inproc://x",
+     * "ws://host:port/path". Copied. Both are required. */
+    const char *pub_url;
+    const char *rep_url;
+    /* Largest request body answered normally; 0 = the default. A bigger
+     * body, up to twice this, is answered with limit_exceeded; beyond that
+     * nng drops the connection (NNG_OPT_RECVMAXSZ). */
+    size_t max_message_bytes;
+    int heartbeat_ms; /* per-room heartbeat period; 0 = default, < 0 none */
+    int pub_sendbuf;  /* PUB queue per subscriber (1..8192); 0 = default */
+    pc_json_limits request_limits; /* JSON limits on requests; zero = the
+                                      defaults, max_bytes is ignored */
+} pc_server_options;
+
+/* pc_server_options_init - fill o with the defaults (URLs NULL). */
+void pc_server_options_init(pc_server_options *o);
+
+/*
+ * pc_server_new - open the sockets, listen on both URLs and create the
+ * loop; the new server is CALLER-OWNED by the calling thread. *out
+ * receives the server, freed with pc_server_free. Any thread. Returns
+ * PC_OK, PC_ERR_INVALID (opts or a URL missing or malformed, sizes out
+ * of range), PC_ERR_IO (a socket could not listen, e.g. the address is in
+ * use; the message in err (may be NULL) says which and why) or
+ * PC_ERR_NOMEM.
+ */
+pc_err pc_server_new(const pc_server_options *opts, pc_server **out,
+                     pc_error *err);
+
+/*
+ * pc_server_free - stop the server if it is running, free every room it
+ * hosts (without calling sinks), run any work still posted (see
+ * pc_server_post) and close the sockets. NULL is ignored. Never from the
+ * loop thread.
+ */
+void pc_server_free(pc_server *srv);
+
+/*
+ * pc_server_pub_url, pc_server_rep_url - the URL each socket actually
+ * listens on, with an ephemeral TCP port resolved (tcp://127.0.0.1:0
+ * becomes tcp://127.0.0.1:41234). Borrowed for the life of the server. Any
+ * thread.
+ */
+const char *pc_server_pub_url(const pc_server *srv);
+const char *pc_server_rep_url(const pc_server *srv);
+
+/*
+ * pc_server_start - spawn the loop thread; the server becomes RUNNING.
+ * Loop owner (the CALLER-OWNED caller). Returns PC_OK, PC_ERR_STATE
+ * (already running), PC_ERR_PERMISSION or PC_ERR_IO (no thread).
+ */
+pc_err pc_server_start(pc_server *srv);
+
+/*
+ * pc_server_stop - let the loop finish its current callback, join the
+ * loop thread and hand the server back to the calling thread
+ * (CALLER-OWNED). Work posted before the stop still runs, on the loop
+ * thread or, if the loop was already leaving, on the caller's. Any thread
+ * but the loop's. Returns PC_OK, PC_ERR_STATE (not running) or
+ * PC_ERR_PERMISSION (called on the loop thread).
+ */
+pc_err pc_server_stop(pc_server *srv);
+
+/*
+ * pc_server_run_once - run the loop on the calling thread: wait up to
+ * timeout_ms (0: do not wait; < 0: until something happens) for events,
+ * and handle those that are ready (requests, timers, posted work). For
+ * hosts with their own main loop and for tests. Loop owner, CALLER-OWNED
+ * only. Returns PC_OK, PC_ERR_STATE (RUNNING) or PC_ERR_PERMISSION.
+ */
+pc_err pc_server_run_once(pc_server *srv, int timeout_ms);
+
+/* Work posted to the loop. srv is the server, arg the poster's pointer. */
+typedef void (*pc_server_fn)(pc_server *srv, void *arg);
+
+/*
+ * pc_server_post - run fn(srv, arg) on the loop owner's thread, soon and
+ * in posting order. Any thread (from the loop thread it is queued too, and
+ * runs after the current callback). If it returns PC_OK, fn runs exactly
+ * once: on the loop, or, if the server stops or is freed first, on the
+ * thread calling pc_server_stop/pc_server_free. Returns PC_OK,
+ * PC_ERR_INVALID (fn NULL) or PC_ERR_NOMEM (fn never runs).
+ */
+pc_err pc_server_post(pc_server *srv, pc_server_fn fn, void *arg);
+
+/*
+ * pc_server_call - run fn(srv, arg) on the loop owner's thread and wait
+ * until it has returned. On the loop owner's thread it simply calls fn.
+ * Any thread. Returns PC_OK, PC_ERR_INVALID (fn NULL) or PC_ERR_NOMEM (fn
+ * did not run).
+ */
+pc_err pc_server_call(pc_server *srv, pc_server_fn fn, void *arg);
+
+/* Hosting settings for one room; start from pc_server_room_options_init. */
+typedef struct pc_server_room_options {
+    pc_room_options room; /* the room's own settings (id, history, ...) */
+    /* The action type a "join" request from a player delivers to the game,
+     * with that player and no payload, before a token is issued: the game
+     * seats the player or refuses (e.g. room_full). NULL: joining only
+     * registers the name. Default "join". Copied. */
+    const char *join_action;
+    size_t max_players; /* tokens issued per room; 0 = 64 */
+} pc_server_room_options;
+
+/* pc_server_room_options_init - fill o with the defaults. */
+void pc_server_room_options_init(pc_server_room_options *o);
+
+/*
+ * pc_server_add_room - create a room of game (see pc_room_new), attach the
+ * broadcast sink and the loop's timers, and start it, so its first changes
+ * are broadcast. Loop owner. game is borrowed for the life of the room;
+ * opts is copied (NULL: defaults). On success *out (may be NULL) receives
+ * the room, owned by the server: use it on the loop owner's thread only,
+ * never pc_room_free it. Returns PC_OK, PC_ERR_INVALID (bad game or id,
+ * or the id is taken on this server), PC_ERR_PERMISSION or PC_ERR_NOMEM.
+ */
+pc_err pc_server_add_room(pc_server *srv, const pc_game *game,
+                          const pc_server_room_options *opts, pc_room **out);
+
+/*
+ * pc_server_find_room - the hosted room with this id, or NULL. Loop
+ * owner (NULL elsewhere). Borrowed until the room is removed.
+ */
+pc_room *pc_server_find_room(pc_server *srv, const char *id);
+
+/*
+ * pc_server_remove_room - stop hosting the room with this id and free it;
+ * changes it committed are broadcast first. Loop owner, but not from
+ * inside one of the room's own callbacks. Returns PC_OK,
+ * PC_ERR_NOT_FOUND or PC_ERR_PERMISSION.
+ */
+pc_err pc_server_remove_room(pc_server *srv, const char *id);
+
+/*
+ * pc_transport_fini - release the process-wide state of nng and libevent
+ * (nng_fini, libevent_global_shutdown) so leak checkers see a clean exit.
+ * Call once, at exit, after every server and every other nng socket and
+ * libevent base of the process are gone, from one thread.
+ */
+void pc_transport_fini(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PHASECAST_SERVER_H */

@@ -1,0 +1,225 @@
+/*
+ * broadcast.c - one room's changes and heartbeats on the PUB socket.
+ *
+ * The sink encodes each committed change (public view) and appends it to
+ * the room's open frame, an nng message that already holds the topic
+ * "<room> " and the envelope's head; it then activates the room's flush
+ * event. libevent runs that event after the callbacks already active in
+ * this loop iteration, so the changes one callback commits (a move that
+ * also ends the game, a burst of requests drained together) share a frame,
+ * while a lone change goes out at once - the Redis beforesleep pattern
+ * without its latency. A frame only ever holds consecutive seqs: a change
+ * that cannot be encoded (out of memory) closes the frame before it and
+ * is counted as lost, and clients repair the gap from the request channel
+ * as for any PUB drop. The heartbeat sends the open frame first, so a
+ * heartbeat never announces a seq whose change is still unsent. Nothing
+ * here blocks: nng PUB drops instead (by design).
+ */
+#include "broadcast.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <event2/event.h>
+
+#include "phasecast/alloc.h"
+#include "phasecast/server.h"
+#include "envelope.h"
+
+struct pc__broadcast {
+    nng_socket pub;
+    pc_room *room;
+    struct event *flush_ev;
+    struct event *heartbeat_ev; /* NULL when heartbeats are off */
+    int heartbeat_ms;
+    nng_msg *frame;    /* open frame, NULL when none */
+    size_t count;      /* changes in the open frame */
+    uint64_t last_seq; /* seq of the frame's last change */
+    uint64_t lost;
+};
+
+static void on_flush(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    pc__broadcast_flush(arg);
+}
+
+/* Publish text (len bytes) as "<room> " + text. */
+static void publish(pc__broadcast *b, const char *text, size_t len)
+{
+    const char *id = pc_room_id(b->room);
+    size_t idlen = strlen(id);
+    nng_msg *m;
+    if (nng_msg_alloc(&m, idlen + 1 + len) != 0) {
+        return;
+    }
+    char *body = nng_msg_body(m);
+    memcpy(body, id, idlen);
+    body[idlen] = ' ';
+    memcpy(body + idlen + 1, text, len);
+    if (nng_sendmsg(b->pub, m, NNG_FLAG_NONBLOCK) != 0) {
+        nng_msg_free(m);
+    }
+}
+
+static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
+{
+    pc__broadcast *b = arg;
+    (void)fd;
+    (void)what;
+    pc__broadcast_flush(b);
+    cJSON *o = cJSON_CreateObject();
+    bool ok =
+        o != NULL &&
+        cJSON_AddNumberToObject(o, "v", PC_PROTOCOL_VERSION) != NULL &&
+        cJSON_AddStringToObject(o, "type", "heartbeat") != NULL &&
+        cJSON_AddStringToObject(o, "room", pc_room_id(b->room)) != NULL &&
+        cJSON_AddNumberToObject(o, "seq", (double)pc_room_seq(b->room)) !=
+            NULL &&
+        cJSON_AddStringToObject(o, "phase", pc_room_phase(b->room)) != NULL &&
+        cJSON_AddNumberToObject(o, "time", (double)pc_room_now_ms(b->room)) !=
+            NULL &&
+        cJSON_AddNumberToObject(o, "interval_ms", b->heartbeat_ms) != NULL;
+    char *text;
+    size_t len;
+    if (ok && pc__envelope_print(o, &text, &len) == PC_OK) {
+        publish(b, text, len);
+        cJSON_free(text);
+    }
+    cJSON_Delete(o);
+}
+
+pc_err pc__broadcast_new(struct event_base *base, nng_socket pub, pc_room *room,
+                         int heartbeat_ms, pc__broadcast **out)
+{
+    pc__broadcast *b = pc_malloc(sizeof *b);
+    if (b == NULL) {
+        return PC_ERR_NOMEM;
+    }
+    *b =
+        (pc__broadcast){.pub = pub, .room = room, .heartbeat_ms = heartbeat_ms};
+    b->flush_ev = event_new(base, -1, 0, on_flush, b);
+    if (b->flush_ev == NULL) {
+        pc_free(b);
+        return PC_ERR_NOMEM;
+    }
+    if (heartbeat_ms > 0) {
+        b->heartbeat_ev = event_new(base, -1, EV_PERSIST, on_heartbeat, b);
+        struct timeval tv = {heartbeat_ms / 1000, (heartbeat_ms % 1000) * 1000};
+        if (b->heartbeat_ev == NULL || event_add(b->heartbeat_ev, &tv) != 0) {
+            if (b->heartbeat_ev != NULL) {
+                event_free(b->heartbeat_ev);
+            }
+            event_free(b->flush_ev);
+            pc_free(b);
+            return PC_ERR_NOMEM;
+        }
+    }
+    *out = b;
+    return PC_OK;
+}
+
+void pc__broadcast_free(pc__broadcast *b)
+{
+    if (b == NULL) {
+        return;
+    }
+    event_free(b->flush_ev);
+    if (b->heartbeat_ev != NULL) {
+        event_free(b->heartbeat_ev);
+    }
+    if (b->frame != NULL) {
+        nng_msg_free(b->frame);
+    }
+    pc_free(b);
+}
+
+void pc__broadcast_flush(pc__broadcast *b)
+{
+    if (b->frame == NULL) {
+        return;
+    }
+    nng_msg *m = b->frame;
+    b->frame = NULL;
+    if (b->count == 0) {
+        nng_msg_free(m);
+        return;
+    }
+    if (nng_msg_append(m, "]}", 2) != 0 ||
+        nng_sendmsg(b->pub, m, NNG_FLAG_NONBLOCK) != 0) {
+        b->lost += b->count;
+        nng_msg_free(m);
+    }
+    b->count = 0;
+}
+
+/* Open a frame: topic and envelope head. */
+static bool open_frame(pc__broadcast *b)
+{
+    const char *id = pc_room_id(b->room);
+    char head[PC_ROOM_ID_MAX * 2 + 64];
+    int n = snprintf(head, sizeof head,
+                     "%s {\"v\":%d,\"type\":\"changes\",\"room\":\"%s\","
+                     "\"changes\":[",
+                     id, PC_PROTOCOL_VERSION, id);
+    if (nng_msg_alloc(&b->frame, 0) != 0) {
+        b->frame = NULL;
+        return false;
+    }
+    if (nng_msg_append(b->frame, head, (size_t)n) != 0) {
+        nng_msg_free(b->frame);
+        b->frame = NULL;
+        return false;
+    }
+    return true;
+}
+
+void pc__broadcast_sink(pc_room *room, const pc_change *change, void *arg)
+{
+    pc__broadcast *b = arg;
+    if (b->frame != NULL &&
+        (change->seq != b->last_seq + 1 || b->count >= PC__FRAME_CHANGES_MAX ||
+         nng_msg_len(b->frame) >= PC__FRAME_BYTES_SOFT)) {
+        pc__broadcast_flush(b);
+    }
+    cJSON *c = NULL;
+    char *text = NULL;
+    size_t len = 0;
+    if (pc__envelope_change(pc_room_game(room), change, NULL,
+                            pc_room_state(room), &c) != PC_OK ||
+        pc__envelope_print(c, &text, &len) != PC_OK) {
+        cJSON_Delete(c);
+        pc__broadcast_flush(b); /* never let a frame skip this seq */
+        b->lost++;
+        return;
+    }
+    cJSON_Delete(c);
+    bool ok = b->frame != NULL || open_frame(b);
+    size_t before = ok ? nng_msg_len(b->frame) : 0;
+    if (ok && b->count > 0) {
+        ok = nng_msg_append(b->frame, ",", 1) == 0;
+    }
+    if (ok) {
+        ok = nng_msg_append(b->frame, text, len) == 0;
+    }
+    cJSON_free(text);
+    if (!ok) {
+        if (b->frame != NULL) { /* back to the last complete change */
+            nng_msg_chop(b->frame, nng_msg_len(b->frame) - before);
+        }
+        pc__broadcast_flush(b);
+        b->lost++;
+        return;
+    }
+    b->count++;
+    b->last_seq = change->seq;
+    event_active(b->flush_ev, 0, 0);
+}
+
+uint64_t pc__broadcast_lost(const pc__broadcast *b)
+{
+    return b->lost;
+}

@@ -1,0 +1,39 @@
+/*
+ * envelope.h - the JSON shapes of wire protocol v1 that more than one
+ * transport module builds: a CHANGE as some viewer sees it, checksums as
+ * hex (internal; docs/protocol.md is the specification).
+ */
+#ifndef PC_TRANSPORT_ENVELOPE_H
+#define PC_TRANSPORT_ENVELOPE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "phasecast/change.h"
+#include "phasecast/error.h"
+#include "phasecast/room.h"
+
+/* Checksum text: 16 lowercase hex digits and a NUL. */
+#define PC__SUM_HEX 17
+
+void pc__envelope_hex(uint64_t sum, char out[PC__SUM_HEX]);
+
+/*
+ * pc__envelope_change - the CHANGE object for c in the view of player
+ * (NULL: public). after is the whole state document right after c; it is
+ * read only when the game declares private paths (then "patch" is the
+ * viewer's part of the patch and "sum" the checksum of the viewer's view
+ * of after); otherwise c->patch and c->checksum are used as they are.
+ * *out is a new tree the caller deletes. Returns PC_OK, PC_ERR_INVALID or
+ * PC_ERR_NOMEM.
+ */
+pc_err pc__envelope_change(const pc_game *g, const pc_change *c,
+                           const char *player, const cJSON *after, cJSON **out);
+
+/* Print tree without whitespace; *text is freed with cJSON_free. Returns
+ * PC_OK or PC_ERR_NOMEM. */
+pc_err pc__envelope_print(const cJSON *tree, char **text, size_t *len);
+
+#endif

@@ -1,0 +1,249 @@
+/*
+ * players.c - names, secret tokens and action-reply caches of one room's
+ * players.
+ *
+ * A token is 128 bits from the kernel's CSPRNG (getrandom, falling back to
+ * /dev/urandom), printed as 32 hex digits; it is compared without an early
+ * exit so the time a lookup takes does not leak how many leading digits a
+ * guess got right. Each player keeps the replies to its last
+ * PC_SERVER_ACTION_CACHE actions in a ring, which is what makes a resent
+ * action (nng REQ resends) idempotent. Lookups are linear: a room has tens
+ * of players, not thousands. Nothing here is thread-safe; the room's loop
+ * owns it.
+ */
+#include "players.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "phasecast/alloc.h"
+
+/* One remembered action reply. */
+typedef struct reply {
+    char id[PC_SERVER_ACTION_ID_MAX + 1]; /* "" when the slot is empty */
+    char *text;
+    size_t len;
+} reply;
+
+struct pc__player {
+    char name[PC_SERVER_NAME_MAX + 1];
+    char token[PC__TOKEN_HEX + 1];
+    reply cache[PC_SERVER_ACTION_CACHE];
+    size_t next; /* slot the next reply overwrites */
+};
+
+struct pc__players {
+    pc__player **v;
+    size_t n, max;
+};
+
+pc_err pc__players_new(size_t max, pc__players **out)
+{
+    pc__players *ps = pc_malloc(sizeof *ps);
+    if (ps == NULL) {
+        return PC_ERR_NOMEM;
+    }
+    *ps = (pc__players){.max = max};
+    *out = ps;
+    return PC_OK;
+}
+
+static void player_free(pc__player *p)
+{
+    for (size_t i = 0; i < PC_SERVER_ACTION_CACHE; i++) {
+        pc_free(p->cache[i].text);
+    }
+    pc_free(p);
+}
+
+void pc__players_free(pc__players *ps)
+{
+    if (ps == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < ps->n; i++) {
+        player_free(ps->v[i]);
+    }
+    pc_free(ps->v);
+    pc_free(ps);
+}
+
+size_t pc__players_count(const pc__players *ps)
+{
+    return ps->n;
+}
+
+bool pc__players_valid_name(const char *name)
+{
+    size_t n = 0;
+    for (const char *s = name; *s != '\0'; s++, n++) {
+        char c = *s;
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                  (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+        if (!ok || n >= PC_SERVER_NAME_MAX) {
+            return false;
+        }
+    }
+    return n > 0;
+}
+
+pc__player *pc__players_find_name(pc__players *ps, const char *name)
+{
+    for (size_t i = 0; i < ps->n; i++) {
+        if (strcmp(ps->v[i]->name, name) == 0) {
+            return ps->v[i];
+        }
+    }
+    return NULL;
+}
+
+/* Constant-time comparison of a guess with a token. */
+static bool token_equal(const char *token, const char *guess)
+{
+    size_t n = strlen(guess);
+    unsigned diff = n != PC__TOKEN_HEX;
+    for (size_t i = 0; i < PC__TOKEN_HEX; i++) {
+        char g = i < n ? guess[i] : 0;
+        diff |= (unsigned)(unsigned char)(token[i] ^ g);
+    }
+    return diff == 0;
+}
+
+pc__player *pc__players_find_token(pc__players *ps, const char *token)
+{
+    pc__player *found = NULL;
+    for (size_t i = 0; i < ps->n; i++) {
+        if (token_equal(ps->v[i]->token, token)) {
+            found = ps->v[i];
+        }
+    }
+    return found;
+}
+
+/* Fill buf with n bytes from the kernel's CSPRNG. */
+static bool random_bytes(unsigned char *buf, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = getrandom(buf + got, n - got, 0);
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r <= 0) {
+            break;
+        }
+        got += (size_t)r;
+    }
+    if (got == n) {
+        return true;
+    }
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return false;
+    }
+    got = 0;
+    while (got < n) {
+        ssize_t r = read(fd, buf + got, n - got);
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r <= 0) {
+            break;
+        }
+        got += (size_t)r;
+    }
+    close(fd);
+    return got == n;
+}
+
+pc_err pc__players_add(pc__players *ps, const char *name, pc__player **out)
+{
+    if (!pc__players_valid_name(name)) {
+        return PC_ERR_INVALID;
+    }
+    if (pc__players_find_name(ps, name) != NULL) {
+        return PC_ERR_STATE;
+    }
+    if (ps->n >= ps->max) {
+        return PC_ERR_LIMIT;
+    }
+    pc__player **v = pc_realloc(ps->v, (ps->n + 1) * sizeof *v);
+    if (v == NULL) {
+        return PC_ERR_NOMEM;
+    }
+    ps->v = v;
+    pc__player *p = pc_malloc(sizeof *p);
+    if (p == NULL) {
+        return PC_ERR_NOMEM;
+    }
+    memset(p, 0, sizeof *p);
+    unsigned char raw[PC__TOKEN_HEX / 2];
+    if (!random_bytes(raw, sizeof raw)) {
+        pc_free(p);
+        return PC_ERR_IO;
+    }
+    for (size_t i = 0; i < sizeof raw; i++) {
+        snprintf(p->token + 2 * i, 3, "%02x", raw[i]);
+    }
+    memcpy(p->name, name, strlen(name) + 1);
+    ps->v[ps->n++] = p;
+    *out = p;
+    return PC_OK;
+}
+
+void pc__players_remove_last(pc__players *ps)
+{
+    if (ps->n > 0) {
+        player_free(ps->v[--ps->n]);
+    }
+}
+
+const char *pc__player_name(const pc__player *p)
+{
+    return p->name;
+}
+
+const char *pc__player_token(const pc__player *p)
+{
+    return p->token;
+}
+
+const char *pc__player_reply(const pc__player *p, const char *action_id,
+                             size_t *len)
+{
+    for (size_t i = 0; i < PC_SERVER_ACTION_CACHE; i++) {
+        const reply *r = &p->cache[i];
+        if (r->text != NULL && strcmp(r->id, action_id) == 0) {
+            *len = r->len;
+            return r->text;
+        }
+    }
+    return NULL;
+}
+
+pc_err pc__player_remember(pc__player *p, const char *action_id,
+                           const char *text, size_t len)
+{
+    size_t idlen = strlen(action_id);
+    if (idlen > PC_SERVER_ACTION_ID_MAX) {
+        return PC_ERR_INVALID;
+    }
+    char *copy = pc_malloc(len + 1);
+    if (copy == NULL) {
+        return PC_ERR_NOMEM;
+    }
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    reply *r = &p->cache[p->next];
+    pc_free(r->text);
+    memcpy(r->id, action_id, idlen + 1);
+    r->text = copy;
+    r->len = len;
+    p->next = (p->next + 1) % PC_SERVER_ACTION_CACHE;
+    return PC_OK;
+}

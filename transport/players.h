@@ -1,0 +1,48 @@
+/*
+ * players.h - the players who joined one hosted room: names, secret
+ * tokens and each player's recent action replies (internal).
+ *
+ * Lives beside the room, not in its state: tokens are secrets and never
+ * enter a change, a snapshot or a log.
+ */
+#ifndef PC_TRANSPORT_PLAYERS_H
+#define PC_TRANSPORT_PLAYERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "phasecast/error.h"
+#include "phasecast/server.h"
+
+/* Token text: 128 random bits as 32 lowercase hex digits. */
+#define PC__TOKEN_HEX 32
+
+typedef struct pc__players pc__players;
+typedef struct pc__player pc__player;
+
+pc_err pc__players_new(size_t max, pc__players **out);
+void pc__players_free(pc__players *ps);
+size_t pc__players_count(const pc__players *ps);
+/* True if name is [A-Za-z0-9_.-]{1,PC_SERVER_NAME_MAX}. */
+bool pc__players_valid_name(const char *name);
+pc__player *pc__players_find_name(pc__players *ps, const char *name);
+/* The player holding token (any string; compared in constant time per
+ * player), or NULL. */
+pc__player *pc__players_find_token(pc__players *ps, const char *token);
+/* Add a player with a fresh random token. Returns PC_OK, PC_ERR_INVALID
+ * (bad name), PC_ERR_STATE (name taken), PC_ERR_LIMIT (full), PC_ERR_IO
+ * (no randomness) or PC_ERR_NOMEM. */
+pc_err pc__players_add(pc__players *ps, const char *name, pc__player **out);
+/* Undo the last pc__players_add (the game refused the join). */
+void pc__players_remove_last(pc__players *ps);
+const char *pc__player_name(const pc__player *p);
+const char *pc__player_token(const pc__player *p);
+/* The reply remembered for action_id, or NULL; *len gets its length. */
+const char *pc__player_reply(const pc__player *p, const char *action_id,
+                             size_t *len);
+/* Remember a reply (copied), evicting the oldest beyond
+ * PC_SERVER_ACTION_CACHE. Returns PC_OK or PC_ERR_NOMEM (not cached). */
+pc_err pc__player_remember(pc__player *p, const char *action_id,
+                           const char *reply, size_t len);
+
+#endif

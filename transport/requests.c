@@ -1,0 +1,658 @@
+/*
+ * requests.c - the request service: one REP socket, answered on the loop.
+ *
+ * The socket's NNG_OPT_RECVFD is watched with a persistent, level-triggered
+ * EV_READ event; each callback receives requests with NNG_FLAG_NONBLOCK
+ * until NNG_EAGAIN (or a batch limit, so one busy socket cannot starve the
+ * loop's timers - the descriptor stays readable and the loop comes back)
+ * and answers each one at once. That suits cooked REP, which holds one
+ * request at a time: every operation here completes synchronously on the
+ * loop thread, where the rooms live.
+ *
+ * Every body is untrusted: it is measured, parsed by pc_json_parse with the
+ * server's request limits (never cJSON alone), and every field is checked
+ * for presence, type and size before it is used. A request can reach a
+ * room's state only through pc_room_action, that is through the game's
+ * action callback; everything else here reads. Error replies carry the
+ * client's own words and the game's refusal, never state. Replies to
+ * actions are remembered per player (players.c), so a request nng resends
+ * is answered with the first reply instead of acting twice.
+ */
+#include "requests.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+#include <event2/event.h>
+
+#include "phasecast/alloc.h"
+#include "phasecast/history.h"
+#include "phasecast/json.h"
+#include "phasecast/merge.h"
+#include "phasecast/version.h"
+#include "phasecast/view.h"
+#include "envelope.h"
+#include "players.h"
+#include "server.h"
+
+/* Requests answered per readable callback before yielding to the loop. */
+#define BATCH 256
+/* Most changes one "changes" reply carries. */
+#define CHANGES_MAX 1000
+/* Largest seq or limit a request may name: integers cJSON keeps exact. */
+#define SEQ_MAX 9007199254740992.0
+
+struct pc__requests {
+    pc_server *srv;
+    nng_socket rep;
+    struct event *ev;
+};
+
+const char pc__requests_nomem_reply[] =
+    "{\"v\":1,\"ok\":false,\"error\":{\"code\":\"internal\","
+    "\"message\":\"the server is out of memory\"}}";
+
+/* What an operation produced: a result, or an error in e. */
+typedef struct outcome {
+    cJSON *result;
+    pc_error e;
+    pc__player *remember_for; /* action replies: cache under (player, id) */
+    const char *action_id;
+    const char *cached; /* a remembered reply to send as it is */
+    size_t cached_len;
+} outcome;
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    timespec_get(&ts, TIME_UTC);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool nomem(outcome *o)
+{
+    pc_error_set(&o->e, PC_ERR_NOMEM, "internal", "out of memory");
+    return false;
+}
+
+static const cJSON *field(const cJSON *req, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(req, key);
+    return cJSON_IsNull(v) ? NULL : v;
+}
+
+/* The string member key (1..maxlen bytes), or NULL when absent and not
+ * required; false (with o->e set) on error. */
+static bool want_string(const cJSON *req, const char *key, bool required,
+                        size_t maxlen, const char **out, outcome *o)
+{
+    const cJSON *v = field(req, key);
+    *out = NULL;
+    if (v == NULL) {
+        if (required) {
+            pc_error_set(&o->e, PC_ERR_INVALID, "bad_request", "missing \"%s\"",
+                         key);
+        }
+        return !required;
+    }
+    size_t n = cJSON_IsString(v) ? strlen(v->valuestring) : 0;
+    if (n == 0 || n > maxlen) {
+        pc_error_set(&o->e, PC_ERR_INVALID, "bad_request",
+                     "\"%s\" must be a string of 1 to %zu bytes", key, maxlen);
+        return false;
+    }
+    *out = v->valuestring;
+    return true;
+}
+
+/* A non-negative integer member (at most SEQ_MAX). */
+static bool want_uint(const cJSON *req, const char *key, bool required,
+                      uint64_t dflt, uint64_t *out, outcome *o)
+{
+    const cJSON *v = field(req, key);
+    if (v == NULL) {
+        if (required) {
+            pc_error_set(&o->e, PC_ERR_INVALID, "bad_request", "missing \"%s\"",
+                         key);
+            return false;
+        }
+        *out = dflt;
+        return true;
+    }
+    double d = cJSON_IsNumber(v) ? v->valuedouble : -1;
+    if (!(d >= 0 && d <= SEQ_MAX && d == floor(d))) {
+        pc_error_set(&o->e, PC_ERR_INVALID, "bad_request",
+                     "\"%s\" must be an integer from 0 to 2^53", key);
+        return false;
+    }
+    *out = (uint64_t)d;
+    return true;
+}
+
+static pc__host *want_room(pc_server *srv, const cJSON *req, outcome *o)
+{
+    const char *id;
+    if (!want_string(req, "room", true, PC_ROOM_ID_MAX, &id, o)) {
+        return NULL;
+    }
+    pc__host *h = pc__server_find_host(srv, id);
+    if (h == NULL) {
+        pc_error_set(&o->e, PC_ERR_NOT_FOUND, "unknown_room", "no room %s", id);
+    }
+    return h;
+}
+
+/* The player holding the request's token; *p NULL when the token is
+ * absent and not required. */
+static bool want_player(pc__host *h, const cJSON *req, bool required,
+                        pc__player **p, outcome *o)
+{
+    const cJSON *v = field(req, "token");
+    *p = NULL;
+    if (v == NULL) {
+        if (required) {
+            pc_error_set(&o->e, PC_ERR_PERMISSION, "bad_token",
+                         "this request needs a player's token");
+        }
+        return !required;
+    }
+    if (!cJSON_IsString(v)) {
+        pc_error_set(&o->e, PC_ERR_INVALID, "bad_request",
+                     "\"token\" must be a string");
+        return false;
+    }
+    *p = pc__players_find_token(h->players, v->valuestring);
+    if (*p == NULL) {
+        pc_error_set(&o->e, PC_ERR_PERMISSION, "bad_token",
+                     "the token is not valid in room %s", pc_room_id(h->room));
+        return false;
+    }
+    return true;
+}
+
+/* Turn a failed pc_room_action into a wire error. */
+static void action_error(pc__host *h, pc_err rc, const pc_error *ge, outcome *o)
+{
+    const char *code = ge->code[0] != '\0' ? ge->code : pc_err_name(rc);
+    const char *msg = ge->message[0] != '\0' ? ge->message : pc_strerror(rc);
+    switch (rc) {
+    case PC_ERR_PHASE:
+        pc_error_set(&o->e, rc, "no_actions_in_phase",
+                     "phase %s takes no actions", pc_room_phase(h->room));
+        break;
+    case PC_ERR_LIMIT:
+        pc_error_set(&o->e, rc, "limit_exceeded", "%s", msg);
+        break;
+    case PC_ERR_NOMEM:
+    case PC_ERR_REENTRANT:
+    case PC_ERR_STATE:
+    case PC_ERR_CLOSED:
+    case PC_ERR_TAMPERED:
+        pc_error_set(&o->e, rc, "internal", "%s", pc_strerror(rc));
+        break;
+    default: /* the game's refusal (PC_ERR_ACTION), or its validator's */
+        pc_error_set(&o->e, rc, code, "%s", msg);
+        break;
+    }
+}
+
+static bool op_ping(const cJSON *req, outcome *o)
+{
+    (void)req;
+    o->result = cJSON_CreateObject();
+    if (o->result == NULL ||
+        cJSON_AddNumberToObject(o->result, "time", (double)now_ms()) == NULL) {
+        return nomem(o);
+    }
+    return true;
+}
+
+static bool op_info(pc_server *srv, outcome *o)
+{
+    const pc_json_limits *lim = pc__server_request_limits(srv);
+    cJSON *r = o->result = cJSON_CreateObject();
+    if (cJSON_AddStringToObject(r, "server", "phasecast") == NULL ||
+        cJSON_AddStringToObject(r, "version", pc_version()) == NULL ||
+        cJSON_AddNumberToObject(r, "protocol", PC_PROTOCOL_VERSION) == NULL ||
+        cJSON_AddNumberToObject(r, "heartbeat_ms",
+                                pc__server_heartbeat_ms(srv)) == NULL) {
+        return nomem(o);
+    }
+    cJSON *rooms = cJSON_AddArrayToObject(r, "rooms");
+    cJSON *l = cJSON_AddObjectToObject(r, "limits");
+    if (rooms == NULL || l == NULL ||
+        cJSON_AddNumberToObject(l, "max_message_bytes",
+                                (double)lim->max_bytes) == NULL ||
+        cJSON_AddNumberToObject(l, "max_depth", lim->max_depth) == NULL ||
+        cJSON_AddNumberToObject(l, "max_string", (double)lim->max_string) ==
+            NULL ||
+        cJSON_AddNumberToObject(l, "max_nodes", (double)lim->max_nodes) ==
+            NULL ||
+        cJSON_AddNumberToObject(l, "max_changes", CHANGES_MAX) == NULL) {
+        return nomem(o);
+    }
+    for (size_t i = 0; i < pc__server_host_count(srv); i++) {
+        const pc_room *room = pc__server_host_at(srv, i)->room;
+        cJSON *e = cJSON_CreateObject();
+        if (!cJSON_AddItemToArray(rooms, e)) {
+            cJSON_Delete(e);
+            return nomem(o);
+        }
+        if (cJSON_AddStringToObject(e, "room", pc_room_id(room)) == NULL ||
+            cJSON_AddStringToObject(e, "game", pc_room_game(room)->name) ==
+                NULL ||
+            cJSON_AddStringToObject(e, "phase", pc_room_phase(room)) == NULL ||
+            cJSON_AddNumberToObject(e, "seq", (double)pc_room_seq(room)) ==
+                NULL) {
+            return nomem(o);
+        }
+    }
+    return true;
+}
+
+static bool op_join(pc_server *srv, const cJSON *req, outcome *o)
+{
+    const char *role, *name = NULL;
+    pc__host *h = want_room(srv, req, o);
+    if (h == NULL || !want_string(req, "role", true, 16, &role, o)) {
+        return false;
+    }
+    bool player = strcmp(role, "player") == 0;
+    if (!player && strcmp(role, "spectator") != 0) {
+        pc_error_set(&o->e, PC_ERR_INVALID, "bad_request",
+                     "\"role\" must be \"player\" or \"spectator\"");
+        return false;
+    }
+    pc__player *p = NULL;
+    if (player) {
+        if (!want_string(req, "name", true, PC_SERVER_NAME_MAX, &name, o)) {
+            return false;
+        }
+        if (!pc__players_valid_name(name)) {
+            pc_error_set(&o->e, PC_ERR_INVALID, "bad_request",
+                         "\"name\" must match [A-Za-z0-9_.-]{1,%d}",
+                         PC_SERVER_NAME_MAX);
+            return false;
+        }
+        pc_err rc = pc__players_add(h->players, name, &p);
+        if (rc == PC_ERR_STATE) {
+            pc_error_set(&o->e, rc, "name_taken", "%s has already joined",
+                         name);
+            return false;
+        }
+        if (rc == PC_ERR_LIMIT) {
+            pc_error_set(&o->e, rc, "room_full", "room %s is full",
+                         pc_room_id(h->room));
+            return false;
+        }
+        if (rc != PC_OK) {
+            return nomem(o);
+        }
+        if (h->join_action != NULL) {
+            pc_action act = {.player = name, .type = h->join_action};
+            pc_error ge = {0};
+            cJSON *value = NULL;
+            rc = pc_room_action(h->room, &act, &value, &ge);
+            cJSON_Delete(value);
+            if (rc != PC_OK) {
+                pc__players_remove_last(h->players);
+                action_error(h, rc, &ge, o);
+                return false;
+            }
+        }
+    }
+    cJSON *r = o->result = cJSON_CreateObject();
+    if (cJSON_AddStringToObject(r, "room", pc_room_id(h->room)) == NULL ||
+        cJSON_AddStringToObject(r, "role", role) == NULL ||
+        (player &&
+         (cJSON_AddStringToObject(r, "player", name) == NULL ||
+          cJSON_AddStringToObject(r, "token", pc__player_token(p)) == NULL)) ||
+        cJSON_AddNumberToObject(r, "seq", (double)pc_room_seq(h->room)) ==
+            NULL) {
+        /* The player stays registered: its join already reached the game. */
+        return nomem(o);
+    }
+    return true;
+}
+
+static bool op_snapshot(pc_server *srv, const cJSON *req, outcome *o)
+{
+    pc__player *p;
+    pc__host *h = want_room(srv, req, o);
+    if (h == NULL || !want_player(h, req, false, &p, o)) {
+        return false;
+    }
+    const pc_game *g = pc_room_game(h->room);
+    const char *who = p != NULL ? pc__player_name(p) : NULL;
+    cJSON *state = NULL;
+    uint64_t sum = pc_room_checksum(h->room);
+    if (pc_view_has_private(g)) {
+        if (pc_view_state(g, pc_room_state(h->room), who, &state) != PC_OK ||
+            pc_view_checksum(g, pc_room_state(h->room), who, &sum) != PC_OK) {
+            cJSON_Delete(state);
+            return nomem(o);
+        }
+    } else if ((state = cJSON_Duplicate(pc_room_state(h->room), true)) ==
+               NULL) {
+        return nomem(o);
+    }
+    char hex[PC__SUM_HEX];
+    pc__envelope_hex(sum, hex);
+    cJSON *r = o->result = cJSON_CreateObject();
+    if (cJSON_AddStringToObject(r, "room", pc_room_id(h->room)) == NULL ||
+        cJSON_AddNumberToObject(r, "seq", (double)pc_room_seq(h->room)) ==
+            NULL ||
+        cJSON_AddStringToObject(r, "sum", hex) == NULL ||
+        !cJSON_AddItemToObject(r, "state", state)) {
+        cJSON_Delete(state);
+        return nomem(o);
+    }
+    return true;
+}
+
+/* Apply change c to doc (a whole state document we own), as a client
+ * replica would. */
+static bool replay(cJSON *doc, const pc_change *c)
+{
+    cJSON *data = cJSON_GetObjectItemCaseSensitive(doc, "data");
+    cJSON *phase = cJSON_CreateString(c->phase);
+    if (phase == NULL || pc_merge_patch_inplace(data, c->patch) != PC_OK ||
+        !cJSON_ReplaceItemInObjectCaseSensitive(doc, "phase", phase)) {
+        cJSON_Delete(phase);
+        return false;
+    }
+    return true;
+}
+
+static bool op_changes(pc_server *srv, const cJSON *req, outcome *o)
+{
+    pc__player *p;
+    uint64_t since, limit;
+    pc__host *h = want_room(srv, req, o);
+    if (h == NULL || !want_player(h, req, false, &p, o) ||
+        !want_uint(req, "since", true, 0, &since, o) ||
+        !want_uint(req, "limit", false, CHANGES_MAX, &limit, o)) {
+        return false;
+    }
+    pc_room *room = h->room;
+    uint64_t seq = pc_room_seq(room), first = pc_history_first_seq(room);
+    if (since > seq) {
+        pc_error_set(&o->e, PC_ERR_INVALID, "bad_request",
+                     "since %llu is after the room's seq %llu",
+                     (unsigned long long)since, (unsigned long long)seq);
+        return false;
+    }
+    if (since < seq && (first == 0 || since + 1 < first)) {
+        pc_error_set(&o->e, PC_ERR_EVICTED, "too_old",
+                     "changes before seq %llu are no longer kept; take a "
+                     "snapshot",
+                     (unsigned long long)(first == 0 ? seq + 1 : first));
+        return false;
+    }
+    if (limit == 0 || limit > CHANGES_MAX) {
+        limit = CHANGES_MAX;
+    }
+    uint64_t last = seq - since > limit ? since + limit : seq;
+    const pc_game *g = pc_room_game(room);
+    const char *who = p != NULL ? pc__player_name(p) : NULL;
+    cJSON *doc = NULL; /* the state as of each change, for view checksums */
+    if (pc_view_has_private(g) && since < last &&
+        pc_history_state_at(room, since, &doc) != PC_OK) {
+        return nomem(o);
+    }
+    cJSON *r = o->result = cJSON_CreateObject();
+    bool ok = cJSON_AddStringToObject(r, "room", pc_room_id(room)) != NULL &&
+              cJSON_AddNumberToObject(r, "seq", (double)seq) != NULL;
+    cJSON *list = ok ? cJSON_AddArrayToObject(r, "changes") : NULL;
+    ok = list != NULL;
+    for (uint64_t s = since + 1; ok && s <= last; s++) {
+        const pc_change *c;
+        cJSON *item = NULL;
+        ok = pc_history_get(room, s, &c) == PC_OK &&
+             (doc == NULL || replay(doc, c)) &&
+             pc__envelope_change(g, c, who, doc, &item) == PC_OK;
+        if (ok && !cJSON_AddItemToArray(list, item)) {
+            cJSON_Delete(item);
+            ok = false;
+        }
+    }
+    cJSON_Delete(doc);
+    return ok ? true : nomem(o);
+}
+
+static bool op_action(pc_server *srv, const cJSON *req, outcome *o)
+{
+    pc__player *p;
+    const char *id, *type;
+    pc__host *h = want_room(srv, req, o);
+    if (h == NULL || !want_player(h, req, true, &p, o) ||
+        !want_string(req, "action_id", true, PC_SERVER_ACTION_ID_MAX, &id, o) ||
+        !want_string(req, "type", true, 64, &type, o)) {
+        return false;
+    }
+    o->cached = pc__player_reply(p, id, &o->cached_len);
+    if (o->cached != NULL) {
+        return true;
+    }
+    o->remember_for = p;
+    o->action_id = id;
+    pc_action act = {.player = pc__player_name(p),
+                     .type = type,
+                     .payload = field(req, "payload")};
+    pc_error ge = {0};
+    cJSON *value = NULL;
+    pc_err rc = pc_room_action(h->room, &act, &value, &ge);
+    if (rc != PC_OK) {
+        cJSON_Delete(value);
+        action_error(h, rc, &ge, o);
+        return false;
+    }
+    if (value != NULL && pc_json_check(value, NULL, NULL) != PC_OK) {
+        cJSON_Delete(value); /* the game's result is unprintable: drop it */
+        value = NULL;
+    }
+    if (value == NULL) {
+        value = cJSON_CreateNull();
+    }
+    cJSON *r = o->result = cJSON_CreateObject();
+    if (cJSON_AddStringToObject(r, "room", pc_room_id(h->room)) == NULL ||
+        cJSON_AddNumberToObject(r, "seq", (double)pc_room_seq(h->room)) ==
+            NULL ||
+        !cJSON_AddItemToObject(r, "value", value)) {
+        cJSON_Delete(value);
+        return nomem(o);
+    }
+    return true;
+}
+
+static void dispatch(pc_server *srv, const char *body, size_t len,
+                     const pc_json_limits *lim, cJSON **req, outcome *o)
+{
+    const char *op;
+    if (len > lim->max_bytes) {
+        pc_error_set(&o->e, PC_ERR_LIMIT, "limit_exceeded",
+                     "the request has %zu bytes, more than %zu", len,
+                     lim->max_bytes);
+        return;
+    }
+    pc_error pe = {0};
+    pc_err rc = pc_json_parse(body, len, lim, req, &pe);
+    if (rc == PC_ERR_NOMEM) {
+        nomem(o);
+        return;
+    }
+    if (rc != PC_OK) {
+        pc_error_set(&o->e, rc,
+                     rc == PC_ERR_LIMIT ? "limit_exceeded" : "bad_request",
+                     "%s", pe.message[0] ? pe.message : pc_strerror(rc));
+        return;
+    }
+    if (!cJSON_IsObject(*req)) {
+        pc_error_set(&o->e, PC_ERR_INVALID, "bad_request",
+                     "a request is a JSON object");
+        return;
+    }
+    if (!want_string(*req, "op", true, 32, &op, o)) {
+        return;
+    }
+    if (strcmp(op, "ping") == 0) {
+        op_ping(*req, o);
+    } else if (strcmp(op, "info") == 0) {
+        op_info(srv, o);
+    } else if (strcmp(op, "join") == 0) {
+        op_join(srv, *req, o);
+    } else if (strcmp(op, "snapshot") == 0) {
+        op_snapshot(srv, *req, o);
+    } else if (strcmp(op, "changes") == 0) {
+        op_changes(srv, *req, o);
+    } else if (strcmp(op, "action") == 0) {
+        op_action(srv, *req, o);
+    } else {
+        pc_error_set(&o->e, PC_ERR_INVALID, "bad_request", "unknown op \"%s\"",
+                     op);
+    }
+}
+
+/* {"v":1,"ok":true,"result":R} or {"v":1,"ok":false,"error":{...}}. */
+static cJSON *reply_tree(outcome *o)
+{
+    cJSON *r = cJSON_CreateObject();
+    if (r == NULL ||
+        cJSON_AddNumberToObject(r, "v", PC_PROTOCOL_VERSION) == NULL) {
+        cJSON_Delete(r);
+        return NULL;
+    }
+    if (o->e.err == PC_OK) {
+        if (cJSON_AddTrueToObject(r, "ok") == NULL ||
+            !cJSON_AddItemToObject(r, "result", o->result)) {
+            cJSON_Delete(r);
+            return NULL;
+        }
+        o->result = NULL; /* now r's */
+        return r;
+    }
+    cJSON *e = cJSON_CreateObject();
+    if (cJSON_AddFalseToObject(r, "ok") == NULL ||
+        !cJSON_AddItemToObject(r, "error", e)) {
+        cJSON_Delete(e);
+        cJSON_Delete(r);
+        return NULL;
+    }
+    if (cJSON_AddStringToObject(e, "code", o->e.code) == NULL ||
+        cJSON_AddStringToObject(e, "message", o->e.message) == NULL) {
+        cJSON_Delete(r);
+        return NULL;
+    }
+    return r;
+}
+
+pc_err pc__requests_answer(pc_server *srv, const char *body, size_t len,
+                           char **text, size_t *text_len)
+{
+    outcome o = {0};
+    cJSON *req = NULL;
+    dispatch(srv, body, len, pc__server_request_limits(srv), &req, &o);
+    pc_err rc = PC_OK;
+    if (o.cached != NULL) {
+        char *copy = cJSON_malloc(o.cached_len + 1);
+        if (copy == NULL) {
+            rc = PC_ERR_NOMEM;
+        } else {
+            memcpy(copy, o.cached, o.cached_len + 1);
+            *text = copy;
+            *text_len = o.cached_len;
+        }
+        cJSON_Delete(req);
+        return rc;
+    }
+    if (o.e.err == PC_OK && o.result == NULL) {
+        nomem(&o);
+    }
+    if (o.e.err != PC_OK) {
+        cJSON_Delete(o.result); /* partial */
+        o.result = NULL;
+    }
+    cJSON *tree = reply_tree(&o);
+    char *s = NULL;
+    size_t n = 0;
+    if (tree == NULL || pc__envelope_print(tree, &s, &n) != PC_OK) {
+        rc = PC_ERR_NOMEM;
+    } else {
+        if (o.remember_for != NULL && o.e.err != PC_ERR_NOMEM) {
+            (void)pc__player_remember(o.remember_for, o.action_id, s, n);
+        }
+        *text = s;
+        *text_len = n;
+    }
+    cJSON_Delete(tree);
+    cJSON_Delete(o.result);
+    cJSON_Delete(req);
+    return rc;
+}
+
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+    pc__requests *rq = arg;
+    (void)fd;
+    (void)what;
+    for (int i = 0; i < BATCH; i++) {
+        nng_msg *m;
+        if (nng_recvmsg(rq->rep, &m, NNG_FLAG_NONBLOCK) != 0) {
+            break; /* NNG_EAGAIN: drained; anything else: closing */
+        }
+        char *text = NULL;
+        size_t n = 0;
+        const char *out = pc__requests_nomem_reply;
+        size_t outlen = sizeof pc__requests_nomem_reply - 1;
+        if (pc__requests_answer(rq->srv, nng_msg_body(m), nng_msg_len(m), &text,
+                                &n) == PC_OK) {
+            out = text;
+            outlen = n;
+        }
+        /* Reuse the request's message for the reply; cooked REP keeps the
+         * request's routing (its backtrace) in the socket, not here. */
+        nng_msg_clear(m);
+        if (nng_msg_append(m, out, outlen) != 0 ||
+            nng_sendmsg(rq->rep, m, NNG_FLAG_NONBLOCK) != 0) {
+            nng_msg_free(m); /* the requester resends */
+        }
+        cJSON_free(text);
+    }
+}
+
+pc_err pc__requests_new(pc_server *srv, struct event_base *base, nng_socket rep,
+                        pc__requests **out)
+{
+    int fd;
+    if (nng_socket_get_int(rep, NNG_OPT_RECVFD, &fd) != 0) {
+        return PC_ERR_IO;
+    }
+    pc__requests *rq = pc_malloc(sizeof *rq);
+    if (rq == NULL) {
+        return PC_ERR_NOMEM;
+    }
+    *rq = (pc__requests){.srv = srv, .rep = rep};
+    rq->ev = event_new(base, fd, EV_READ | EV_PERSIST, on_readable, rq);
+    if (rq->ev == NULL || event_add(rq->ev, NULL) != 0) {
+        if (rq->ev != NULL) {
+            event_free(rq->ev);
+        }
+        pc_free(rq);
+        return PC_ERR_NOMEM;
+    }
+    *out = rq;
+    return PC_OK;
+}
+
+void pc__requests_free(pc__requests *rq)
+{
+    if (rq == NULL) {
+        return;
+    }
+    event_free(rq->ev);
+    pc_free(rq);
+}

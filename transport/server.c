@@ -1,0 +1,385 @@
+/*
+ * server.c - the server: its options, its two sockets and the rooms it
+ * hosts.
+ *
+ * pc_server_new opens a PUB and a REP socket and starts their listeners
+ * before anything else can go wrong late: NNG_OPT_RECVMAXSZ is set on the
+ * REP socket and on its listener before the listener starts, because nng
+ * applies the limit per connection and an unlimited default would let one
+ * client make the server allocate without bound. The limit at the socket
+ * is twice the largest request answered normally, so an oversized but
+ * plausible request still gets a limit_exceeded reply, while a grossly
+ * oversized one costs its sender the connection. Hosting a room means
+ * creating it with the broadcast sink attached and the loop's timer host
+ * installed, then starting it, so its very first change is published. This
+ * module owns no protocol logic (requests.c, broadcast.c do); rooms are
+ * found by a linear scan, which is fine for hundreds of rooms per server.
+ */
+#include "server.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <nng/nng.h>
+#include <nng/protocol/pubsub0/pub.h>
+#include <nng/protocol/reqrep0/rep.h>
+
+#include "phasecast/alloc.h"
+#include "loop.h"
+#include "requests.h"
+
+/* Longest URL (with its resolved port) a server reports. */
+#define URL_MAX 512
+/* Players per room when the options say 0. */
+#define PLAYERS_DEFAULT 64
+
+struct pc_server {
+    pc__loop *loop;
+    nng_socket pub, rep;
+    pc__requests *requests;
+    pc__host **hosts;
+    size_t nhosts;
+    int heartbeat_ms; /* < 0: none */
+    pc_json_limits limits;
+    char pub_url[URL_MAX];
+    char rep_url[URL_MAX];
+};
+
+void pc_server_options_init(pc_server_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->max_message_bytes = PC_SERVER_MESSAGE_DEFAULT;
+    o->heartbeat_ms = PC_SERVER_HEARTBEAT_DEFAULT;
+    o->pub_sendbuf = PC_SERVER_SENDBUF_DEFAULT;
+}
+
+void pc_server_room_options_init(pc_server_room_options *o)
+{
+    memset(o, 0, sizeof *o);
+    pc_room_options_init(&o->room);
+    o->join_action = "join";
+    o->max_players = PLAYERS_DEFAULT;
+}
+
+/* The URL l listens on; a TCP port 0 is replaced by the bound port. */
+static void bound_url(nng_listener l, const char *asked, char *out)
+{
+    snprintf(out, URL_MAX, "%s", asked);
+    int port;
+    if (nng_listener_get_int(l, NNG_OPT_TCP_BOUND_PORT, &port) != 0) {
+        return; /* not TCP */
+    }
+    const char *colon = strrchr(asked, ':');
+    const char *slash = strstr(asked, "://");
+    if (colon == NULL || slash == NULL || colon < slash + 3) {
+        return;
+    }
+    const char *path = strchr(colon, '/'); /* ws://host:0/path */
+    snprintf(out, URL_MAX, "%.*s:%d%s", (int)(colon - asked), asked, port,
+             path != NULL ? path : "");
+}
+
+/* Create, limit and start a listener on s; *url receives the bound URL. */
+static pc_err listen_on(nng_socket s, const char *url, size_t recvmax,
+                        char *bound, pc_error *err)
+{
+    nng_listener l;
+    int rv = nng_listener_create(&l, s, url);
+    if (rv == 0 && recvmax > 0) {
+        rv = nng_listener_set_size(l, NNG_OPT_RECVMAXSZ, recvmax);
+        if (rv == NNG_ENOTSUP) { /* inproc has no per-listener limit */
+            rv = 0;
+        }
+    }
+    if (rv == 0) {
+        rv = nng_listener_start(l, 0);
+    }
+    if (rv != 0) {
+        pc_err code = rv == NNG_ENOMEM ? PC_ERR_NOMEM
+                      : rv == NNG_EADDRINVAL || rv == NNG_ENOTSUP
+                          ? PC_ERR_INVALID
+                          : PC_ERR_IO;
+        return pc_error_set(err, code, NULL, "cannot listen on %s: %s", url,
+                            nng_strerror(rv));
+    }
+    bound_url(l, url, bound);
+    return PC_OK;
+}
+
+pc_err pc_server_new(const pc_server_options *opts, pc_server **out,
+                     pc_error *err)
+{
+    if (opts == NULL || opts->pub_url == NULL || opts->rep_url == NULL ||
+        opts->pub_sendbuf < 0 || opts->pub_sendbuf > 8192 ||
+        opts->max_message_bytes > SIZE_MAX / 2) {
+        return pc_error_set(err, PC_ERR_INVALID, NULL,
+                            "bad server options (URLs are required)");
+    }
+    pc_server *srv = pc_malloc(sizeof *srv);
+    if (srv == NULL) {
+        return pc_error_set(err, PC_ERR_NOMEM, NULL, "out of memory");
+    }
+    memset(srv, 0, sizeof *srv);
+    srv->heartbeat_ms = opts->heartbeat_ms == 0 ? PC_SERVER_HEARTBEAT_DEFAULT
+                                                : opts->heartbeat_ms;
+    pc_json_limits_resolve(&opts->request_limits, &srv->limits);
+    srv->limits.max_bytes = opts->max_message_bytes != 0
+                                ? opts->max_message_bytes
+                                : PC_SERVER_MESSAGE_DEFAULT;
+    int sendbuf =
+        opts->pub_sendbuf != 0 ? opts->pub_sendbuf : PC_SERVER_SENDBUF_DEFAULT;
+    size_t recvmax = srv->limits.max_bytes * 2;
+    bool pub_open = false, rep_open = false;
+    pc_err rc = pc__loop_new(srv, &srv->loop);
+    if (rc == PC_OK) {
+        pub_open = nng_pub0_open(&srv->pub) == 0;
+        rep_open = pub_open && nng_rep0_open(&srv->rep) == 0;
+        if (!rep_open ||
+            nng_socket_set_int(srv->pub, NNG_OPT_SENDBUF, sendbuf) != 0 ||
+            nng_socket_set_size(srv->rep, NNG_OPT_RECVMAXSZ, recvmax) != 0) {
+            rc = pc_error_set(err, PC_ERR_NOMEM, NULL, "cannot open sockets");
+        }
+    } else {
+        pc_error_set(err, rc, NULL, "cannot create the event loop");
+    }
+    if (rc == PC_OK) {
+        rc = listen_on(srv->pub, opts->pub_url, 0, srv->pub_url, err);
+    }
+    if (rc == PC_OK) {
+        rc = listen_on(srv->rep, opts->rep_url, recvmax, srv->rep_url, err);
+    }
+    if (rc == PC_OK) {
+        rc = pc__requests_new(srv, pc__loop_base(srv->loop), srv->rep,
+                              &srv->requests);
+        if (rc != PC_OK) {
+            pc_error_set(err, rc, NULL, "cannot watch the request socket");
+        }
+    }
+    if (rc != PC_OK) {
+        if (rep_open) {
+            nng_close(srv->rep);
+        }
+        if (pub_open) {
+            nng_close(srv->pub);
+        }
+        pc__loop_free(srv->loop);
+        pc_free(srv);
+        return rc;
+    }
+    *out = srv;
+    return PC_OK;
+}
+
+static void host_free(pc__host *h)
+{
+    if (h->bc != NULL) {
+        pc__broadcast_flush(h->bc);
+    }
+    pc_room_free(h->room);
+    pc__broadcast_free(h->bc);
+    pc__players_free(h->players);
+    if (h->timer != NULL) {
+        event_free(h->timer);
+    }
+    pc_free(h->join_action);
+    pc_free(h);
+}
+
+void pc_server_free(pc_server *srv)
+{
+    if (srv == NULL) {
+        return;
+    }
+    (void)pc__loop_stop(srv->loop); /* runs what was posted meanwhile */
+    pc__requests_free(srv->requests);
+    for (size_t i = 0; i < srv->nhosts; i++) {
+        host_free(srv->hosts[i]);
+    }
+    pc_free(srv->hosts);
+    nng_close(srv->rep);
+    nng_close(srv->pub);
+    pc__loop_free(srv->loop);
+    pc_free(srv);
+}
+
+const char *pc_server_pub_url(const pc_server *srv)
+{
+    return srv->pub_url;
+}
+
+const char *pc_server_rep_url(const pc_server *srv)
+{
+    return srv->rep_url;
+}
+
+pc_err pc_server_start(pc_server *srv)
+{
+    return pc__loop_start(srv->loop);
+}
+
+pc_err pc_server_stop(pc_server *srv)
+{
+    return pc__loop_stop(srv->loop);
+}
+
+pc_err pc_server_run_once(pc_server *srv, int timeout_ms)
+{
+    return pc__loop_run_once(srv->loop, timeout_ms);
+}
+
+pc_err pc_server_post(pc_server *srv, pc_server_fn fn, void *arg)
+{
+    return pc__loop_post(srv->loop, fn, arg);
+}
+
+pc_err pc_server_call(pc_server *srv, pc_server_fn fn, void *arg)
+{
+    return pc__loop_call(srv->loop, fn, arg);
+}
+
+/* The room's phase timer fired on the loop. */
+static void on_phase_timer(evutil_socket_t fd, short what, void *arg)
+{
+    pc__host *h = arg;
+    (void)fd;
+    (void)what;
+    (void)pc_room_fire_timeout(h->room); /* a stale timer does nothing */
+}
+
+/* The room's timer host: schedule (delay >= 0) or cancel (-1). */
+static void schedule(pc_room *room, int64_t delay_ms, void *arg)
+{
+    pc__host *h = arg;
+    (void)room;
+    if (delay_ms < 0) {
+        evtimer_del(h->timer);
+        return;
+    }
+    struct timeval tv;
+    tv.tv_sec = (time_t)(delay_ms / 1000);
+    tv.tv_usec = (long)(delay_ms % 1000) * 1000;
+    evtimer_add(h->timer, &tv);
+}
+
+pc_err pc_server_add_room(pc_server *srv, const pc_game *game,
+                          const pc_server_room_options *opts, pc_room **out)
+{
+    if (!pc__loop_is_owner(srv->loop)) {
+        return PC_ERR_PERMISSION;
+    }
+    pc_server_room_options defaults;
+    if (opts == NULL) {
+        pc_server_room_options_init(&defaults);
+        opts = &defaults;
+    }
+    const char *id = opts->room.id != NULL ? opts->room.id : "room";
+    if (pc__server_find_host(srv, id) != NULL) {
+        return PC_ERR_INVALID;
+    }
+    pc__host **hosts =
+        pc_realloc(srv->hosts, (srv->nhosts + 1) * sizeof *hosts);
+    if (hosts == NULL) {
+        return PC_ERR_NOMEM;
+    }
+    srv->hosts = hosts;
+    pc__host *h = pc_malloc(sizeof *h);
+    if (h == NULL) {
+        return PC_ERR_NOMEM;
+    }
+    memset(h, 0, sizeof *h);
+    struct event_base *base = pc__loop_base(srv->loop);
+    pc_err rc = pc_room_new(game, &opts->room, &h->room);
+    if (rc == PC_OK) {
+        size_t max = opts->max_players ? opts->max_players : PLAYERS_DEFAULT;
+        rc = pc__players_new(max, &h->players);
+    }
+    if (rc == PC_OK && opts->join_action != NULL &&
+        (h->join_action = pc_strdup(opts->join_action)) == NULL) {
+        rc = PC_ERR_NOMEM;
+    }
+    if (rc == PC_OK &&
+        (h->timer = evtimer_new(base, on_phase_timer, h)) == NULL) {
+        rc = PC_ERR_NOMEM;
+    }
+    if (rc == PC_OK) {
+        rc = pc__broadcast_new(base, srv->pub, h->room, srv->heartbeat_ms,
+                               &h->bc);
+    }
+    if (rc == PC_OK) {
+        rc = pc_room_add_sink(h->room, pc__broadcast_sink, h->bc);
+    }
+    if (rc != PC_OK) {
+        host_free(h);
+        return rc;
+    }
+    pc_room_set_timer_host(h->room, schedule, h);
+    srv->hosts[srv->nhosts++] = h;
+    (void)pc_room_start(h->room);
+    if (out != NULL) {
+        *out = h->room;
+    }
+    return PC_OK;
+}
+
+pc_room *pc_server_find_room(pc_server *srv, const char *id)
+{
+    if (!pc__loop_is_owner(srv->loop)) {
+        return NULL;
+    }
+    pc__host *h = pc__server_find_host(srv, id);
+    return h != NULL ? h->room : NULL;
+}
+
+pc_err pc_server_remove_room(pc_server *srv, const char *id)
+{
+    if (!pc__loop_is_owner(srv->loop)) {
+        return PC_ERR_PERMISSION;
+    }
+    for (size_t i = 0; i < srv->nhosts; i++) {
+        if (strcmp(pc_room_id(srv->hosts[i]->room), id) == 0) {
+            host_free(srv->hosts[i]);
+            memmove(&srv->hosts[i], &srv->hosts[i + 1],
+                    (srv->nhosts - i - 1) * sizeof *srv->hosts);
+            srv->nhosts--;
+            return PC_OK;
+        }
+    }
+    return PC_ERR_NOT_FOUND;
+}
+
+void pc_transport_fini(void)
+{
+    nng_fini();
+    libevent_global_shutdown();
+}
+
+pc__host *pc__server_find_host(pc_server *srv, const char *id)
+{
+    for (size_t i = 0; i < srv->nhosts; i++) {
+        if (strcmp(pc_room_id(srv->hosts[i]->room), id) == 0) {
+            return srv->hosts[i];
+        }
+    }
+    return NULL;
+}
+
+size_t pc__server_host_count(const pc_server *srv)
+{
+    return srv->nhosts;
+}
+
+pc__host *pc__server_host_at(pc_server *srv, size_t i)
+{
+    return srv->hosts[i];
+}
+
+const pc_json_limits *pc__server_request_limits(const pc_server *srv)
+{
+    return &srv->limits;
+}
+
+int pc__server_heartbeat_ms(const pc_server *srv)
+{
+    return srv->heartbeat_ms;
+}

@@ -1,0 +1,36 @@
+/*
+ * server.h - what the server's other modules may see of it (internal; the
+ * public API is phasecast/server.h).
+ */
+#ifndef PC_TRANSPORT_SERVER_H
+#define PC_TRANSPORT_SERVER_H
+
+#include <stddef.h>
+
+#include "phasecast/json.h"
+#include "phasecast/room.h"
+#include "phasecast/server.h"
+
+#include "broadcast.h"
+#include "players.h"
+
+struct event;
+
+/* One hosted room and everything the server keeps beside it. */
+typedef struct pc__host {
+    pc_room *room;
+    pc__broadcast *bc;
+    pc__players *players;
+    struct event *timer; /* the room's phase timer */
+    char *join_action;   /* NULL: joining only registers the name */
+} pc__host;
+
+/* The hosted room with this id, or NULL. */
+pc__host *pc__server_find_host(pc_server *srv, const char *id);
+size_t pc__server_host_count(const pc_server *srv);
+pc__host *pc__server_host_at(pc_server *srv, size_t i);
+/* Limits for request bodies (max_bytes is the answered-size limit). */
+const pc_json_limits *pc__server_request_limits(const pc_server *srv);
+int pc__server_heartbeat_ms(const pc_server *srv);
+
+#endif
