@@ -1,0 +1,1156 @@
+/*
+ * client.c - the networked room client: sockets, join, the replica's
+ * ordering and repair state machine, actions. It is driven entirely by the
+ * caller's thread (pc_client_poll); nng's own threads never run client
+ * code, so nothing here is locked. It does not interpret game rules and
+ * does not keep history: it holds one replica at one seq.
+ *
+ * Repair state machine (c->need), per docs/protocol.md "Joining and
+ * repairing":
+ *
+ *             seq jump / heartbeat ahead / private change
+ *   +--------+ ------------------------------------------> +---------+
+ *   |  NONE  |                                            | CHANGES |
+ *   +--------+ <------------------------------------------ +---------+
+ *     ^    ^       changes applied and verified               |
+ *     |    |                                                  | too_old,
+ *     |    |  snapshot verified               checksum        | mismatch,
+ *     |    +--------------------------+       mismatch        | hole
+ *     |                               |   +-------------+     v
+ *     +-- cooldown over <-- GAVE_UP <-+---|  SNAPSHOT   | <---+
+ *                           (budget spent) +-------------+
+ *
+ *   transition                      function
+ *   NONE -> CHANGES                 need_repair (from on_change, on_heartbeat)
+ *   CHANGES -> NONE | SNAPSHOT      repair_changes
+ *   NONE -> SNAPSHOT                need_repair (from verify_applied)
+ *   SNAPSHOT -> NONE                repair_snapshot
+ *   SNAPSHOT -> GAVE_UP (-> NONE)   run_repair (budget check)
+ *
+ * An incident starts when need leaves NONE and ends when a change is
+ * applied and verified; it may take at most snapshots_per_incident
+ * snapshots, spaced by a doubling backoff, so a server whose broadcast
+ * checksums disagree with its snapshots cannot cause a snapshot storm.
+ * Failed requests are retried after a doubling backoff, and no repair runs
+ * while the room is stale: the replica is kept and repaired (with
+ * `changes`) once the room speaks again.
+ */
+/* clock_gettime, poll */
+#define _POSIX_C_SOURCE 200809L
+
+#include "phasecast/client.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/pubsub0/sub.h>
+#include <nng/protocol/reqrep0/req.h>
+#include <nng/supplemental/util/platform.h>
+
+#include "phasecast/alloc.h"
+#include "phasecast/json.h"
+
+#include "replica.h"
+#include "wire.h"
+
+/* What the replica needs next. */
+enum need { NEED_NONE = 0, NEED_CHANGES = 1, NEED_SNAPSHOT = 2 };
+
+/* Most `changes` rounds per repair (a server may cap each answer). */
+#define REPAIR_ROUNDS 64
+/* Most broadcast messages handled by one pc_client_poll. */
+#define POLL_BATCH 4096
+/* Longest single request attempt, however many doublings. */
+#define ATTEMPT_CAP_MS 30000
+
+/* The client; see phasecast/client.h. */
+struct pc_client {
+    pc_client_config cfg; /* resolved; strings point at the copies below */
+    char *pub_url;
+    char *req_url;
+    char *room;
+    char *name;
+    char *topic; /* "<room> " */
+    size_t topic_len;
+    char token[33]; /* players: 32 hex digits from `join` */
+
+    nng_socket sub;
+    nng_socket req;
+    nng_dialer sub_dialer; /* closed before its socket, see destroy */
+    nng_dialer req_dialer;
+    bool sub_open;
+    bool req_open;
+    pc_json_limits lim; /* for every received document */
+
+    pc__replica rep;
+    bool priv_mode; /* player's view differs from the public view, so
+                       broadcast sums cannot check it */
+
+    enum need need;
+    int64_t retry_at;       /* monotonic ms; repair waits until then */
+    int backoff_ms;         /* next delay after a failed request */
+    bool in_incident;       /* a repair is under way, see the top */
+    int incident_snapshots; /* snapshots taken in this incident */
+    int64_t cooldown_until; /* after GAVE_UP, no repair before this */
+
+    int64_t last_msg; /* monotonic ms of the last message of the room */
+    int heartbeat_ms;
+    bool stale;
+
+    uint64_t action_counter;
+    char action_prefix[17]; /* random, hex */
+
+    int depth;    /* >0 while a callback may run */
+    bool closing; /* pc_client_close was called from a callback */
+    pc_client_stats st;
+};
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static pc_err nng_to_pc(int rv)
+{
+    switch (rv) {
+    case 0:
+        return PC_OK;
+    case NNG_ENOMEM:
+        return PC_ERR_NOMEM;
+    case NNG_ETIMEDOUT:
+        return PC_ERR_TIMEOUT;
+    case NNG_EINVAL:
+    case NNG_EADDRINVAL:
+    case NNG_ENOTSUP:
+        return PC_ERR_INVALID;
+    case NNG_ECLOSED:
+        return PC_ERR_CLOSED;
+    default:
+        return PC_ERR_IO;
+    }
+}
+
+static int or_default(int v, int def)
+{
+    return v > 0 ? v : def;
+}
+
+/* ------------------------------------------------------------------ */
+/* Requests                                                            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Send req and wait for its reply, up to attempts times; attempt k waits
+ * timeout << k ms. A new send on a cooked REQ socket abandons the previous
+ * request, and nng's own resend is disabled (see open_req), so this loop
+ * is the only retry policy. On success *root receives the parsed reply
+ * (caller deletes) and *result borrows its result. Server refusals return
+ * the mapped code with e filled.
+ */
+static pc_err request(pc_client *c, const cJSON *req, int attempts,
+                      cJSON **root, const cJSON **result, pc_error *e)
+{
+    char *text = cJSON_PrintUnformatted(req);
+    if (text == NULL) {
+        return PC_ERR_NOMEM;
+    }
+    size_t len = strlen(text);
+    pc_err rv = PC_ERR_TIMEOUT;
+    int timeout = c->cfg.request_timeout_ms;
+    for (int k = 0; k < attempts; k++) {
+        if (k > 0) {
+            timeout =
+                timeout > ATTEMPT_CAP_MS / 2 ? ATTEMPT_CAP_MS : timeout * 2;
+        }
+        nng_socket_set_ms(c->req, NNG_OPT_RECVTIMEO, timeout);
+        nng_msg *msg;
+        int nrv = nng_msg_alloc(&msg, 0);
+        if (nrv == 0 && (nrv = nng_msg_append(msg, text, len)) != 0) {
+            nng_msg_free(msg);
+        }
+        if (nrv == 0 && (nrv = nng_sendmsg(c->req, msg, 0)) != 0) {
+            nng_msg_free(msg); /* sendmsg takes ownership only on success */
+        }
+        c->st.requests++;
+        if (nrv == 0) {
+            nrv = nng_recvmsg(c->req, &msg, 0);
+        }
+        if (nrv != 0) {
+            c->st.request_failures++;
+            rv = nng_to_pc(nrv);
+            if (rv == PC_ERR_NOMEM || rv == PC_ERR_CLOSED) {
+                break;
+            }
+            rv = PC_ERR_TIMEOUT;
+            continue;
+        }
+        cJSON *doc = NULL;
+        rv = pc_json_parse(nng_msg_body(msg), nng_msg_len(msg), &c->lim, &doc,
+                           NULL);
+        nng_msg_free(msg);
+        if (rv != PC_OK) {
+            c->st.bad_messages++;
+            rv = rv == PC_ERR_NOMEM ? rv : PC_ERR_PROTOCOL;
+            break;
+        }
+        const cJSON *res = NULL;
+        rv = pc__wire_reply(doc, &res, e);
+        if (rv != PC_OK) {
+            if (rv == PC_ERR_PROTOCOL) {
+                c->st.bad_messages++;
+            }
+            cJSON_Delete(doc);
+            break;
+        }
+        *root = doc;
+        *result = res;
+        break;
+    }
+    cJSON_free(text);
+    return rv;
+}
+
+/* A new request object {"v":1,"op":op,"room":room}. */
+static cJSON *new_request(const pc_client *c, const char *op)
+{
+    cJSON *req = cJSON_CreateObject();
+    if (req == NULL || cJSON_AddNumberToObject(req, "v", 1) == NULL ||
+        cJSON_AddStringToObject(req, "op", op) == NULL ||
+        cJSON_AddStringToObject(req, "room", c->room) == NULL ||
+        (c->token[0] != '\0' &&
+         cJSON_AddStringToObject(req, "token", c->token) == NULL)) {
+        cJSON_Delete(req);
+        return NULL;
+    }
+    return req;
+}
+
+/* ------------------------------------------------------------------ */
+/* Callbacks and the replica                                          */
+/* ------------------------------------------------------------------ */
+
+/* Raise ev. Returns PC_ERR_CLOSED if the callback closed the client. */
+static pc_err emit(pc_client *c, pc_client_event ev)
+{
+    if (c->cfg.on_event != NULL) {
+        c->depth++;
+        c->cfg.on_event(c, ev, c->cfg.arg);
+        c->depth--;
+    }
+    return c->closing ? PC_ERR_CLOSED : PC_OK;
+}
+
+static void end_incident(pc_client *c)
+{
+    c->in_incident = false;
+    c->incident_snapshots = 0;
+    c->backoff_ms = c->cfg.repair_backoff_ms;
+}
+
+/* Ask for a repair; the strongest request wins. */
+static void need_repair(pc_client *c, enum need n)
+{
+    if (n > c->need) {
+        c->need = n;
+    }
+    c->in_incident = true;
+}
+
+/* How apply_change checks the announced sum. */
+enum verify {
+    VERIFY,    /* the sum is in the replica's view: a mismatch diverges */
+    NO_VERIFY, /* the sum cannot check this replica */
+    PROBE      /* a player's replica: a mismatch may just be private data */
+};
+
+/*
+ * Apply ch (seq must be replica seq + 1) and call the change callback.
+ * Returns PC_OK; PC_ERR_STATE when a PROBE did not match (the caller asks
+ * for the player's own sum); PC_ERR_PROTOCOL after scheduling a snapshot
+ * (no callback then: the replica is known to be wrong); PC_ERR_CLOSED.
+ */
+static pc_err apply_change(pc_client *c, const pc__wire_change *ch,
+                           bool repaired, enum verify how)
+{
+    pc_err rv = pc__replica_apply(&c->rep, ch->phase, ch->patch);
+    if (rv != PC_OK) {
+        /* Nothing changed; only a snapshot can get past this change. */
+        need_repair(c, NEED_SNAPSHOT);
+        return PC_ERR_PROTOCOL;
+    }
+    c->st.changes_applied++;
+    bool match = c->rep.sum_known && c->rep.sum == ch->sum;
+    bool probe = false;
+    if (how == VERIFY && !match) {
+        c->st.checksum_mismatches++;
+        need_repair(c, NEED_SNAPSHOT);
+        return PC_ERR_PROTOCOL;
+    }
+    if (how == NO_VERIFY || (how == PROBE && !match)) {
+        c->st.unverified++;
+        probe = how == PROBE;
+    } else if (c->need == NEED_NONE) {
+        end_incident(c);
+    }
+    if (c->cfg.on_change != NULL) {
+        pc_client_change out;
+        out.seq = ch->seq;
+        out.time_ms = ch->time_ms;
+        out.transition = ch->transition;
+        out.phase = ch->phase;
+        out.reason = ch->reason;
+        out.patch = ch->patch;
+        out.sum = c->rep.sum;
+        out.repaired = repaired;
+        c->depth++;
+        c->cfg.on_change(c, &out, c->cfg.arg);
+        c->depth--;
+    }
+    if (c->closing) {
+        return PC_ERR_CLOSED;
+    }
+    return probe ? PC_ERR_STATE : PC_OK;
+}
+
+/* A broadcast public sum for seq, remembered while a player fetches its
+ * own view of the same change (to learn whether the views differ). */
+typedef struct sum_hint {
+    uint64_t seq; /* 0: none */
+    uint64_t sum;
+} sum_hint;
+
+/*
+ * One `changes` round: everything after the replica's seq, in the
+ * client's view (with the token for players). Applies and verifies every
+ * change. Returns PC_OK (*more set if the server holds newer changes than
+ * it sent), PC_ERR_CLOSED, PC_ERR_EVICTED (too_old), PC_ERR_PROTOCOL (a
+ * mismatch or hole; snapshot scheduled) or a request failure.
+ */
+static pc_err changes_round(pc_client *c, const sum_hint *hint, bool *more)
+{
+    /* A hint asks for its own seq too, even if the replica holds it. */
+    uint64_t since = c->rep.seq;
+    if (hint->seq != 0 && hint->seq - 1 < since) {
+        since = hint->seq - 1;
+    }
+    cJSON *req = new_request(c, "changes");
+    if (req == NULL ||
+        cJSON_AddNumberToObject(req, "since", (double)since) == NULL) {
+        cJSON_Delete(req);
+        return PC_ERR_NOMEM;
+    }
+    cJSON *root = NULL;
+    const cJSON *res = NULL;
+    pc_err rv = request(c, req, 1, &root, &res, NULL);
+    cJSON_Delete(req);
+    if (rv != PC_OK) {
+        return rv;
+    }
+    uint64_t head = 0;
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(res, "changes");
+    if (!pc__wire_u64(cJSON_GetObjectItemCaseSensitive(res, "seq"), &head) ||
+        !cJSON_IsArray(list)) {
+        c->st.bad_messages++;
+        cJSON_Delete(root);
+        return PC_ERR_PROTOCOL;
+    }
+    const cJSON *item;
+    rv = PC_OK;
+    cJSON_ArrayForEach(item, list)
+    {
+        pc__wire_change ch;
+        if (pc__wire_change_decode(item, &ch) != PC_OK) {
+            c->st.bad_messages++;
+            rv = PC_ERR_PROTOCOL;
+            break;
+        }
+        if (hint->seq != 0 && ch.seq == hint->seq) {
+            c->priv_mode = ch.sum != hint->sum;
+        }
+        if (ch.seq < c->rep.seq) {
+            continue;
+        }
+        if (ch.seq == c->rep.seq) {
+            /* The change the replica already reflects, in our view: a
+             * free check of the replica (it verifies a player's replica
+             * that broadcast sums could not). */
+            if (!c->rep.sum_known || ch.sum != c->rep.sum) {
+                c->st.checksum_mismatches++;
+                need_repair(c, NEED_SNAPSHOT);
+                rv = PC_ERR_PROTOCOL;
+                break;
+            }
+            continue;
+        }
+        if (ch.seq != c->rep.seq + 1) {
+            /* The server skipped a seq: do not guess, resynchronise. */
+            c->st.bad_messages++;
+            need_repair(c, NEED_SNAPSHOT);
+            rv = PC_ERR_PROTOCOL;
+            break;
+        }
+        rv = apply_change(c, &ch, true, VERIFY);
+        if (rv != PC_OK) {
+            break;
+        }
+    }
+    if (rv == PC_OK) {
+        *more = c->rep.seq < head && cJSON_GetArraySize(list) > 0;
+        if (c->rep.seq < head && cJSON_GetArraySize(list) == 0) {
+            need_repair(c, NEED_SNAPSHOT);
+            rv = PC_ERR_PROTOCOL;
+        }
+    }
+    cJSON_Delete(root);
+    return rv;
+}
+
+/* NEED_CHANGES: fetch and apply until the replica reaches the server's
+ * head. */
+static pc_err repair_changes(pc_client *c, const sum_hint *hint)
+{
+    for (int round = 0; round < REPAIR_ROUNDS; round++) {
+        bool more = false;
+        pc_err rv = changes_round(c, hint, &more);
+        if (rv == PC_ERR_EVICTED) {
+            need_repair(c, NEED_SNAPSHOT);
+            return rv;
+        }
+        if (rv != PC_OK) {
+            return rv;
+        }
+        if (!more) {
+            c->st.repairs_changes++;
+            if (c->need == NEED_CHANGES) {
+                /* The server vouched for every seq up to its head. */
+                c->need = NEED_NONE;
+                end_incident(c);
+            }
+            return PC_OK;
+        }
+    }
+    return PC_OK; /* still behind: the next gap or heartbeat continues */
+}
+
+/* Take a snapshot (with the token for players) and reset the replica. */
+static pc_err take_snapshot(pc_client *c, pc_error *e)
+{
+    cJSON *req = new_request(c, "snapshot");
+    if (req == NULL) {
+        return PC_ERR_NOMEM;
+    }
+    cJSON *root = NULL;
+    const cJSON *res = NULL;
+    pc_err rv = request(c, req,
+                        c->need == NEED_NONE && c->rep.doc == NULL
+                            ? c->cfg.request_attempts
+                            : 1,
+                        &root, &res, e);
+    cJSON_Delete(req);
+    if (rv != PC_OK) {
+        return rv;
+    }
+    uint64_t seq, sum;
+    cJSON *state = cJSON_GetObjectItemCaseSensitive(res, "state");
+    if (!pc__wire_u64(cJSON_GetObjectItemCaseSensitive(res, "seq"), &seq) ||
+        !pc__wire_sum(cJSON_GetObjectItemCaseSensitive(res, "sum"), &sum) ||
+        state == NULL) {
+        c->st.bad_messages++;
+        cJSON_Delete(root);
+        return PC_ERR_PROTOCOL;
+    }
+    cJSON_DetachItemViaPointer((cJSON *)res, state);
+    cJSON_Delete(root);
+    pc__replica tmp;
+    pc__replica_init(&tmp);
+    rv = pc__replica_reset(&tmp, state, seq);
+    if (rv != PC_OK) {
+        cJSON_Delete(state);
+        c->st.bad_messages++;
+        return rv;
+    }
+    if (tmp.sum != sum) {
+        /* The snapshot disagrees with its own checksum: keep the old
+         * replica; the budget bounds how often this is retried. */
+        c->st.checksum_mismatches++;
+        pc__replica_fini(&tmp);
+        return PC_ERR_PROTOCOL;
+    }
+    pc__replica_fini(&c->rep);
+    c->rep = tmp;
+    c->priv_mode = false;
+    c->st.snapshots++;
+    return PC_OK;
+}
+
+/* The doubling delay after a failed repair request. */
+static void back_off(pc_client *c)
+{
+    c->retry_at = now_ms() + c->backoff_ms;
+    c->backoff_ms = c->backoff_ms > c->cfg.repair_backoff_max_ms / 2
+                        ? c->cfg.repair_backoff_max_ms
+                        : c->backoff_ms * 2;
+}
+
+/* Run the pending repair if it is due. */
+static pc_err run_repair(pc_client *c)
+{
+    static const sum_hint no_hint = {0, 0};
+    for (int step = 0; step < 4 && c->need != NEED_NONE; step++) {
+        int64_t now = now_ms();
+        if (c->stale || now < c->retry_at || now < c->cooldown_until) {
+            return PC_OK;
+        }
+        if (c->need == NEED_CHANGES) {
+            pc_err rv = repair_changes(c, &no_hint);
+            if (rv == PC_ERR_CLOSED || rv == PC_ERR_NOMEM) {
+                return rv;
+            }
+            if (rv != PC_OK && c->need == NEED_CHANGES) {
+                back_off(c);
+                return PC_OK;
+            }
+            continue;
+        }
+        /* NEED_SNAPSHOT */
+        if (c->incident_snapshots >= c->cfg.snapshots_per_incident) {
+            c->st.gave_up++;
+            c->need = NEED_NONE;
+            end_incident(c);
+            c->cooldown_until = now + c->cfg.cooldown_ms;
+            return emit(c, PC_CLIENT_EVENT_GAVE_UP);
+        }
+        c->incident_snapshots++;
+        pc_err rv = take_snapshot(c, NULL);
+        if (rv == PC_ERR_NOMEM) {
+            return rv;
+        }
+        /* Spread the snapshots of one incident out: the next waits. */
+        back_off(c);
+        if (rv == PC_OK) {
+            c->need = NEED_NONE;
+            rv = emit(c, PC_CLIENT_EVENT_SNAPSHOT);
+            if (rv != PC_OK) {
+                return rv;
+            }
+        }
+    }
+    return PC_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Broadcast messages                                                  */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A player asks `changes` since ch->seq - 1 with its token: its own view
+ * of ch (and of what followed), whose sums check the replica. Comparing
+ * them with the broadcast's public sum for the same seq tells whether the
+ * player's view differs from the public one (priv_mode).
+ */
+static pc_err fetch_own_view(pc_client *c, const pc__wire_change *ch)
+{
+    sum_hint hint = {ch->seq, ch->sum};
+    need_repair(c, NEED_CHANGES);
+    pc_err rv = repair_changes(c, &hint);
+    if (rv == PC_ERR_CLOSED || rv == PC_ERR_NOMEM) {
+        return rv;
+    }
+    if (rv != PC_OK && c->need == NEED_CHANGES) {
+        back_off(c);
+    }
+    return run_repair(c);
+}
+
+/* One change from the broadcast, in the public view. */
+static pc_err on_change(pc_client *c, const pc__wire_change *ch)
+{
+    if (ch->seq <= c->rep.seq) {
+        c->st.duplicates_ignored++;
+        return PC_OK;
+    }
+    if (c->need != NEED_NONE) {
+        /* A repair is pending (backing off or cooling down); it will
+         * fetch everything after the replica's seq. */
+        return run_repair(c);
+    }
+    if (ch->seq > c->rep.seq + 1) {
+        c->st.gaps_detected++;
+        need_repair(c, NEED_CHANGES);
+        pc_err rv = run_repair(c);
+        if (rv != PC_OK) {
+            return rv;
+        }
+        if (ch->seq <= c->rep.seq) {
+            c->st.duplicates_ignored++;
+            return PC_OK;
+        }
+        if (ch->seq != c->rep.seq + 1 || c->need != NEED_NONE) {
+            return PC_OK;
+        }
+    }
+    bool player = c->cfg.role == PC_CLIENT_PLAYER;
+    if (player && ch->private_data) {
+        /* The broadcast carries only the public part: fetch our view of
+         * this change (and whatever followed) with the token. */
+        c->st.private_fetches++;
+        return fetch_own_view(c, ch);
+    }
+    enum verify how = VERIFY;
+    if (player) {
+        /* Once our view is known to hold private members the public sum
+         * cannot check it; by the view/merge commutation (view.h) the
+         * public patch is still our view's patch. Until then a mismatch
+         * is a question for the server, not yet a divergence. */
+        how = c->priv_mode ? NO_VERIFY : PROBE;
+    }
+    pc_err rv = apply_change(c, ch, false, how);
+    if (rv == PC_ERR_STATE) {
+        return fetch_own_view(c, ch);
+    }
+    if (rv == PC_ERR_PROTOCOL) {
+        return run_repair(c);
+    }
+    return rv;
+}
+
+static pc_err on_heartbeat(pc_client *c, const cJSON *doc)
+{
+    uint64_t seq, interval;
+    c->st.heartbeats++;
+    if (pc__wire_u64(cJSON_GetObjectItemCaseSensitive(doc, "interval_ms"),
+                     &interval) &&
+        interval > 0 && interval < 3600000) {
+        c->heartbeat_ms = (int)interval;
+    }
+    if (!pc__wire_u64(cJSON_GetObjectItemCaseSensitive(doc, "seq"), &seq)) {
+        c->st.bad_messages++;
+        return PC_OK;
+    }
+    if (seq > c->rep.seq && c->need == NEED_NONE) {
+        c->st.gaps_detected++;
+        need_repair(c, NEED_CHANGES);
+    }
+    return run_repair(c);
+}
+
+/* One broadcast message: "<room> " then an envelope. */
+static pc_err on_message(pc_client *c, nng_msg *msg)
+{
+    const char *body = nng_msg_body(msg);
+    size_t len = nng_msg_len(msg);
+    c->st.messages++;
+    if (len <= c->topic_len || memcmp(body, c->topic, c->topic_len) != 0) {
+        c->st.bad_messages++;
+        return PC_OK;
+    }
+    cJSON *doc = NULL;
+    pc_err rv = pc_json_parse(body + c->topic_len, len - c->topic_len, &c->lim,
+                              &doc, NULL);
+    if (rv != PC_OK) {
+        c->st.bad_messages++;
+        return rv == PC_ERR_NOMEM ? rv : PC_OK;
+    }
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(doc, "type");
+    const cJSON *room = cJSON_GetObjectItemCaseSensitive(doc, "room");
+    if (!cJSON_IsObject(doc) || !pc__wire_v1(doc) || !cJSON_IsString(type) ||
+        !cJSON_IsString(room) || strcmp(room->valuestring, c->room) != 0) {
+        c->st.bad_messages++;
+        cJSON_Delete(doc);
+        return PC_OK;
+    }
+    c->last_msg = now_ms();
+    if (c->stale) {
+        c->stale = false;
+        rv = emit(c, PC_CLIENT_EVENT_LIVE);
+    }
+    if (rv == PC_OK && strcmp(type->valuestring, "changes") == 0) {
+        const cJSON *list = cJSON_GetObjectItemCaseSensitive(doc, "changes");
+        const cJSON *item;
+        if (!cJSON_IsArray(list)) {
+            c->st.bad_messages++;
+            list = NULL;
+        }
+        cJSON_ArrayForEach(item, list)
+        {
+            pc__wire_change ch;
+            if (pc__wire_change_decode(item, &ch) != PC_OK) {
+                c->st.bad_messages++;
+                break; /* the rest will show up as a gap */
+            }
+            rv = on_change(c, &ch);
+            if (rv != PC_OK) {
+                break;
+            }
+        }
+    } else if (rv == PC_OK && strcmp(type->valuestring, "heartbeat") == 0) {
+        rv = on_heartbeat(c, doc);
+    }
+    /* Other types are from a newer protocol: ignored. */
+    cJSON_Delete(doc);
+    return rv;
+}
+
+/* Staleness and due repairs. */
+static pc_err tick(pc_client *c)
+{
+    int64_t now = now_ms();
+    if (!c->stale && now - c->last_msg >=
+                         (int64_t)c->cfg.stale_intervals * c->heartbeat_ms) {
+        c->stale = true;
+        c->st.stale_events++;
+        pc_err rv = emit(c, PC_CLIENT_EVENT_STALE);
+        if (rv != PC_OK) {
+            return rv;
+        }
+    }
+    return run_repair(c);
+}
+
+int pc_client_timeout_ms(const pc_client *c)
+{
+    int64_t now = now_ms();
+    int64_t due = INT32_MAX;
+    if (!c->stale) {
+        due = c->last_msg + (int64_t)c->cfg.stale_intervals * c->heartbeat_ms;
+    }
+    if (c->need != NEED_NONE && !c->stale) {
+        int64_t r =
+            c->retry_at > c->cooldown_until ? c->retry_at : c->cooldown_until;
+        due = r < due ? r : due;
+    }
+    if (due <= now) {
+        return 0;
+    }
+    return due - now > INT32_MAX ? INT32_MAX : (int)(due - now);
+}
+
+static void destroy(pc_client *c)
+{
+    /* Stop the dialers (and their reconnect timers) before the sockets,
+     * so no pipe can be added while a socket shuts down; nng 1.5.2 has
+     * shown rare hangs in nng_close otherwise (upstream issue #1543). */
+    if (nng_dialer_id(c->sub_dialer) > 0) {
+        nng_dialer_close(c->sub_dialer);
+    }
+    if (nng_dialer_id(c->req_dialer) > 0) {
+        nng_dialer_close(c->req_dialer);
+    }
+    if (c->req_open) {
+        nng_close(c->req);
+    }
+    if (c->sub_open) {
+        nng_close(c->sub);
+    }
+    pc__replica_fini(&c->rep);
+    pc_free(c->pub_url);
+    pc_free(c->req_url);
+    pc_free(c->room);
+    pc_free(c->name);
+    pc_free(c->topic);
+    pc_free(c);
+}
+
+static pc_err poll_inner(pc_client *c, int timeout_ms)
+{
+    int64_t deadline = timeout_ms < 0 ? INT64_MAX : now_ms() + timeout_ms;
+    int fd = pc_client_fd(c);
+    for (;;) {
+        pc_err rv = tick(c);
+        if (rv != PC_OK) {
+            return rv;
+        }
+        int handled = 0;
+        while (handled < POLL_BATCH) {
+            nng_msg *msg;
+            int nrv = nng_recvmsg(c->sub, &msg, NNG_FLAG_NONBLOCK);
+            if (nrv == NNG_EAGAIN) {
+                break;
+            }
+            if (nrv != 0) {
+                return nng_to_pc(nrv) == PC_ERR_NOMEM ? PC_ERR_NOMEM
+                                                      : PC_ERR_IO;
+            }
+            rv = on_message(c, msg);
+            nng_msg_free(msg);
+            handled++;
+            if (rv != PC_OK) {
+                return rv;
+            }
+        }
+        if (handled > 0) {
+            return tick(c);
+        }
+        int64_t now = now_ms();
+        if (now >= deadline) {
+            return PC_OK;
+        }
+        int64_t wait = deadline - now;
+        int next = pc_client_timeout_ms(c);
+        if (next < wait) {
+            wait = next;
+        }
+        if (wait > 0) {
+            struct pollfd pfd = {fd, POLLIN, 0};
+            if (fd < 0 || poll(&pfd, 1, wait > 60000 ? 60000 : (int)wait) < 0) {
+                if (fd < 0 || errno != EINTR) {
+                    return PC_ERR_IO;
+                }
+            }
+        }
+    }
+}
+
+pc_err pc_client_poll(pc_client *c, int timeout_ms)
+{
+    if (c->depth > 0) {
+        return PC_ERR_REENTRANT;
+    }
+    pc_err rv = poll_inner(c, timeout_ms);
+    if (c->closing) {
+        destroy(c);
+        return PC_ERR_CLOSED;
+    }
+    return rv;
+}
+
+int pc_client_fd(pc_client *c)
+{
+    int fd;
+    if (nng_socket_get_int(c->sub, NNG_OPT_RECVFD, &fd) != 0) {
+        return -1;
+    }
+    return fd;
+}
+
+void pc_client_close(pc_client *c)
+{
+    if (c == NULL) {
+        return;
+    }
+    if (c->depth > 0) {
+        c->closing = true;
+        return;
+    }
+    destroy(c);
+}
+
+/* ------------------------------------------------------------------ */
+/* Open and join                                                       */
+/* ------------------------------------------------------------------ */
+
+static void resolve(pc_client_config *cfg)
+{
+    cfg->request_timeout_ms = or_default(cfg->request_timeout_ms, 1000);
+    cfg->request_attempts = or_default(cfg->request_attempts, 5);
+    cfg->repair_backoff_ms = or_default(cfg->repair_backoff_ms, 50);
+    cfg->repair_backoff_max_ms = or_default(cfg->repair_backoff_max_ms, 2000);
+    cfg->snapshots_per_incident = or_default(cfg->snapshots_per_incident, 3);
+    cfg->cooldown_ms = or_default(cfg->cooldown_ms, 5000);
+    cfg->stale_intervals = or_default(cfg->stale_intervals, 3);
+    cfg->heartbeat_ms = or_default(cfg->heartbeat_ms, 1000);
+    cfg->reconnect_min_ms = or_default(cfg->reconnect_min_ms, 100);
+    cfg->reconnect_max_ms = or_default(cfg->reconnect_max_ms, 2000);
+    if (cfg->recv_max_bytes == 0) {
+        cfg->recv_max_bytes = (size_t)16 << 20;
+    }
+    cfg->recv_buffer = or_default(cfg->recv_buffer, 1024);
+    if (cfg->recv_buffer > 8192) {
+        cfg->recv_buffer = 8192;
+    }
+}
+
+/* Dial url in the background with explicit reconnect bounds. */
+static int dial(nng_socket s, const char *url, const pc_client_config *cfg,
+                nng_dialer *out)
+{
+    nng_dialer d;
+    int rv = nng_dialer_create(&d, s, url);
+    if (rv == 0) {
+        *out = d;
+    }
+    if (rv == 0) {
+        rv = nng_dialer_set_ms(d, NNG_OPT_RECONNMINT, cfg->reconnect_min_ms);
+    }
+    if (rv == 0) {
+        rv = nng_dialer_set_ms(d, NNG_OPT_RECONNMAXT, cfg->reconnect_max_ms);
+    }
+    if (rv == 0) {
+        rv = nng_dialer_set_size(d, NNG_OPT_RECVMAXSZ, cfg->recv_max_bytes);
+    }
+    if (rv == 0) {
+        rv = nng_dialer_start(d, NNG_FLAG_NONBLOCK);
+    }
+    return rv;
+}
+
+static int open_sockets(pc_client *c)
+{
+    const pc_client_config *cfg = &c->cfg;
+    /* SUB first and subscribed before anything else, so that changes
+     * committed while we join are buffered, not lost. */
+    int rv = nng_sub0_open(&c->sub);
+    if (rv != 0) {
+        return rv;
+    }
+    c->sub_open = true;
+    if ((rv = nng_socket_set_size(c->sub, NNG_OPT_RECVMAXSZ,
+                                  cfg->recv_max_bytes)) != 0 ||
+        (rv = nng_socket_set_int(c->sub, NNG_OPT_RECVBUF, cfg->recv_buffer)) !=
+            0 ||
+        (rv = nng_socket_set(c->sub, NNG_OPT_SUB_SUBSCRIBE, c->topic,
+                             c->topic_len)) != 0 ||
+        (rv = dial(c->sub, c->pub_url, cfg, &c->sub_dialer)) != 0) {
+        return rv;
+    }
+    if ((rv = nng_req0_open(&c->req)) != 0) {
+        return rv;
+    }
+    c->req_open = true;
+    /* Our request loop is the only retry policy (see request()). */
+    if ((rv = nng_socket_set_ms(c->req, NNG_OPT_REQ_RESENDTIME,
+                                NNG_DURATION_INFINITE)) != 0 ||
+        (rv = nng_socket_set_ms(c->req, NNG_OPT_SENDTIMEO,
+                                cfg->request_timeout_ms)) != 0 ||
+        (rv = nng_socket_set_size(c->req, NNG_OPT_RECVMAXSZ,
+                                  cfg->recv_max_bytes)) != 0 ||
+        (rv = dial(c->req, c->req_url, cfg, &c->req_dialer)) != 0) {
+        return rv;
+    }
+    return 0;
+}
+
+static pc_err join(pc_client *c, pc_error *e)
+{
+    bool player = c->cfg.role == PC_CLIENT_PLAYER;
+    cJSON *req = new_request(c, "join");
+    if (req == NULL ||
+        cJSON_AddStringToObject(req, "role", player ? "player" : "spectator") ==
+            NULL ||
+        (player && cJSON_AddStringToObject(req, "name", c->name) == NULL)) {
+        cJSON_Delete(req);
+        return PC_ERR_NOMEM;
+    }
+    cJSON *root = NULL;
+    const cJSON *res = NULL;
+    pc_err rv = request(c, req, c->cfg.request_attempts, &root, &res, e);
+    cJSON_Delete(req);
+    if (rv != PC_OK) {
+        return rv;
+    }
+    if (player) {
+        const cJSON *token = cJSON_GetObjectItemCaseSensitive(res, "token");
+        if (!cJSON_IsString(token) || strlen(token->valuestring) != 32 ||
+            strspn(token->valuestring, "0123456789abcdefABCDEF") != 32) {
+            c->st.bad_messages++;
+            cJSON_Delete(root);
+            return PC_ERR_PROTOCOL;
+        }
+        memcpy(c->token, token->valuestring, 33);
+    }
+    cJSON_Delete(root);
+    return PC_OK;
+}
+
+static char *copy_or_null(const char *s, bool *failed)
+{
+    if (s == NULL) {
+        return NULL;
+    }
+    char *d = pc_strdup(s);
+    if (d == NULL) {
+        *failed = true;
+    }
+    return d;
+}
+
+pc_err pc_client_open(const pc_client_config *cfg, pc_client **out,
+                      pc_error *err)
+{
+    if (cfg == NULL || out == NULL || cfg->pub_url == NULL ||
+        cfg->req_url == NULL || !pc__wire_room_ok(cfg->room) ||
+        (cfg->role != PC_CLIENT_PLAYER && cfg->role != PC_CLIENT_SPECTATOR) ||
+        (cfg->role == PC_CLIENT_PLAYER && !pc__wire_name_ok(cfg->name))) {
+        return pc_error_set(err, PC_ERR_INVALID, NULL,
+                            "client config: need URLs, a valid room id and, "
+                            "for players, a valid name");
+    }
+    pc_client *c = pc_malloc(sizeof(*c));
+    if (c == NULL) {
+        return pc_error_set(err, PC_ERR_NOMEM, NULL, "out of memory");
+    }
+    memset(c, 0, sizeof(*c));
+    c->cfg = *cfg;
+    resolve(&c->cfg);
+    bool failed = false;
+    c->pub_url = copy_or_null(cfg->pub_url, &failed);
+    c->req_url = copy_or_null(cfg->req_url, &failed);
+    c->room = copy_or_null(cfg->room, &failed);
+    c->name =
+        cfg->role == PC_CLIENT_PLAYER ? copy_or_null(cfg->name, &failed) : NULL;
+    c->topic_len = strlen(cfg->room) + 1;
+    c->topic = pc_malloc(c->topic_len + 1);
+    if (failed || c->topic == NULL) {
+        destroy(c);
+        return pc_error_set(err, PC_ERR_NOMEM, NULL, "out of memory");
+    }
+    snprintf(c->topic, c->topic_len + 1, "%s ", cfg->room);
+    c->cfg.pub_url = c->pub_url;
+    c->cfg.req_url = c->req_url;
+    c->cfg.room = c->room;
+    c->cfg.name = c->name;
+    pc__replica_init(&c->rep);
+    c->lim = pc_json_limits_default();
+    c->lim.max_depth = PC_JSON_DEPTH_CEILING;
+    c->lim.max_bytes = c->cfg.recv_max_bytes;
+    c->lim.max_nodes = 4 * c->lim.max_nodes + 1000;
+    c->backoff_ms = c->cfg.repair_backoff_ms;
+    c->heartbeat_ms = c->cfg.heartbeat_ms;
+    snprintf(c->action_prefix, sizeof(c->action_prefix), "%08x%08x",
+             (unsigned)nng_random(), (unsigned)nng_random());
+
+    int nrv = open_sockets(c);
+    if (nrv != 0) {
+        pc_err rv = nng_to_pc(nrv);
+        destroy(c);
+        return pc_error_set(err, rv, NULL, "nng: %s", nng_strerror(nrv));
+    }
+    pc_err rv = join(c, err);
+    if (rv == PC_OK) {
+        rv = take_snapshot(c, err);
+    }
+    if (rv != PC_OK) {
+        destroy(c);
+        if (err != NULL && err->err == PC_OK) {
+            pc_error_set(err, rv, NULL, "joining room %s: %s", cfg->room,
+                         pc_strerror(rv));
+        }
+        return rv;
+    }
+    c->last_msg = now_ms();
+    *out = c;
+    return PC_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Actions and accessors                                               */
+/* ------------------------------------------------------------------ */
+
+pc_err pc_client_act_id(pc_client *c, const char *action_id, const char *type,
+                        const cJSON *payload, cJSON **value, uint64_t *seq,
+                        pc_error *err)
+{
+    if (c->cfg.role != PC_CLIENT_PLAYER) {
+        return pc_error_set(err, PC_ERR_PERMISSION, NULL,
+                            "spectators cannot act");
+    }
+    size_t id_len = action_id != NULL ? strlen(action_id) : 0;
+    if (id_len == 0 || id_len > 64 || type == NULL) {
+        return pc_error_set(err, PC_ERR_INVALID, NULL,
+                            "action needs a type and a 1-64 byte id");
+    }
+    cJSON *req = new_request(c, "action");
+    cJSON *copy = payload != NULL ? cJSON_Duplicate(payload, 1) : NULL;
+    if (req == NULL || (payload != NULL && copy == NULL) ||
+        cJSON_AddStringToObject(req, "action_id", action_id) == NULL ||
+        cJSON_AddStringToObject(req, "type", type) == NULL ||
+        (copy != NULL && !cJSON_AddItemToObject(req, "payload", copy))) {
+        cJSON_Delete(copy);
+        cJSON_Delete(req);
+        return pc_error_set(err, PC_ERR_NOMEM, NULL, "out of memory");
+    }
+    cJSON *root = NULL;
+    const cJSON *res = NULL;
+    pc_err rv = request(c, req, c->cfg.request_attempts, &root, &res, err);
+    cJSON_Delete(req);
+    if (rv != PC_OK) {
+        if (err != NULL && err->err == PC_OK) {
+            pc_error_set(err, rv, NULL, "action %s: %s", type, pc_strerror(rv));
+        }
+        return rv;
+    }
+    uint64_t after = 0;
+    if (!pc__wire_u64(cJSON_GetObjectItemCaseSensitive(res, "seq"), &after)) {
+        c->st.bad_messages++;
+        cJSON_Delete(root);
+        return pc_error_set(err, PC_ERR_PROTOCOL, NULL,
+                            "action reply without seq");
+    }
+    cJSON *v = cJSON_DetachItemFromObjectCaseSensitive((cJSON *)res, "value");
+    if (v == NULL) {
+        v = cJSON_CreateNull();
+    }
+    cJSON_Delete(root);
+    if (v == NULL) {
+        return pc_error_set(err, PC_ERR_NOMEM, NULL, "out of memory");
+    }
+    if (value != NULL) {
+        *value = v;
+    } else {
+        cJSON_Delete(v);
+    }
+    if (seq != NULL) {
+        *seq = after;
+    }
+    return PC_OK;
+}
+
+pc_err pc_client_act(pc_client *c, const char *type, const cJSON *payload,
+                     cJSON **value, uint64_t *seq, pc_error *err)
+{
+    char id[40];
+    snprintf(id, sizeof(id), "%s-%llu", c->action_prefix,
+             (unsigned long long)++c->action_counter);
+    return pc_client_act_id(c, id, type, payload, value, seq, err);
+}
+
+const cJSON *pc_client_state(const pc_client *c)
+{
+    return c->rep.doc;
+}
+
+uint64_t pc_client_seq(const pc_client *c)
+{
+    return c->rep.seq;
+}
+
+bool pc_client_stale(const pc_client *c)
+{
+    return c->stale;
+}
+
+const char *pc_client_room(const pc_client *c)
+{
+    return c->room;
+}
+
+const char *pc_client_player(const pc_client *c)
+{
+    return c->name;
+}
+
+void pc_client_stats_get(const pc_client *c, pc_client_stats *out)
+{
+    *out = c->st;
+}
+
+const char *pc_client_event_name(pc_client_event ev)
+{
+    switch (ev) {
+    case PC_CLIENT_EVENT_STALE:
+        return "stale";
+    case PC_CLIENT_EVENT_LIVE:
+        return "live";
+    case PC_CLIENT_EVENT_SNAPSHOT:
+        return "snapshot";
+    case PC_CLIENT_EVENT_GAVE_UP:
+        return "gave_up";
+    }
+    return "unknown";
+}
