@@ -725,6 +725,30 @@ pc_err pc_update_phase_data_at(pc_room *room, const cJSON *patch,
     return rv;
 }
 
+/* Parse a text patch with the room's limits (one level less deep: it lands
+ * under "data"); a refusal is recorded on the room. */
+static pc_err parse_patch_text(pc_room *room, const char *json_text,
+                               const char *what, cJSON **patch)
+{
+    if (json_text == NULL) {
+        return fail(room, PC_ERR_INVALID, "invalid_patch", "%s needs JSON text",
+                    what);
+    }
+    pc_error e = {0};
+    pc_json_limits lim = room->limits;
+    lim.max_depth = room->limits.max_depth - 1;
+    pc_err rv = pc_json_parse(json_text, strlen(json_text), &lim, patch, &e);
+    if (rv == PC_ERR_NOMEM) {
+        return fail(room, rv, NULL, "out of memory parsing the patch");
+    }
+    if (rv != PC_OK) {
+        return fail(room, rv,
+                    rv == PC_ERR_LIMIT ? "limit_exceeded" : "invalid_patch",
+                    "patch text refused: %s", e.message);
+    }
+    return PC_OK;
+}
+
 pc_err pc_update_phase_text_at(pc_room *room, const char *json_text,
                                const char *reason, const char *file, int line,
                                const char *func)
@@ -732,22 +756,29 @@ pc_err pc_update_phase_text_at(pc_room *room, const char *json_text,
     if (room == NULL) {
         return PC_ERR_INVALID;
     }
-    if (json_text == NULL) {
-        return fail(room, PC_ERR_INVALID, "invalid_patch",
-                    "pc_update_phase_text needs JSON text");
+    cJSON *patch = NULL;
+    pc_err rv =
+        parse_patch_text(room, json_text, "pc_update_phase_text", &patch);
+    if (rv == PC_OK) {
+        rv = pc_update_phase_data_at(room, patch, reason, file, line, func);
+        cJSON_Delete(patch);
+    }
+    return rv;
+}
+
+pc_err pc_transition_text_at(pc_room *room, const char *next,
+                             const char *json_text, const char *reason,
+                             const char *file, int line, const char *func)
+{
+    if (room == NULL) {
+        return PC_ERR_INVALID;
     }
     cJSON *patch = NULL;
-    pc_error e = {0};
-    pc_json_limits lim = room->limits;
-    lim.max_depth = room->limits.max_depth - 1;
-    pc_err rv = pc_json_parse(json_text, strlen(json_text), &lim, &patch, &e);
-    if (rv != PC_OK) {
-        return fail(room, rv,
-                    rv == PC_ERR_LIMIT ? "limit_exceeded" : "invalid_patch",
-                    "patch text refused: %s", e.message);
+    pc_err rv = parse_patch_text(room, json_text, "pc_transition_text", &patch);
+    if (rv == PC_OK) {
+        rv = pc_transition_at(room, next, patch, reason, file, line, func);
+        cJSON_Delete(patch);
     }
-    rv = pc_update_phase_data_at(room, patch, reason, file, line, func);
-    cJSON_Delete(patch);
     return rv;
 }
 

@@ -501,6 +501,43 @@ static void test_transition_runs_exit_commits_one_change_then_enter(void **s)
     pc_room_free(room);
 }
 
+static void test_transition_text_parses_and_refuses_bad_text(void **s)
+{
+    (void)s;
+    probe p = {0};
+    pc_room *room = make_room(&p, 10);
+    before b = capture(room, &p);
+    assert_int_equal(pc_transition_text(room, "PLAY", "{\"a\":", "cut off"),
+                     PC_ERR_INVALID);
+    assert_string_equal(pc_room_last_error(room)->code, "invalid_patch");
+    assert_int_equal(pc_transition_text(room, "PLAY", NULL, "no text"),
+                     PC_ERR_INVALID);
+    assert_unchanged(room, &p, &b);
+    assert_string_equal(pc_room_phase(room), "LOBBY");
+    assert_int_equal(
+        pc_transition_text(room, "PLAY", "{\"round\":2}", "text patch"), PC_OK);
+    assert_string_equal(pc_room_phase(room), "PLAY");
+    assert_int_equal(
+        cJSON_GetObjectItemCaseSensitive(pc_room_data(room), "round")->valueint,
+        2);
+    pc_room_free(room);
+}
+
+static void test_text_patch_out_of_memory_is_reported_as_nomem(void **s)
+{
+    (void)s;
+    probe p = {0};
+    pc_room *room = make_room(&p, 10);
+    before b = capture(room, &p);
+    testalloc_fail_at(1, true);
+    pc_err rv = update_text(room, "{\"a\":[1,2,3]}", "no memory");
+    testalloc_fail_at(0, false);
+    assert_int_equal(rv, PC_ERR_NOMEM);
+    assert_string_equal(pc_room_last_error(room)->code, "nomem");
+    assert_unchanged(room, &p, &b);
+    pc_room_free(room);
+}
+
 static void test_transition_to_unknown_phase_changes_nothing(void **s)
 {
     (void)s;
@@ -815,6 +852,8 @@ int main(void)
         T(test_update_from_sink_is_refused_as_reentrant),
         T(test_update_from_exit_callback_is_refused),
         T(test_transition_runs_exit_commits_one_change_then_enter),
+        T(test_transition_text_parses_and_refuses_bad_text),
+        T(test_text_patch_out_of_memory_is_reported_as_nomem),
         T(test_transition_to_unknown_phase_changes_nothing),
         T(test_rejected_transition_runs_no_callbacks),
         T(test_endless_transition_chain_stops_at_depth_limit),

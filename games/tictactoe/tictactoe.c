@@ -150,11 +150,7 @@ static pc_err playing(pc_room *room, const pc_action *act, cJSON **result,
              winner == mark ? " and wins" : ": draw");
     snprintf(text + len, sizeof text - len, "\"turn\":null,\"winner\":\"%s\"}",
              winner);
-    cJSON *patch = cJSON_Parse(text);
-    pc_err rc =
-        patch ? pc_transition(room, "FINISHED", patch, reason) : PC_ERR_NOMEM;
-    cJSON_Delete(patch);
-    return rc;
+    return pc_transition_text(room, "FINISHED", text, reason);
 }
 
 /*

@@ -38,7 +38,7 @@
  *   PLAYING  PLAYING   "move", no line, cells left   playing() with
  *                                                    pc_update_phase_text
  *   PLAYING  FINISHED  "move" makes a line or fills  playing() with
- *                      the board                     pc_transition
+ *                      the board                     pc_transition_text
  *
  *   (waiting() and playing() are the phases' action callbacks in
  *   tictactoe.c.)

@@ -232,6 +232,14 @@ const pc_error *pc_room_last_error(const pc_room *room);
     pc_transition_at((room), (next), (patch), (reason), __FILE__, __LINE__,    \
                      __func__)
 
+/*
+ * pc_transition_text - pc_transition with the patch given as JSON text
+ * (parsed like pc_update_phase_text's).
+ */
+#define pc_transition_text(room, next, json_text, reason)                      \
+    pc_transition_text_at((room), (next), (json_text), (reason), __FILE__,     \
+                          __LINE__, __func__)
+
 /* The functions behind the macros, for language bindings. file and func are
  * copied into the record; either may be NULL. */
 pc_err pc_update_phase_data_at(pc_room *room, const cJSON *patch,
@@ -243,6 +251,9 @@ pc_err pc_update_phase_text_at(pc_room *room, const char *json_text,
 pc_err pc_transition_at(pc_room *room, const char *next, const cJSON *patch,
                         const char *reason, const char *file, int line,
                         const char *func);
+pc_err pc_transition_text_at(pc_room *room, const char *next,
+                             const char *json_text, const char *reason,
+                             const char *file, int line, const char *func);
 
 /*
  * pc_room_action - deliver a player's action to the current phase's action
