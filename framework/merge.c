@@ -109,18 +109,23 @@ void pc__merge_log_fini(pc__merge_log *log)
     log->cap = 0;
 }
 
+cJSON *pc__json_named(cJSON *node, const char *key)
+{
+    if (node == NULL) {
+        return NULL;
+    }
+    node->string = pc_strdup(key);
+    if (node->string == NULL) {
+        cJSON_Delete(node);
+        return NULL;
+    }
+    return node;
+}
+
 cJSON *pc__json_keyed(int type, const char *key)
 {
-    cJSON *n = type == cJSON_Object ? cJSON_CreateObject() : cJSON_CreateNull();
-    if (n == NULL) {
-        return NULL;
-    }
-    n->string = pc_strdup(key);
-    if (n->string == NULL) {
-        cJSON_Delete(n);
-        return NULL;
-    }
-    return n;
+    return pc__json_named(
+        type == cJSON_Object ? cJSON_CreateObject() : cJSON_CreateNull(), key);
 }
 
 bool pc__merge_into(cJSON *target, const cJSON *patch)

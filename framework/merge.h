@@ -74,6 +74,11 @@ void pc__json_link(cJSON *parent, cJSON *item);
  * unlink old (not freed); never allocates. */
 void pc__json_swap(cJSON *parent, cJSON *old, cJSON *item);
 
+/* pc__json_named - give node (fresh, not a member of anything) the member
+ * name key; returns node, or NULL after freeing it when node is NULL or the
+ * copy fails. */
+cJSON *pc__json_named(cJSON *node, const char *key);
+
 /* pc__json_keyed - a new node of the given cJSON type (cJSON_Object or
  * cJSON_NULL) whose member name is a copy of key, or NULL. */
 cJSON *pc__json_keyed(int type, const char *key);

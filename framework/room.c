@@ -141,21 +141,6 @@ static bool valid_game(const pc_game *g)
     return g->initial_phase == NULL || find_phase(g, g->initial_phase) != NULL;
 }
 
-/* A member node with the given key: cJSON_Create* plus a copied name. */
-static cJSON *keyed_string(const char *key, const char *value)
-{
-    cJSON *n = cJSON_CreateString(value);
-    if (n == NULL) {
-        return NULL;
-    }
-    n->string = pc_strdup(key);
-    if (n->string == NULL) {
-        cJSON_Delete(n);
-        return NULL;
-    }
-    return n;
-}
-
 pc_err pc_room_new(const pc_game *game, const pc_room_options *opts,
                    pc_room **out)
 {
@@ -204,7 +189,7 @@ pc_err pc_room_new(const pc_game *game, const pc_room_options *opts,
     pc__prng_init(&r->prng, r->seed);
 
     r->doc = cJSON_CreateObject();
-    cJSON *phase = keyed_string("phase", r->phase->name);
+    cJSON *phase = pc__json_named(cJSON_CreateString(r->phase->name), "phase");
     if (r->doc != NULL && phase != NULL) {
         pc__json_link(r->doc, phase);
         phase = NULL;
@@ -558,7 +543,7 @@ static pc_err prepare(pc_room *r, const pc_phase *next, const cJSON *patch,
         }
     }
     if (next != NULL) {
-        p->new_phase = keyed_string("phase", next->name);
+        p->new_phase = pc__json_named(cJSON_CreateString(next->name), "phase");
         if (p->new_phase == NULL) {
             return PC_ERR_NOMEM;
         }

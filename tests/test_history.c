@@ -152,25 +152,6 @@ static void random_walk(size_t capacity, int steps, uint64_t seed)
     pc_room_free(room);
 }
 
-/* Blocks live when the test started; a test that fails mid-way leaks, and
- * must not make every later test fail too. */
-static size_t baseline;
-
-static int setup(void **state)
-{
-    (void)state;
-    testalloc_install();
-    baseline = testalloc_live();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    assert_int_equal(testalloc_live(), baseline);
-    return 0;
-}
-
 static void test_state_at_equals_recorded_state_for_every_retained_seq(void **s)
 {
     (void)s;
@@ -345,7 +326,8 @@ static void test_history_memory_grows_with_patches_not_state_size(void **s)
     pc_room_free(room);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f)                                                                   \
+    cmocka_unit_test_setup_teardown(f, testalloc_setup, testalloc_teardown)
 
 int main(void)
 {

@@ -211,25 +211,6 @@ static void assert_unchanged(pc_room *room, const probe *p, before *b)
     pc_free(b->canon);
 }
 
-/* Blocks live when the test started; a test that fails mid-way leaks, and
- * must not make every later test fail too. */
-static size_t baseline;
-
-static int setup(void **state)
-{
-    (void)state;
-    testalloc_install();
-    baseline = testalloc_live();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    assert_int_equal(testalloc_live(), baseline);
-    return 0;
-}
-
 static void test_new_room_starts_at_seq_zero_in_initial_phase(void **state)
 {
     (void)state;
@@ -834,7 +815,8 @@ static void test_room_can_start_only_once(void **s)
     pc_room_free(room);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f)                                                                   \
+    cmocka_unit_test_setup_teardown(f, testalloc_setup, testalloc_teardown)
 
 int main(void)
 {

@@ -49,23 +49,6 @@ static const char *state_text =
     "\"deck\":[4,5,6],\"players\":{\"alice\":{\"score\":1,\"gm_note\":\"x\"}},"
     "\"turn\":\"alice\"}}";
 
-static size_t baseline;
-
-static int setup(void **state)
-{
-    (void)state;
-    testalloc_install();
-    baseline = testalloc_live();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    assert_int_equal(testalloc_live(), baseline);
-    return 0;
-}
-
 static void test_public_view_omits_every_private_member(void **s)
 {
     (void)s;
@@ -289,7 +272,8 @@ static void test_view_fails_cleanly_at_every_allocation(void **s)
     cJSON_Delete(doc);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f)                                                                   \
+    cmocka_unit_test_setup_teardown(f, testalloc_setup, testalloc_teardown)
 
 int main(void)
 {

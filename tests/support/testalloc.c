@@ -6,6 +6,7 @@
  */
 #include "testalloc.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -128,4 +129,26 @@ void testalloc_fail_at(size_t nth, bool persistent)
 bool testalloc_failed(void)
 {
     return fail_triggered;
+}
+
+static size_t baseline;
+
+int testalloc_setup(void **state)
+{
+    (void)state;
+    testalloc_install();
+    baseline = live_blocks;
+    return 0;
+}
+
+int testalloc_teardown(void **state)
+{
+    (void)state;
+    if (live_blocks != baseline) {
+        fprintf(stderr, "testalloc: the test leaked %zu block(s)\n",
+                live_blocks - baseline);
+        baseline = live_blocks;
+        return -1;
+    }
+    return 0;
 }

@@ -27,4 +27,10 @@ void testalloc_fail_at(size_t nth, bool persistent);
 /* True if an armed failure has triggered since the last fail_at. */
 bool testalloc_failed(void);
 
+/* cmocka per-test fixtures: setup installs the allocator and notes the
+ * live blocks; teardown fails the test (non-zero) if more are live, so a
+ * test that failed mid-way and leaked does not make later tests fail. */
+int testalloc_setup(void **state);
+int testalloc_teardown(void **state);
+
 #endif
