@@ -33,6 +33,16 @@
 #define ROOM    "count"
 #define WAIT_MS 60000
 
+/* Under valgrind (scripts/valgrind sets PHASECAST_VALGRIND=1) every test
+ * runs a tenth of the changes, so the memcheck step stays fast; the
+ * overflow and repair paths are still exercised. */
+static int scale(int n)
+{
+    const char *vg = getenv("PHASECAST_VALGRIND");
+    bool slow = vg != NULL && vg[0] != '\0' && strcmp(vg, "0") != 0;
+    return slow ? (n + 9) / 10 : n;
+}
+
 /* ------------------------------------------------------------------ */
 /* The counter game                                                    */
 /* ------------------------------------------------------------------ */
@@ -303,6 +313,17 @@ static void follower_free(follower *f)
     pc_free(f->canon);
 }
 
+/*
+ * server_down_first: every test frees the server before it closes its
+ * clients. nng 1.5.2 has a race in its TCP transport (fixed upstream only in
+ * nng 2.0, which fails restarted operations with NNG_ESTOPPED): if data
+ * arrives on a connection at the moment its socket is closed, the read the
+ * transport restarts from its callback can be dropped without completing,
+ * and nng_close then waits for it forever. With the server gone first, the
+ * clients' connections end with EOF, nothing restarts, and close is prompt.
+ * docs/reference/client.md describes the hazard for applications.
+ */
+
 /* ------------------------------------------------------------------ */
 /* Tests                                                               */
 /* ------------------------------------------------------------------ */
@@ -336,10 +357,11 @@ static void test_ten_clients_follow_ten_thousand_changes(void **state)
         pthread_create(&th[i], NULL, follower_main, &fs[i]);
     }
     uint64_t seq = 0;
-    for (int b = 0; b < 100; b++) {
+    int bursts = scale(100);
+    for (int b = 0; b < bursts; b++) {
         seq = burst(srv, 100);
     }
-    assert_int_equal(seq, 10000);
+    assert_int_equal(seq, (uint64_t)bursts * 100);
     pthread_mutex_lock(&mu);
     target = seq;
     pthread_mutex_unlock(&mu);
@@ -355,13 +377,15 @@ static void test_ten_clients_follow_ten_thousand_changes(void **state)
         applied += fs[i].st.changes_applied;
         gaps += fs[i].st.gaps_detected;
         snaps += fs[i].st.snapshots;
-        follower_free(&fs[i]);
     }
     print_message("10 clients: %llu applied, %llu gaps, %llu snapshots\n",
                   (unsigned long long)applied, (unsigned long long)gaps,
                   (unsigned long long)snaps);
     pc_free(want);
-    pc_server_free(srv);
+    pc_server_free(srv); /* first: see server_down_first */
+    for (int i = 0; i < NFOLLOW; i++) {
+        follower_free(&fs[i]);
+    }
 }
 
 static void test_slow_subscriber_converges(void **state)
@@ -380,7 +404,7 @@ static void test_slow_subscriber_converges(void **state)
     pthread_t th;
     pthread_create(&th, NULL, follower_main, &f);
     uint64_t seq = 0;
-    for (int b = 0; b < 20; b++) {
+    for (int b = 0; b < scale(20); b++) {
         seq = burst(srv, 150); /* more than the history holds */
     }
     pthread_mutex_lock(&mu);
@@ -397,8 +421,8 @@ static void test_slow_subscriber_converges(void **state)
                   (unsigned long long)f.st.repairs_changes,
                   (unsigned long long)f.st.snapshots);
     pc_free(want);
+    pc_server_free(srv); /* first: see server_down_first */
     follower_free(&f);
-    pc_server_free(srv);
 }
 
 /* Producer thread for the late joiner: bursts until told to stop. */
@@ -425,13 +449,14 @@ static void test_late_joiner_during_a_burst_converges(void **state)
     pc_server *srv = server_up(100);
     pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
     uint64_t target = 0;
-    producer p = {srv, 60, 0};
+    producer p = {srv, scale(60), 0};
     pthread_t pt;
     pthread_create(&pt, NULL, producer_main, &p);
     /* Join once the room is well under way, while it keeps changing. */
     uint64_t seq = 0;
     int64_t end = mono_ms() + WAIT_MS;
-    while (seq < 500 && mono_ms() < end) {
+    uint64_t late = (uint64_t)p.bursts * 50 / 6; /* 500 normally */
+    while (seq < late && mono_ms() < end) {
         char *s = server_view(srv, NULL, &seq);
         pc_free(s);
     }
@@ -441,7 +466,7 @@ static void test_late_joiner_during_a_burst_converges(void **state)
     f.mu = &mu;
     f.target = &target;
     assert_int_equal(follower_open(&f), PC_OK);
-    assert_true(pc_client_seq(f.c) >= 500);
+    assert_true(pc_client_seq(f.c) >= late);
     pthread_t th;
     pthread_create(&th, NULL, follower_main, &f);
     pthread_join(pt, NULL);
@@ -450,10 +475,10 @@ static void test_late_joiner_during_a_burst_converges(void **state)
     pthread_mutex_unlock(&mu);
     pthread_join(th, NULL);
     char *want = server_view(srv, NULL, NULL);
-    follower_check(&f, want, 3000);
+    follower_check(&f, want, (uint64_t)p.bursts * 50);
     pc_free(want);
+    pc_server_free(srv); /* first: see server_down_first */
     follower_free(&f);
-    pc_server_free(srv);
 }
 
 static void test_repeated_action_id_is_applied_once(void **state)
@@ -497,8 +522,8 @@ static void test_repeated_action_id_is_applied_once(void **state)
     assert_int_equal(pc_client_act(c, "fly", NULL, NULL, NULL, &err),
                      PC_ERR_ACTION);
     assert_string_equal(err.code, "unknown_action");
+    pc_server_free(srv); /* first: see server_down_first */
     pc_client_close(c);
-    pc_server_free(srv);
 }
 
 static void test_players_see_only_their_own_private_data(void **state)
@@ -545,10 +570,10 @@ static void test_players_see_only_their_own_private_data(void **state)
     assert_null(strstr(fs[2].canon, "card"));
     assert_true(fs[0].st.private_fetches > 0);
     assert_int_equal(fs[2].st.private_fetches, 0);
+    pc_server_free(srv); /* first: see server_down_first */
     for (int i = 0; i < 3; i++) {
         follower_free(&fs[i]);
     }
-    pc_server_free(srv);
 }
 
 int main(void)

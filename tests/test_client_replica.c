@@ -33,10 +33,16 @@
 #include "phasecast/json.h"
 #include "phasecast/merge.h"
 
-#define ROOM    "r1"
-#define TOKEN   "0123456789abcdef0123456789abcdef"
-#define MAXSEQ  2000
-#define WAIT_MS 10000
+#define ROOM   "r1"
+#define TOKEN  "0123456789abcdef0123456789abcdef"
+#define MAXSEQ 2000
+/* Bounded waits: longer under valgrind (PHASECAST_VALGRIND=1). */
+static int wait_ms(void)
+{
+    const char *vg = getenv("PHASECAST_VALGRIND");
+    return vg != NULL && vg[0] != '\0' && strcmp(vg, "0") != 0 ? 60000 : 10000;
+}
+#define WAIT_MS wait_ms()
 
 /* ------------------------------------------------------------------ */
 /* The scripted peer                                                   */

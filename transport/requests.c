@@ -614,11 +614,16 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
             outlen = n;
         }
         /* Reuse the request's message for the reply; cooked REP keeps the
-         * request's routing (its backtrace) in the socket, not here. */
+         * request's routing (its backtrace) in the socket, not here. The
+         * send may block: nng 1.5.2's REP queues a reply behind the
+         * connection's previous one, and a non-blocking send would drop it
+         * instead. NNG_OPT_SENDTIMEO bounds the wait (a peer that stopped
+         * reading), and then the reply is dropped and the requester's
+         * retry asks again. */
         nng_msg_clear(m);
         if (nng_msg_append(m, out, outlen) != 0 ||
-            nng_sendmsg(rq->rep, m, NNG_FLAG_NONBLOCK) != 0) {
-            nng_msg_free(m); /* the requester resends */
+            nng_sendmsg(rq->rep, m, 0) != 0) {
+            nng_msg_free(m);
         }
         cJSON_free(text);
     }

@@ -5,6 +5,11 @@
 #ifndef PC_TRANSPORT_REQUESTS_H
 #define PC_TRANSPORT_REQUESTS_H
 
+/* How long the loop may wait to hand a reply to a connection whose previous
+ * reply nng is still sending; past it the reply is dropped and the
+ * requester's retry asks again (actions are idempotent per action id). */
+#define PC__REPLY_SEND_TIMEOUT_MS 250
+
 #include <stddef.h>
 
 #include <nng/nng.h>

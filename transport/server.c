@@ -137,7 +137,9 @@ pc_err pc_server_new(const pc_server_options *opts, pc_server **out,
         rep_open = pub_open && nng_rep0_open(&srv->rep) == 0;
         if (!rep_open ||
             nng_socket_set_int(srv->pub, NNG_OPT_SENDBUF, sendbuf) != 0 ||
-            nng_socket_set_size(srv->rep, NNG_OPT_RECVMAXSZ, recvmax) != 0) {
+            nng_socket_set_size(srv->rep, NNG_OPT_RECVMAXSZ, recvmax) != 0 ||
+            nng_socket_set_ms(srv->rep, NNG_OPT_SENDTIMEO,
+                              PC__REPLY_SEND_TIMEOUT_MS) != 0) {
             rc = pc_error_set(err, PC_ERR_NOMEM, NULL, "cannot open sockets");
         }
     } else {

@@ -734,8 +734,11 @@ int pc_client_timeout_ms(const pc_client *c)
 static void destroy(pc_client *c)
 {
     /* Stop the dialers (and their reconnect timers) before the sockets,
-     * so no pipe can be added while a socket shuts down; nng 1.5.2 has
-     * shown rare hangs in nng_close otherwise (upstream issue #1543). */
+     * so no pipe is added while a socket shuts down. This does not cure a
+     * rarer nng 1.5.2 hazard: a TCP read that the transport restarts from
+     * its callback just as the socket closes can be lost, and nng_close then
+     * never returns (fixed upstream in nng 2.0 with NNG_ESTOPPED). It needs
+     * data arriving at the moment of close; see client.md. */
     if (nng_dialer_id(c->sub_dialer) > 0) {
         nng_dialer_close(c->sub_dialer);
     }
