@@ -570,6 +570,11 @@ static void test_players_see_only_their_own_private_data(void **state)
     assert_null(strstr(fs[2].canon, "card"));
     assert_true(fs[0].st.private_fetches > 0);
     assert_int_equal(fs[2].st.private_fetches, 0);
+    /* With the announced private paths every change is checked: players
+     * against the public view of their replica, spectators directly. */
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(fs[i].st.unverified, 0);
+    }
     pc_server_free(srv); /* first: see server_down_first */
     for (int i = 0; i < 3; i++) {
         follower_free(&fs[i]);

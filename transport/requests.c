@@ -254,6 +254,26 @@ static bool op_info(pc_server *srv, outcome *o)
     return true;
 }
 
+/* The game's private-path patterns, so a player can compute the public
+ * view of its own replica and check every broadcast sum against it. The
+ * patterns say where secrets are, never what they hold. */
+static bool add_private_paths(cJSON *r, const pc_game *game)
+{
+    cJSON *paths = cJSON_AddArrayToObject(r, "private_paths");
+    if (paths == NULL) {
+        return false;
+    }
+    for (const char *const *pp = game->private_paths; pp != NULL && *pp != NULL;
+         pp++) {
+        cJSON *item = cJSON_CreateString(*pp);
+        if (item == NULL || !cJSON_AddItemToArray(paths, item)) {
+            cJSON_Delete(item);
+            return false;
+        }
+    }
+    return true;
+}
+
 static bool op_join(pc_server *srv, const cJSON *req, outcome *o)
 {
     const char *role, *name = NULL;
@@ -312,7 +332,8 @@ static bool op_join(pc_server *srv, const cJSON *req, outcome *o)
          (cJSON_AddStringToObject(r, "player", name) == NULL ||
           cJSON_AddStringToObject(r, "token", pc__player_token(p)) == NULL)) ||
         cJSON_AddNumberToObject(r, "seq", (double)pc_room_seq(h->room)) ==
-            NULL) {
+            NULL ||
+        !add_private_paths(r, pc_room_game(h->room))) {
         /* The player stays registered: its join already reached the game. */
         return nomem(o);
     }

@@ -39,6 +39,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "phasecast/client.h"
+#include "phasecast/view.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -89,6 +90,10 @@ struct pc_client {
     pc__replica rep;
     bool priv_mode; /* player's view differs from the public view, so
                        broadcast sums cannot check it */
+    /* The game's private paths from `join`: with them a player checks the
+     * public view of its replica against every broadcast sum. */
+    char **paths;     /* NULL-terminated, owned; NULL if not announced */
+    pc_game pub_game; /* only private_paths is used (pc_view_checksum) */
 
     enum need need;
     int64_t retry_at;       /* monotonic ms; repair waits until then */
@@ -264,9 +269,10 @@ static void need_repair(pc_client *c, enum need n)
 
 /* How apply_change checks the announced sum. */
 enum verify {
-    VERIFY,    /* the sum is in the replica's view: a mismatch diverges */
-    NO_VERIFY, /* the sum cannot check this replica */
-    PROBE      /* a player's replica: a mismatch may just be private data */
+    VERIFY,        /* the sum is in the replica's view: a mismatch diverges */
+    VERIFY_PUBLIC, /* a player's replica; the sum is its public view's */
+    NO_VERIFY,     /* the sum cannot check this replica */
+    PROBE          /* a player's replica: a mismatch may just be private data */
 };
 
 /*
@@ -286,6 +292,13 @@ static pc_err apply_change(pc_client *c, const pc__wire_change *ch,
     }
     c->st.changes_applied++;
     bool match = c->rep.sum_known && c->rep.sum == ch->sum;
+    if (how == VERIFY_PUBLIC) {
+        uint64_t pub = 0;
+        match =
+            pc_view_checksum(&c->pub_game, c->rep.doc, NULL, &pub) == PC_OK &&
+            pub == ch->sum;
+        how = VERIFY;
+    }
     bool probe = false;
     if (how == VERIFY && !match) {
         c->st.checksum_mismatches++;
@@ -603,7 +616,9 @@ static pc_err on_change(pc_client *c, const pc__wire_change *ch)
         return fetch_own_view(c, ch);
     }
     enum verify how = VERIFY;
-    if (player) {
+    if (player && c->paths != NULL) {
+        how = VERIFY_PUBLIC;
+    } else if (player) {
         /* Once our view is known to hold private members the public sum
          * cannot check it; by the view/merge commutation (view.h) the
          * public patch is still our view's patch. Until then a mismatch
@@ -731,6 +746,15 @@ int pc_client_timeout_ms(const pc_client *c)
     return due - now > INT32_MAX ? INT32_MAX : (int)(due - now);
 }
 
+/* Free a NULL-terminated array of pc_strdup'd strings (NULL is fine). */
+static void free_paths(char **paths)
+{
+    for (char **pp = paths; pp != NULL && *pp != NULL; pp++) {
+        pc_free(*pp);
+    }
+    pc_free(paths);
+}
+
 static void destroy(pc_client *c)
 {
     /* Stop the dialers (and their reconnect timers) before the sockets,
@@ -752,6 +776,7 @@ static void destroy(pc_client *c)
         nng_close(c->sub);
     }
     pc__replica_fini(&c->rep);
+    free_paths(c->paths);
     pc_free(c->pub_url);
     pc_free(c->req_url);
     pc_free(c->room);
@@ -929,6 +954,44 @@ static int open_sockets(pc_client *c)
     return 0;
 }
 
+/* Keep the private-path patterns a join announced. Absent (an older
+ * server) or malformed patterns leave the client probing with the token
+ * instead, as before; only running out of memory is an error. */
+static pc_err take_private_paths(pc_client *c, const cJSON *arr)
+{
+    int n = cJSON_IsArray(arr) ? cJSON_GetArraySize(arr) : -1;
+    if (n < 0 || n > PC_VIEW_PATTERNS_MAX) {
+        return PC_OK;
+    }
+    size_t size = sizeof(char *) * ((size_t)n + 1);
+    char **paths = pc_malloc(size);
+    if (paths == NULL) {
+        return PC_ERR_NOMEM;
+    }
+    memset(paths, 0, size); /* NULL-terminated at every step */
+    int i = 0;
+    bool strings = true;
+    for (const cJSON *it = arr->child; it != NULL && i < n; it = it->next) {
+        if (!cJSON_IsString(it)) {
+            strings = false;
+            break;
+        }
+        if ((paths[i++] = pc_strdup(it->valuestring)) == NULL) {
+            free_paths(paths);
+            return PC_ERR_NOMEM;
+        }
+    }
+    pc_game probe = {.private_paths = (const char *const *)paths};
+    if (!strings || pc_view_check_game(&probe) != PC_OK) {
+        c->st.bad_messages++;
+        free_paths(paths);
+        return PC_OK;
+    }
+    c->paths = paths;
+    c->pub_game.private_paths = (const char *const *)paths;
+    return PC_OK;
+}
+
 static pc_err join(pc_client *c, pc_error *e)
 {
     bool player = c->cfg.role == PC_CLIENT_PLAYER;
@@ -956,9 +1019,11 @@ static pc_err join(pc_client *c, pc_error *e)
             return PC_ERR_PROTOCOL;
         }
         memcpy(c->token, token->valuestring, 33);
+        rv = take_private_paths(
+            c, cJSON_GetObjectItemCaseSensitive(res, "private_paths"));
     }
     cJSON_Delete(root);
-    return PC_OK;
+    return rv;
 }
 
 static char *copy_or_null(const char *s, bool *failed)
