@@ -13,11 +13,14 @@
  * is counted as lost, and clients repair the gap from the request channel
  * as for any PUB drop. The heartbeat sends the open frame first, so a
  * heartbeat never announces a seq whose change is still unsent. Nothing
- * here blocks: nng PUB drops instead (by design).
+ * here blocks: nng PUB drops instead (by design). For tests only, a
+ * seeded fraction of changes can be suppressed the same way (a gap that
+ * clients must repair); the hook is off unless a server option sets it.
  */
 #include "broadcast.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -38,6 +41,8 @@ struct pc__broadcast {
     size_t count;      /* changes in the open frame */
     uint64_t last_seq; /* seq of the frame's last change */
     uint64_t lost;
+    unsigned drop_permille; /* test hook: see pc__broadcast_set_drop */
+    uint64_t drop_state;    /* its xorshift64 state, never 0 */
 };
 
 static void on_flush(evutil_socket_t fd, short what, void *arg)
@@ -177,9 +182,40 @@ static bool open_frame(pc__broadcast *b)
     return true;
 }
 
+void pc__broadcast_set_drop(pc__broadcast *b, unsigned permille, uint64_t seed)
+{
+    /* FNV-1a of the room id mixed into the seed, so rooms drop differently. */
+    uint64_t h = 0xcbf29ce484222325u ^ seed;
+    for (const char *p = pc_room_id(b->room); *p != '\0'; p++) {
+        h = (h ^ (unsigned char)*p) * 0x100000001b3u;
+    }
+    b->drop_permille = permille;
+    b->drop_state = h != 0 ? h : 1;
+}
+
+/* Test hook: whether to suppress this change (xorshift64). */
+static bool drop_next(pc__broadcast *b)
+{
+    if (b->drop_permille == 0) {
+        return false;
+    }
+    uint64_t x = b->drop_state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    b->drop_state = x;
+    return x % 1000 < b->drop_permille;
+}
+
 void pc__broadcast_sink(pc_room *room, const pc_change *change, void *arg)
 {
     pc__broadcast *b = arg;
+    if (drop_next(b)) {
+        /* Send what precedes it; the next change then opens a new frame
+         * because its seq no longer follows last_seq. */
+        pc__broadcast_flush(b);
+        return;
+    }
     if (b->frame != NULL &&
         (change->seq != b->last_seq + 1 || b->count >= PC__FRAME_CHANGES_MAX ||
          nng_msg_len(b->frame) >= PC__FRAME_BYTES_SOFT)) {

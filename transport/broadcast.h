@@ -34,6 +34,10 @@ void pc__broadcast_free(pc__broadcast *b);
 void pc__broadcast_sink(pc_room *room, const pc_change *change, void *arg);
 /* Send the open frame, if any, now. */
 void pc__broadcast_flush(pc__broadcast *b);
+/* For tests: suppress about permille/1000 of the changes (never sent, as
+ * if PUB dropped them), chosen by a PRNG seeded from seed and the room id.
+ * 0 turns it off (the default). */
+void pc__broadcast_set_drop(pc__broadcast *b, unsigned permille, uint64_t seed);
 /* Changes that could not be encoded or sent (clients repair from them). */
 uint64_t pc__broadcast_lost(const pc__broadcast *b);
 

@@ -40,7 +40,9 @@ struct pc_server {
     pc__requests *requests;
     pc__host **hosts;
     size_t nhosts;
-    int heartbeat_ms; /* < 0: none */
+    int heartbeat_ms;       /* < 0: none */
+    unsigned drop_permille; /* test hook, see pc_server_options */
+    uint64_t drop_seed;
     pc_json_limits limits;
     char pub_url[URL_MAX];
     char rep_url[URL_MAX];
@@ -112,7 +114,7 @@ pc_err pc_server_new(const pc_server_options *opts, pc_server **out,
 {
     if (opts == NULL || opts->pub_url == NULL || opts->rep_url == NULL ||
         opts->pub_sendbuf < 0 || opts->pub_sendbuf > 8192 ||
-        opts->max_message_bytes > SIZE_MAX / 2) {
+        opts->max_message_bytes > SIZE_MAX / 2 || opts->drop_permille > 1000) {
         return pc_error_set(err, PC_ERR_INVALID, NULL,
                             "bad server options (URLs are required)");
     }
@@ -123,6 +125,8 @@ pc_err pc_server_new(const pc_server_options *opts, pc_server **out,
     memset(srv, 0, sizeof *srv);
     srv->heartbeat_ms = opts->heartbeat_ms == 0 ? PC_SERVER_HEARTBEAT_DEFAULT
                                                 : opts->heartbeat_ms;
+    srv->drop_permille = opts->drop_permille;
+    srv->drop_seed = opts->drop_seed;
     pc_json_limits_resolve(&opts->request_limits, &srv->limits);
     srv->limits.max_bytes = opts->max_message_bytes != 0
                                 ? opts->max_message_bytes
@@ -309,6 +313,7 @@ pc_err pc_server_add_room(pc_server *srv, const pc_game *game,
                                &h->bc);
     }
     if (rc == PC_OK) {
+        pc__broadcast_set_drop(h->bc, srv->drop_permille, srv->drop_seed);
         rc = pc_room_add_sink(h->room, pc__broadcast_sink, h->bc);
     }
     if (rc != PC_OK) {

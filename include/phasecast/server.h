@@ -84,6 +84,14 @@ typedef struct pc_server_options {
     int pub_sendbuf;  /* PUB queue per subscriber (1..8192); 0 = default */
     pc_json_limits request_limits; /* JSON limits on requests; zero = the
                                       defaults, max_bytes is ignored */
+    /* For tests only: suppress publishing about drop_permille of every
+     * 1000 changes (0..1000; 0, the default, publishes all), chosen by a
+     * PRNG seeded with drop_seed (per room, mixed with the room id). A
+     * suppressed change is committed and kept in history as usual, just
+     * never sent on PUB, exactly as if PUB had dropped it: clients see a
+     * gap and repair. Frames still hold only consecutive changes. */
+    unsigned drop_permille;
+    uint64_t drop_seed;
 } pc_server_options;
 
 /* pc_server_options_init - fill o with the defaults (URLs NULL). */
@@ -94,9 +102,9 @@ void pc_server_options_init(pc_server_options *o);
  * loop; the new server is CALLER-OWNED by the calling thread. *out
  * receives the server, freed with pc_server_free. Any thread. Returns
  * PC_OK, PC_ERR_INVALID (opts or a URL missing or malformed, sizes out
- * of range), PC_ERR_IO (a socket could not listen, e.g. the address is in
- * use; the message in err (may be NULL) says which and why) or
- * PC_ERR_NOMEM.
+ * of range, drop_permille over 1000), PC_ERR_IO (a socket could not listen,
+ * e.g. the address is in use; the message in err (may be NULL) says which and
+ * why) or PC_ERR_NOMEM.
  */
 pc_err pc_server_new(const pc_server_options *opts, pc_server **out,
                      pc_error *err);
