@@ -20,7 +20,9 @@
  * The same filter applies to states and to merge patches, and it commutes
  * with merging: view(merge(state, patch)) == merge(view(state),
  * view(patch)) for every viewer, which is what lets a client keep a viewer
- * replica from filtered patches alone. Functions are pure and may be
+ * replica from filtered patches alone. Reasons and error messages are not
+ * filtered (they are free text): keep secrets out of them. Functions are
+ * pure and may be
  * called from any thread on trees the caller owns.
  */
 #ifndef PHASECAST_VIEW_H
