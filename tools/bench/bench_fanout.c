@@ -39,8 +39,8 @@
 #include "phasecast/room.h"
 #include "phasecast/server.h"
 
-#define PAD "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-#define BATCH 100
+#define PAD    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define BATCH  100
 #define WAIT_S 60.0
 
 static const pc_phase phases[] = {{"PLAY", NULL, NULL, NULL, NULL, 0}};
@@ -175,8 +175,7 @@ static void *sub_main(void *arg)
             s->done_ns = mono_ns();
             break;
         }
-        if (mono_ns() > deadline ||
-            pc_client_poll(s->c, 20) != PC_OK) {
+        if (mono_ns() > deadline || pc_client_poll(s->c, 20) != PC_OK) {
             break;
         }
     }
