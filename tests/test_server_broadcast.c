@@ -226,6 +226,17 @@ static void test_every_change_arrives_in_order_with_its_checksum(void **state)
     }
     follow(sub, &r, "r1", 7);
     assert_string_equal(str(r.doc, "phase"), "FINISHED");
+    /* The counters saw all seven changes leave in at most seven frames. */
+    pc_server_stats st;
+    assert_int_equal(pc_server_stats_get(fx.srv, &st), PC_OK);
+    assert_int_equal(st.changes, 7);
+    assert_int_equal(st.changes_lost, 0);
+    assert_true(st.frames >= 1 && st.frames <= 7);
+    assert_true(st.frame_bytes > st.frames * 60);
+    assert_true(st.heartbeats >= 1);
+    assert_true(st.publish_ns > 0);
+    assert_int_equal(pc_server_stats_get(fx.srv, NULL), PC_ERR_INVALID);
+    assert_int_equal(pc_server_stats_get(NULL, &st), PC_ERR_INVALID);
     assert_string_equal(
         cJSON_GetObjectItemCaseSensitive(
             cJSON_GetObjectItemCaseSensitive(r.doc, "data"), "winner")

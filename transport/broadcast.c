@@ -23,6 +23,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
 #include <event2/event.h>
@@ -43,7 +44,15 @@ struct pc__broadcast {
     uint64_t lost;
     unsigned drop_permille; /* test hook: see pc__broadcast_set_drop */
     uint64_t drop_state;    /* its xorshift64 state, never 0 */
+    pc__pub_stats *stats;
 };
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 static void on_flush(evutil_socket_t fd, short what, void *arg)
 {
@@ -53,13 +62,13 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Publish text (len bytes) as "<room> " + text. */
-static void publish(pc__broadcast *b, const char *text, size_t len)
+static bool publish(pc__broadcast *b, const char *text, size_t len)
 {
     const char *id = pc_room_id(b->room);
     size_t idlen = strlen(id);
     nng_msg *m;
     if (nng_msg_alloc(&m, idlen + 1 + len) != 0) {
-        return;
+        return false;
     }
     char *body = nng_msg_body(m);
     memcpy(body, id, idlen);
@@ -67,7 +76,9 @@ static void publish(pc__broadcast *b, const char *text, size_t len)
     memcpy(body + idlen + 1, text, len);
     if (nng_sendmsg(b->pub, m, NNG_FLAG_NONBLOCK) != 0) {
         nng_msg_free(m);
+        return false;
     }
+    return true;
 }
 
 static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
@@ -91,21 +102,24 @@ static void on_heartbeat(evutil_socket_t fd, short what, void *arg)
     char *text;
     size_t len;
     if (ok && pc__envelope_print(o, &text, &len) == PC_OK) {
-        publish(b, text, len);
+        if (publish(b, text, len)) {
+            b->stats->heartbeats++;
+        }
         cJSON_free(text);
     }
     cJSON_Delete(o);
 }
 
 pc_err pc__broadcast_new(struct event_base *base, nng_socket pub, pc_room *room,
-                         int heartbeat_ms, pc__broadcast **out)
+                         int heartbeat_ms, pc__pub_stats *stats,
+                         pc__broadcast **out)
 {
     pc__broadcast *b = pc_malloc(sizeof *b);
     if (b == NULL) {
         return PC_ERR_NOMEM;
     }
     *b =
-        (pc__broadcast){.pub = pub, .room = room, .heartbeat_ms = heartbeat_ms};
+        (pc__broadcast){.pub = pub, .room = room, .heartbeat_ms = heartbeat_ms, .stats = stats};
     b->flush_ev = event_new(base, -1, 0, on_flush, b);
     if (b->flush_ev == NULL) {
         pc_free(b);
@@ -142,7 +156,8 @@ void pc__broadcast_free(pc__broadcast *b)
     pc_free(b);
 }
 
-void pc__broadcast_flush(pc__broadcast *b)
+/* Send the open frame (untimed; callers account the time). */
+static void flush_frame(pc__broadcast *b)
 {
     if (b->frame == NULL) {
         return;
@@ -153,12 +168,27 @@ void pc__broadcast_flush(pc__broadcast *b)
         nng_msg_free(m);
         return;
     }
+    size_t len = nng_msg_len(m) + 2;
     if (nng_msg_append(m, "]}", 2) != 0 ||
         nng_sendmsg(b->pub, m, NNG_FLAG_NONBLOCK) != 0) {
         b->lost += b->count;
+        b->stats->lost += b->count;
         nng_msg_free(m);
+    } else {
+        b->stats->frames++;
+        b->stats->bytes += len;
+        b->stats->changes += b->count;
     }
     b->count = 0;
+}
+
+void pc__broadcast_flush(pc__broadcast *b)
+{
+    if (b->frame != NULL) {
+        uint64_t t0 = now_ns();
+        flush_frame(b);
+        b->stats->publish_ns += now_ns() - t0;
+    }
 }
 
 /* Open a frame: topic and envelope head. */
@@ -207,19 +237,14 @@ static bool drop_next(pc__broadcast *b)
     return x % 1000 < b->drop_permille;
 }
 
-void pc__broadcast_sink(pc_room *room, const pc_change *change, void *arg)
+/* Append change to the open frame (opening one if needed); false when it
+ * could not be encoded or appended, and so will never be sent. */
+static bool add_change(pc__broadcast *b, pc_room *room, const pc_change *change)
 {
-    pc__broadcast *b = arg;
-    if (drop_next(b)) {
-        /* Send what precedes it; the next change then opens a new frame
-         * because its seq no longer follows last_seq. */
-        pc__broadcast_flush(b);
-        return;
-    }
     if (b->frame != NULL &&
         (change->seq != b->last_seq + 1 || b->count >= PC__FRAME_CHANGES_MAX ||
          nng_msg_len(b->frame) >= PC__FRAME_BYTES_SOFT)) {
-        pc__broadcast_flush(b);
+        flush_frame(b);
     }
     cJSON *c = NULL;
     char *text = NULL;
@@ -228,9 +253,8 @@ void pc__broadcast_sink(pc_room *room, const pc_change *change, void *arg)
                             pc_room_state(room), &c) != PC_OK ||
         pc__envelope_print(c, &text, &len) != PC_OK) {
         cJSON_Delete(c);
-        pc__broadcast_flush(b); /* never let a frame skip this seq */
-        b->lost++;
-        return;
+        flush_frame(b); /* never let a frame skip this seq */
+        return false;
     }
     cJSON_Delete(c);
     bool ok = b->frame != NULL || open_frame(b);
@@ -246,13 +270,31 @@ void pc__broadcast_sink(pc_room *room, const pc_change *change, void *arg)
         if (b->frame != NULL) { /* back to the last complete change */
             nng_msg_chop(b->frame, nng_msg_len(b->frame) - before);
         }
-        pc__broadcast_flush(b);
-        b->lost++;
-        return;
+        flush_frame(b);
+        return false;
     }
     b->count++;
     b->last_seq = change->seq;
-    event_active(b->flush_ev, 0, 0);
+    return true;
+}
+
+void pc__broadcast_sink(pc_room *room, const pc_change *change, void *arg)
+{
+    pc__broadcast *b = arg;
+    if (drop_next(b)) {
+        /* Send what precedes it; the next change then opens a new frame
+         * because its seq no longer follows last_seq. */
+        pc__broadcast_flush(b);
+        return;
+    }
+    uint64_t t0 = now_ns();
+    if (add_change(b, room, change)) {
+        event_active(b->flush_ev, 0, 0);
+    } else {
+        b->lost++;
+        b->stats->lost++;
+    }
+    b->stats->publish_ns += now_ns() - t0;
 }
 
 uint64_t pc__broadcast_lost(const pc__broadcast *b)

@@ -23,11 +23,23 @@ struct event_base;
 
 typedef struct pc__broadcast pc__broadcast;
 
+/* Publishing counters, shared by every room of a server (loop thread). */
+typedef struct pc__pub_stats {
+    uint64_t frames;     /* change frames sent */
+    uint64_t bytes;      /* their bytes, topic included */
+    uint64_t changes;    /* changes in those frames */
+    uint64_t lost;       /* committed changes never sent */
+    uint64_t heartbeats; /* heartbeats sent */
+    uint64_t publish_ns; /* time spent encoding and sending changes */
+} pc__pub_stats;
+
 /* Publish room on pub from the loop of base, with a heartbeat every
- * heartbeat_ms (< 0: none). Attach pc__broadcast_sink with the result as
- * its arg yourself. Returns PC_OK or PC_ERR_NOMEM. */
+ * heartbeat_ms (< 0: none), counting into stats (borrowed, outlives b).
+ * Attach pc__broadcast_sink with the result as its arg yourself. Returns
+ * PC_OK or PC_ERR_NOMEM. */
 pc_err pc__broadcast_new(struct event_base *base, nng_socket pub, pc_room *room,
-                         int heartbeat_ms, pc__broadcast **out);
+                         int heartbeat_ms, pc__pub_stats *stats,
+                         pc__broadcast **out);
 /* Stop the heartbeat and drop anything unsent (flush first). NULL ok. */
 void pc__broadcast_free(pc__broadcast *b);
 /* The room's sink: queue the public CHANGE for the frame now open. */

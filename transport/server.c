@@ -44,6 +44,7 @@ struct pc_server {
     unsigned drop_permille; /* test hook, see pc_server_options */
     uint64_t drop_seed;
     pc_json_limits limits;
+    pc__pub_stats pub_stats; /* loop thread only */
     char pub_url[URL_MAX];
     char rep_url[URL_MAX];
 };
@@ -310,7 +311,7 @@ pc_err pc_server_add_room(pc_server *srv, const pc_game *game,
     }
     if (rc == PC_OK) {
         rc = pc__broadcast_new(base, srv->pub, h->room, srv->heartbeat_ms,
-                               &h->bc);
+                               &srv->pub_stats, &h->bc);
     }
     if (rc == PC_OK) {
         pc__broadcast_set_drop(h->bc, srv->drop_permille, srv->drop_seed);
@@ -389,4 +390,25 @@ const pc_json_limits *pc__server_request_limits(const pc_server *srv)
 int pc__server_heartbeat_ms(const pc_server *srv)
 {
     return srv->heartbeat_ms;
+}
+
+static void copy_stats(pc_server *srv, void *arg)
+{
+    const pc__pub_stats *p = &srv->pub_stats;
+    *(pc_server_stats *)arg = (pc_server_stats){
+        .frames = p->frames,
+        .frame_bytes = p->bytes,
+        .changes = p->changes,
+        .changes_lost = p->lost,
+        .heartbeats = p->heartbeats,
+        .publish_ns = p->publish_ns,
+    };
+}
+
+pc_err pc_server_stats_get(pc_server *srv, pc_server_stats *out)
+{
+    if (srv == NULL || out == NULL) {
+        return PC_ERR_INVALID;
+    }
+    return pc_server_call(srv, copy_stats, out);
 }

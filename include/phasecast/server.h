@@ -213,6 +213,28 @@ pc_room *pc_server_find_room(pc_server *srv, const char *id);
  */
 pc_err pc_server_remove_room(pc_server *srv, const char *id);
 
+/* What the server has published since pc_server_new; counters only grow. */
+typedef struct pc_server_stats {
+    uint64_t frames;         /* change frames sent on PUB */
+    uint64_t frame_bytes;    /* their bytes, topic included */
+    uint64_t changes;        /* changes in those frames */
+    uint64_t changes_lost;   /* committed changes never handed to PUB (the
+                                frame could not be built or nng refused it);
+                                clients repair them like any gap. Changes
+                                suppressed by drop_permille are not counted */
+    uint64_t heartbeats;     /* heartbeats sent */
+    uint64_t publish_ns;     /* CLOCK_MONOTONIC time the loop spent encoding
+                                changes into frames and sending them */
+} pc_server_stats;
+
+/*
+ * pc_server_stats_get - copy the publishing counters into *out. Runs on the
+ * loop (through pc_server_call), so it is safe from any thread and sees
+ * every change committed before it. Returns PC_OK, PC_ERR_INVALID (NULL
+ * argument) or PC_ERR_NOMEM.
+ */
+pc_err pc_server_stats_get(pc_server *srv, pc_server_stats *out);
+
 /*
  * pc_transport_fini - release the process-wide state of nng and libevent
  * (nng_fini, libevent_global_shutdown) so leak checkers see a clean exit.
