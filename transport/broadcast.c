@@ -1,9 +1,11 @@
 /*
  * broadcast.c - one room's changes and heartbeats on the PUB socket.
  *
- * The sink encodes each committed change (public view) and appends it to
- * the room's open frame, an nng message that already holds the topic
- * "<room> " and the envelope's head; it then activates the room's flush
+ * The sink writes each committed change (public view) as text straight
+ * into the room's open frame, a buffer kept from frame to frame that
+ * already holds the topic "<room> " and the envelope's head (no tree is
+ * built for the envelope, the patch is not copied, and the only copy of
+ * the frame is into the nng message at send); it then activates the flush
  * event. libevent runs that event after the callbacks already active in
  * this loop iteration, so the changes one callback commits (a move that
  * also ends the game, a burst of requests drained together) share a frame,
@@ -38,7 +40,7 @@ struct pc__broadcast {
     struct event *flush_ev;
     struct event *heartbeat_ev; /* NULL when heartbeats are off */
     int heartbeat_ms;
-    nng_msg *frame;    /* open frame, NULL when none */
+    pc__text frame;    /* open frame (kept between frames); len 0: none */
     size_t count;      /* changes in the open frame */
     uint64_t last_seq; /* seq of the frame's last change */
     uint64_t lost;
@@ -118,8 +120,8 @@ pc_err pc__broadcast_new(struct event_base *base, nng_socket pub, pc_room *room,
     if (b == NULL) {
         return PC_ERR_NOMEM;
     }
-    *b =
-        (pc__broadcast){.pub = pub, .room = room, .heartbeat_ms = heartbeat_ms, .stats = stats};
+    *b = (pc__broadcast){
+        .pub = pub, .room = room, .heartbeat_ms = heartbeat_ms, .stats = stats};
     b->flush_ev = event_new(base, -1, 0, on_flush, b);
     if (b->flush_ev == NULL) {
         pc_free(b);
@@ -150,41 +152,47 @@ void pc__broadcast_free(pc__broadcast *b)
     if (b->heartbeat_ev != NULL) {
         event_free(b->heartbeat_ev);
     }
-    if (b->frame != NULL) {
-        nng_msg_free(b->frame);
-    }
+    pc__text_free(&b->frame);
     pc_free(b);
 }
 
 /* Send the open frame (untimed; callers account the time). */
 static void flush_frame(pc__broadcast *b)
 {
-    if (b->frame == NULL) {
+    if (b->frame.len == 0) {
         return;
     }
-    nng_msg *m = b->frame;
-    b->frame = NULL;
-    if (b->count == 0) {
-        nng_msg_free(m);
+    size_t count = b->count;
+    b->count = 0;
+    if (count == 0) {
+        b->frame.len = 0;
         return;
     }
-    size_t len = nng_msg_len(m) + 2;
-    if (nng_msg_append(m, "]}", 2) != 0 ||
-        nng_sendmsg(b->pub, m, NNG_FLAG_NONBLOCK) != 0) {
-        b->lost += b->count;
-        b->stats->lost += b->count;
+    nng_msg *m = NULL;
+    size_t len = b->frame.len + 2;
+    if (nng_msg_alloc(&m, len) == 0) {
+        char *body = nng_msg_body(m);
+        memcpy(body, b->frame.buf, b->frame.len);
+        memcpy(body + b->frame.len, "]}", 2);
+    }
+    b->frame.len = 0;
+    if (b->frame.cap > 4 * PC__FRAME_BYTES_SOFT) {
+        pc__text_free(&b->frame); /* one huge change: do not keep it */
+    }
+    if (m == NULL || nng_sendmsg(b->pub, m, NNG_FLAG_NONBLOCK) != 0) {
+        b->lost += count;
+        b->stats->lost += count;
         nng_msg_free(m);
     } else {
         b->stats->frames++;
         b->stats->bytes += len;
-        b->stats->changes += b->count;
+        b->stats->changes += count;
     }
-    b->count = 0;
 }
 
 void pc__broadcast_flush(pc__broadcast *b)
 {
-    if (b->frame != NULL) {
+    if (b->frame.len != 0) {
         uint64_t t0 = now_ns();
         flush_frame(b);
         b->stats->publish_ns += now_ns() - t0;
@@ -200,16 +208,8 @@ static bool open_frame(pc__broadcast *b)
                      "%s {\"v\":%d,\"type\":\"changes\",\"room\":\"%s\","
                      "\"changes\":[",
                      id, PC_PROTOCOL_VERSION, id);
-    if (nng_msg_alloc(&b->frame, 0) != 0) {
-        b->frame = NULL;
-        return false;
-    }
-    if (nng_msg_append(b->frame, head, (size_t)n) != 0) {
-        nng_msg_free(b->frame);
-        b->frame = NULL;
-        return false;
-    }
-    return true;
+    b->frame.len = 0;
+    return pc__text_put(&b->frame, head, (size_t)n) == PC_OK;
 }
 
 void pc__broadcast_set_drop(pc__broadcast *b, unsigned permille, uint64_t seed)
@@ -241,36 +241,20 @@ static bool drop_next(pc__broadcast *b)
  * could not be encoded or appended, and so will never be sent. */
 static bool add_change(pc__broadcast *b, pc_room *room, const pc_change *change)
 {
-    if (b->frame != NULL &&
+    if (b->frame.len != 0 &&
         (change->seq != b->last_seq + 1 || b->count >= PC__FRAME_CHANGES_MAX ||
-         nng_msg_len(b->frame) >= PC__FRAME_BYTES_SOFT)) {
+         b->frame.len >= PC__FRAME_BYTES_SOFT)) {
         flush_frame(b);
     }
-    cJSON *c = NULL;
-    char *text = NULL;
-    size_t len = 0;
-    if (pc__envelope_change(pc_room_game(room), change, NULL,
-                            pc_room_state(room), &c) != PC_OK ||
-        pc__envelope_print(c, &text, &len) != PC_OK) {
-        cJSON_Delete(c);
-        flush_frame(b); /* never let a frame skip this seq */
+    if (b->frame.len == 0 && !open_frame(b)) {
         return false;
     }
-    cJSON_Delete(c);
-    bool ok = b->frame != NULL || open_frame(b);
-    size_t before = ok ? nng_msg_len(b->frame) : 0;
-    if (ok && b->count > 0) {
-        ok = nng_msg_append(b->frame, ",", 1) == 0;
-    }
-    if (ok) {
-        ok = nng_msg_append(b->frame, text, len) == 0;
-    }
-    cJSON_free(text);
-    if (!ok) {
-        if (b->frame != NULL) { /* back to the last complete change */
-            nng_msg_chop(b->frame, nng_msg_len(b->frame) - before);
-        }
-        flush_frame(b);
+    size_t before = b->frame.len;
+    if ((b->count > 0 && pc__text_put(&b->frame, ",", 1) != PC_OK) ||
+        pc__envelope_change_text(pc_room_game(room), change, NULL,
+                                 pc_room_state(room), &b->frame) != PC_OK) {
+        b->frame.len = before; /* back to the last complete change */
+        flush_frame(b);        /* never let a frame skip this seq */
         return false;
     }
     b->count++;

@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "phasecast/alloc.h"
+#include "phasecast/canon.h"
 #include "phasecast/view.h"
 
 void pc__envelope_hex(uint64_t sum, char out[PC__SUM_HEX])
@@ -83,4 +85,107 @@ pc_err pc__envelope_print(const cJSON *tree, char **text, size_t *len)
     *text = s;
     *len = strlen(s);
     return PC_OK;
+}
+
+pc_err pc__text_put(pc__text *t, const void *data, size_t n)
+{
+    if (n > t->cap - t->len) {
+        size_t cap = t->cap ? t->cap : 256;
+        while (n > cap - t->len) {
+            if (cap > SIZE_MAX / 2) {
+                return PC_ERR_NOMEM;
+            }
+            cap *= 2;
+        }
+        char *bigger = pc_realloc(t->buf, cap);
+        if (bigger == NULL) {
+            return PC_ERR_NOMEM;
+        }
+        t->buf = bigger;
+        t->cap = cap;
+    }
+    memcpy(t->buf + t->len, data, n);
+    t->len += n;
+    return PC_OK;
+}
+
+void pc__text_free(pc__text *t)
+{
+    pc_free(t->buf);
+    *t = (pc__text){NULL, 0, 0};
+}
+
+/* A JSON string: '"' and '\\' escaped, bytes below 0x20 as \u00xx. */
+static pc_err put_json_string(pc__text *t, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    pc_err rc = pc__text_put(t, "\"", 1);
+    const char *run = s;
+    for (; rc == PC_OK && *s != '\0'; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch >= 0x20 && ch != '"' && ch != '\\') {
+            continue;
+        }
+        char esc[6] = {'\\', (char)ch, '0', '0', hex[ch >> 4], hex[ch & 15]};
+        size_t n = 2;
+        if (ch < 0x20) {
+            esc[1] = 'u';
+            n = 6;
+        }
+        rc = pc__text_put(t, run, (size_t)(s - run));
+        rc = rc == PC_OK ? pc__text_put(t, esc, n) : rc;
+        run = s + 1;
+    }
+    rc = rc == PC_OK ? pc__text_put(t, run, (size_t)(s - run)) : rc;
+    return rc == PC_OK ? pc__text_put(t, "\"", 1) : rc;
+}
+
+pc_err pc__envelope_change_text(const pc_game *g, const pc_change *c,
+                                const char *player, const cJSON *after,
+                                pc__text *out)
+{
+    cJSON *view = NULL;
+    const cJSON *patch = c->patch;
+    bool priv = false;
+    uint64_t sum = c->checksum;
+    pc_err rc = PC_OK;
+    if (pc_view_has_private(g)) {
+        rc = pc_view_patch(g, c->patch, player, &view, &priv);
+        if (rc == PC_OK) {
+            rc = pc_view_checksum(g, after, player, &sum);
+        }
+        patch = view;
+    }
+    char *ptext = NULL;
+    size_t plen = 0;
+    if (rc == PC_OK) {
+        rc = pc_canon_print(patch, &ptext, &plen);
+    }
+    cJSON_Delete(view);
+    if (rc != PC_OK) {
+        return rc;
+    }
+    char head[96];
+    int n = snprintf(head, sizeof head,
+                     "{\"seq\":%llu,\"time\":%lld,\"kind\":\"%s\",\"phase\":",
+                     (unsigned long long)c->seq, (long long)c->time_ms,
+                     c->kind == PC_CHANGE_TRANSITION ? "transition" : "update");
+    char hex[PC__SUM_HEX];
+    pc__envelope_hex(sum, hex);
+    char tail[64];
+    int m = snprintf(tail, sizeof tail, ",\"sum\":\"%s\"%s}", hex,
+                     priv ? ",\"private\":true" : "");
+    size_t mark = out->len;
+    rc = pc__text_put(out, head, (size_t)n);
+    rc = rc == PC_OK ? put_json_string(out, c->phase) : rc;
+    rc = rc == PC_OK ? pc__text_put(out, ",\"reason\":", 10) : rc;
+    rc = rc == PC_OK ? put_json_string(out, c->reason) : rc;
+    rc = rc == PC_OK ? pc__text_put(out, ",\"patch\":", 9) : rc;
+    rc = rc == PC_OK ? pc__text_put(out, ptext, plen) : rc;
+    rc = rc == PC_OK ? pc__text_put(out, tail, (size_t)m) : rc;
+    pc_free(ptext);
+    if (rc != PC_OK) {
+        out->len = mark;
+    }
+    return rc;
 }

@@ -32,6 +32,27 @@ void pc__envelope_hex(uint64_t sum, char out[PC__SUM_HEX]);
 pc_err pc__envelope_change(const pc_game *g, const pc_change *c,
                            const char *player, const cJSON *after, cJSON **out);
 
+/* A growing byte buffer; zero-initialise, free with pc__text_free. */
+typedef struct pc__text {
+    char *buf;
+    size_t len, cap;
+} pc__text;
+
+/* Append n bytes. Returns PC_OK or PC_ERR_NOMEM (t unchanged). */
+pc_err pc__text_put(pc__text *t, const void *data, size_t n);
+void pc__text_free(pc__text *t);
+
+/*
+ * pc__envelope_change_text - append the text of the CHANGE object that
+ * pc__envelope_change builds (same members, same values; the patch in
+ * canonical form) to out, without building a tree for the envelope or
+ * copying the patch. On failure out->len is back where it was. Returns
+ * PC_OK, PC_ERR_INVALID or PC_ERR_NOMEM.
+ */
+pc_err pc__envelope_change_text(const pc_game *g, const pc_change *c,
+                                const char *player, const cJSON *after,
+                                pc__text *out);
+
 /* Print tree without whitespace; *text is freed with cJSON_free. Returns
  * PC_OK or PC_ERR_NOMEM. */
 pc_err pc__envelope_print(const cJSON *tree, char **text, size_t *len);

@@ -215,16 +215,16 @@ pc_err pc_server_remove_room(pc_server *srv, const char *id);
 
 /* What the server has published since pc_server_new; counters only grow. */
 typedef struct pc_server_stats {
-    uint64_t frames;         /* change frames sent on PUB */
-    uint64_t frame_bytes;    /* their bytes, topic included */
-    uint64_t changes;        /* changes in those frames */
-    uint64_t changes_lost;   /* committed changes never handed to PUB (the
-                                frame could not be built or nng refused it);
-                                clients repair them like any gap. Changes
-                                suppressed by drop_permille are not counted */
-    uint64_t heartbeats;     /* heartbeats sent */
-    uint64_t publish_ns;     /* CLOCK_MONOTONIC time the loop spent encoding
-                                changes into frames and sending them */
+    uint64_t frames;       /* change frames sent on PUB */
+    uint64_t frame_bytes;  /* their bytes, topic included */
+    uint64_t changes;      /* changes in those frames */
+    uint64_t changes_lost; /* committed changes never handed to PUB (the
+                              frame could not be built or nng refused it);
+                              clients repair them like any gap. Changes
+                              suppressed by drop_permille are not counted */
+    uint64_t heartbeats;   /* heartbeats sent */
+    uint64_t publish_ns;   /* CLOCK_MONOTONIC time the loop spent encoding
+                              changes into frames and sending them */
 } pc_server_stats;
 
 /*

@@ -1,71 +1,177 @@
 /*
- * bench_fanout.c - how fast committed changes reach 1, 10 and 100
- * subscribers over ipc, and how late they arrive at a steady 1,000
- * changes/s, next to a bare nng PUB/SUB baseline. A measuring tool, not a
- * test: it asserts nothing about speed and prints what it saw.
+ * bench_fanout.c - how fast committed changes reach 1 to 1,000
+ * subscribers over ipc and tcp, how late they arrive at a steady rate, and
+ * what bare nng does with the same bytes. A measuring tool, not a test: it
+ * asserts nothing about speed. It exits 1 only if a run did not converge
+ * (some client did not end with the server's exact state), so CI can run
+ * `--smoke` to check that much.
  *
- *   phasecast-bench-fanout [--subs 1,10,100] [--changes N] [--latency N]
- *                          [--json]
+ * The server runs in this process on its own loop thread; the subscribers
+ * run in a child process (this executable with --subscriber, see fanout.h)
+ * as spectator pc_clients driven by a few epoll threads.
  *
- * Throughput: the server (in this process, own loop thread) commits K
- * changes {"n": i, "pad": "..."} in batches posted to its loop; every
- * subscriber is a spectator pc_client on its own thread. The time runs from
- * the first commit until the last client has applied seq K; a run counts
- * only if every client's canonical state equals the server's. Repairs and
- * snapshots the clients needed are part of the cost and are reported.
- * Latency: 1 change per ms, each carrying its commit time {"t": ns} from
- * CLOCK_MONOTONIC; each client records now - t when it applies the change.
- * Baseline: a raw nng PUB sends K messages of the same size to N raw SUBs.
- * PUB drops when a queue is full, so the delivered fraction is reported.
- *
- * Build with -DCMAKE_BUILD_TYPE=Release for meaningful numbers.
+ * Per transport and subscriber count N:
+ *  1. Throughput: K changes {"n": i, "pad": 64 B} committed in batches of
+ *     100 posted to the loop. Time runs from the first commit to the
+ *     moment the last client applied seq K. The run counts only if every
+ *     client then holds the server's state checksum.
+ *  2. Latency: L changes {"t": ns} committed one per 1/rate s; each client
+ *     records CLOCK_MONOTONIC now - t when it applies one from the
+ *     broadcast (repaired changes are counted separately, not sampled).
+ *  3. Baselines: a bare nng PUB sends the bytes the server published in
+ *     (1) to N bare SUBs in a child process, (a) as the same number of
+ *     messages (same frames): compared are the publish path (the server's
+ *     encode-and-send time, pc_server_stats.publish_ns, against the time
+ *     nng_send takes) and end-to-end delivery time; (b) as one message per
+ *     change, as a server that does not batch would: compared are
+ *     messages delivered per second per subscriber.
  */
-#define _POSIX_C_SOURCE 200809L
-#define _DEFAULT_SOURCE
-#include <pthread.h>
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <nng/nng.h>
 #include <nng/protocol/pubsub0/pub.h>
-#include <nng/protocol/pubsub0/sub.h>
 
+#include "fanout.h"
 #include "phasecast/alloc.h"
 #include "phasecast/canon.h"
-#include "phasecast/client.h"
 #include "phasecast/room.h"
 #include "phasecast/server.h"
 
-#define PAD    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-#define BATCH  100
-#define WAIT_S 60.0
+extern char **environ;
+
+#define PAD     "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define BATCH   100
+#define LINE_MS 180000 /* longest wait for one answer from the child */
 
 static const pc_phase phases[] = {{"PLAY", NULL, NULL, NULL, NULL, 0}};
 static const pc_game game = {.name = "fanout", .phases = phases, .nphases = 1};
 
-static double mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
+/* ---- the child process -------------------------------------------------- */
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
+typedef struct child {
+    pid_t pid;
+    FILE *in; /* its stdin */
+    int out;  /* its stdout */
+    char buf[4096];
+    size_t len;
+} child;
 
-static double pct(const double *v, size_t n, double p)
+static int spawn_child(child *ch, const char *mode, const char *pub,
+                       const char *req, int n, int threads)
 {
-    if (n == 0) {
-        return 0;
+    int to[2], from[2];
+    if (pipe2(to, O_CLOEXEC) != 0 || pipe2(from, O_CLOEXEC) != 0) {
+        return -1;
     }
-    size_t i = (size_t)(p * (double)(n - 1) + 0.5);
-    return v[i];
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, to[0], 0);
+    posix_spawn_file_actions_adddup2(&fa, from[1], 1);
+    char ns[16], ts[16];
+    snprintf(ns, sizeof ns, "%d", n);
+    snprintf(ts, sizeof ts, "%d", threads);
+    char *argv[] = {"phasecast-bench-fanout",
+                    "--subscriber",
+                    (char *)mode,
+                    (char *)pub,
+                    (char *)req,
+                    ns,
+                    ts,
+                    NULL};
+    int rc = posix_spawn(&ch->pid, "/proc/self/exe", &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(to[0]);
+    close(from[1]);
+    if (rc != 0) {
+        close(to[1]);
+        close(from[0]);
+        return -1;
+    }
+    ch->in = fdopen(to[1], "w");
+    ch->out = from[0];
+    ch->len = 0;
+    return ch->in != NULL ? 0 : -1;
+}
+
+/* Read one line (without '\n') into line; false on EOF or timeout. */
+static bool child_line(child *ch, char *line, size_t cap)
+{
+    uint64_t end = fanout_now_ns() + (uint64_t)LINE_MS * 1000000u;
+    for (;;) {
+        char *nl = memchr(ch->buf, '\n', ch->len);
+        if (nl != NULL) {
+            size_t n = (size_t)(nl - ch->buf);
+            size_t c = n < cap - 1 ? n : cap - 1;
+            memcpy(line, ch->buf, c);
+            line[c] = '\0';
+            memmove(ch->buf, nl + 1, ch->len - n - 1);
+            ch->len -= n + 1;
+            return true;
+        }
+        uint64_t now = fanout_now_ns();
+        if (now >= end || ch->len == sizeof ch->buf) {
+            return false;
+        }
+        struct pollfd p = {.fd = ch->out, .events = POLLIN};
+        if (poll(&p, 1, (int)((end - now) / 1000000u) + 1) <= 0) {
+            continue;
+        }
+        ssize_t r = read(ch->out, ch->buf + ch->len, sizeof ch->buf - ch->len);
+        if (r <= 0) {
+            return false;
+        }
+        ch->len += (size_t)r;
+    }
+}
+
+static bool child_cmd(child *ch, char *line, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static bool child_cmd(child *ch, char *line, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(ch->in, fmt, ap);
+    va_end(ap);
+    fputc('\n', ch->in);
+    fflush(ch->in);
+    return child_line(ch, line, cap);
+}
+
+static int child_end(child *ch)
+{
+    char line[64];
+    if (ch->in != NULL) {
+        (void)child_cmd(ch, line, sizeof line, "quit");
+        fclose(ch->in);
+    }
+    close(ch->out);
+    int st = 0;
+    uint64_t end = fanout_now_ns() + 10000000000ull;
+    while (waitpid(ch->pid, &st, WNOHANG) == 0) {
+        if (fanout_now_ns() > end) {
+            kill(ch->pid, SIGKILL);
+            waitpid(ch->pid, &st, 0);
+            return -1;
+        }
+        struct timespec ts = {0, 5000000};
+        nanosleep(&ts, NULL);
+    }
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 /* ---- the server side ---------------------------------------------------- */
@@ -73,14 +179,14 @@ static double pct(const double *v, size_t n, double p)
 typedef struct batch {
     uint64_t from, count;
     bool stamp; /* latency mode: {"t": ns} instead of {"n", "pad"} */
-    int failures;
+    _Atomic int failures;
 } batch;
 
 static void add_room(pc_server *srv, void *arg)
 {
     pc_server_room_options ro;
     pc_server_room_options_init(&ro);
-    ro.room.id = "bench";
+    ro.room.id = FANOUT_ROOM;
     ro.room.history_capacity = 1000;
     ro.join_action = NULL;
     *(pc_err *)arg = pc_server_add_room(srv, &game, &ro, NULL);
@@ -89,11 +195,11 @@ static void add_room(pc_server *srv, void *arg)
 static void commit_batch(pc_server *srv, void *arg)
 {
     batch *b = arg;
-    pc_room *room = pc_server_find_room(srv, "bench");
+    pc_room *room = pc_server_find_room(srv, FANOUT_ROOM);
     for (uint64_t i = 0; i < b->count; i++) {
         cJSON *p = cJSON_CreateObject();
         if (b->stamp) {
-            cJSON_AddNumberToObject(p, "t", mono_ns());
+            cJSON_AddNumberToObject(p, "t", (double)fanout_now_ns());
         } else {
             cJSON_AddNumberToObject(p, "n", (double)(b->from + i));
             cJSON_AddStringToObject(p, "pad", PAD);
@@ -106,392 +212,454 @@ static void commit_batch(pc_server *srv, void *arg)
 }
 
 typedef struct snap {
-    char *canon;
-    uint64_t seq;
+    uint64_t seq, sum;
 } snap;
 
 static void server_state(pc_server *srv, void *arg)
 {
     snap *s = arg;
-    pc_room *room = pc_server_find_room(srv, "bench");
-    s->canon = NULL;
-    s->seq = 0;
+    pc_room *room = pc_server_find_room(srv, FANOUT_ROOM);
+    s->seq = s->sum = 0;
     if (room != NULL) {
-        pc_canon_print(pc_room_state(room), &s->canon, NULL);
+        (void)pc_canon_checksum(pc_room_state(room), &s->sum, NULL);
         s->seq = pc_room_seq(room);
     }
 }
 
-/* ---- the subscribers ---------------------------------------------------- */
-
-typedef struct sub {
-    pthread_t th;
-    const char *pub_url, *rep_url;
-    pthread_barrier_t *ready;
-    volatile uint64_t *target; /* seq to reach; 0 until known */
-    pc_client *c;
-    pc_err open_err;
-    double done_ns; /* when seq reached the target; 0: never */
-    double *lat;    /* latency mode */
-    size_t nlat, caplat;
-    char *canon;
-    pc_client_stats st;
-} sub;
-
-static void on_change(pc_client *c, const pc_client_change *ch, void *arg)
-{
-    (void)c;
-    sub *s = arg;
-    if (s->lat == NULL || ch->repaired) {
-        return; /* repaired changes are late by design; counted in stats */
-    }
-    const cJSON *t = cJSON_GetObjectItemCaseSensitive(ch->patch, "t");
-    if (cJSON_IsNumber(t) && s->nlat < s->caplat) {
-        s->lat[s->nlat++] = mono_ns() - t->valuedouble;
-    }
-}
-
-static void *sub_main(void *arg)
-{
-    sub *s = arg;
-    pc_client_config cfg;
-    memset(&cfg, 0, sizeof(cfg));
-    cfg.pub_url = s->pub_url;
-    cfg.req_url = s->rep_url;
-    cfg.room = "bench";
-    cfg.role = PC_CLIENT_SPECTATOR;
-    cfg.on_change = on_change;
-    cfg.arg = s;
-    cfg.request_timeout_ms = 5000;
-    s->open_err = pc_client_open(&cfg, &s->c, NULL);
-    pthread_barrier_wait(s->ready);
-    if (s->open_err != PC_OK) {
-        return NULL;
-    }
-    double deadline = mono_ns() + WAIT_S * 1e9;
-    for (;;) {
-        uint64_t target = *s->target;
-        if (target != 0 && pc_client_seq(s->c) >= target) {
-            s->done_ns = mono_ns();
-            break;
-        }
-        if (mono_ns() > deadline || pc_client_poll(s->c, 20) != PC_OK) {
-            break;
-        }
-    }
-    pc_canon_print(pc_client_state(s->c), &s->canon, NULL);
-    pc_client_stats_get(s->c, &s->st);
-    return NULL;
-}
+/* ---- one configuration -------------------------------------------------- */
 
 typedef struct result {
+    const char *transport;
     int n;
-    bool ok; /* every client opened, reached K and matched the server */
-    int diverged;
+    uint64_t k, l;
+    bool ok; /* every client reached every target with the server's sum */
+    size_t diverged;
     double rate; /* changes/s delivered to every client */
-    uint64_t repairs, snapshots, gaps;
+    uint64_t repairs, snapshots, gaps, mismatches;
+    uint64_t frames, bytes;
+    double publish_us; /* server encode+send time for the K changes */
+    double deliver_s;  /* first commit to last client at K */
+    uint64_t lat_samples;
     double p50_us, p99_us, max_us;
-    size_t samples;
-    double base_rate, base_frac;
+    double bare_send_us;   /* nng_send of the same frames and bytes */
+    double bare_deliver_s; /* first send to last receipt */
+    double bare_delivered; /* fraction of messages that arrived */
+    double bare1_rate;     /* one message per change, same bytes: messages
+                              delivered per second per subscriber */
+    double bare1_delivered;
 } result;
 
-/* One phasecast run with n subscribers; latency mode when lat_changes>0. */
-static int run_phasecast(const char *dir, int n, uint64_t k,
-                         uint64_t lat_changes, result *r)
+/* Parse "done D T SUM DIFF REPAIRS SNAPS GAPS MISMATCH" into r. */
+static bool parse_done(const char *line, const snap *server, int n,
+                       uint64_t *t_last, result *r)
 {
-    char pub[128], rep[128];
+    unsigned long long d, t, sum, diff, rep, sn, gaps, mism;
+    if (sscanf(line, "done %llu %llu %llx %llu %llu %llu %llu %llu", &d, &t,
+               &sum, &diff, &rep, &sn, &gaps, &mism) != 8) {
+        fprintf(stderr, "bench: child said '%s'\n", line);
+        return false;
+    }
+    *t_last = t;
+    r->repairs += rep;
+    r->snapshots += sn;
+    r->gaps += gaps;
+    r->mismatches += mism;
+    size_t bad = (size_t)(n - (int)d) + diff;
+    if (d > 0 && sum != server->sum) {
+        bad = (size_t)n; /* they agree with each other, not the server */
+    }
+    r->diverged += bad;
+    return bad == 0;
+}
+
+static int pipes_added;
+static void on_pipe(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+    (void)p;
+    (void)arg;
+    __atomic_add_fetch(&pipes_added, ev == NNG_PIPE_EV_ADD_POST ? 1 : -1,
+                       __ATOMIC_SEQ_CST);
+}
+
+/*
+ * Bare nng: the bytes the server published in the throughput run, sent
+ * through a plain PUB to n bare SUBs, either as the same number of
+ * messages (per_change false: same frames) or as one message per change
+ * (per_change true: what publishing without batching would send).
+ */
+static int run_baseline(const char *url, int n, int threads, bool per_change,
+                        result *r)
+{
+    nng_socket pub;
+    nng_listener l;
+    char bound[256];
+    __atomic_store_n(&pipes_added, 0, __ATOMIC_SEQ_CST);
+    if (nng_pub0_open(&pub) != 0) {
+        return -1;
+    }
+    nng_pipe_notify(pub, NNG_PIPE_EV_ADD_POST, on_pipe, NULL);
+    nng_pipe_notify(pub, NNG_PIPE_EV_REM_POST, on_pipe, NULL);
+    if (nng_socket_set_int(pub, NNG_OPT_SENDBUF, PC_SERVER_SENDBUF_DEFAULT) !=
+            0 ||
+        nng_listen(pub, url, &l, 0) != 0) {
+        nng_close(pub);
+        return -1;
+    }
+    int port = 0;
+    if (strncmp(url, "tcp://", 6) == 0 &&
+        nng_listener_get_int(l, NNG_OPT_TCP_BOUND_PORT, &port) == 0) {
+        snprintf(bound, sizeof bound, "tcp://127.0.0.1:%d", port);
+    } else {
+        snprintf(bound, sizeof bound, "%s", url);
+    }
+    child ch = {0};
+    char line[256];
+    if (spawn_child(&ch, "raw", bound, "-", n, threads) != 0 ||
+        !child_line(&ch, line, sizeof line) || strncmp(line, "ready", 5)) {
+        nng_close(pub);
+        return -1;
+    }
+    uint64_t end = fanout_now_ns() + 30000000000ull;
+    while (__atomic_load_n(&pipes_added, __ATOMIC_SEQ_CST) < n &&
+           fanout_now_ns() < end) {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    uint64_t m = per_change ? r->k : r->frames;
+    size_t size = m ? (size_t)(r->bytes / m) : 64;
+    size = size < sizeof FANOUT_ROOM ? sizeof FANOUT_ROOM : size;
+    char *msg = malloc(size + 1);
+    memset(msg, 'x', size);
+    memcpy(msg, FANOUT_ROOM " ", sizeof FANOUT_ROOM);
+    fprintf(ch.in, "expect %" PRIu64 "\n", m);
+    fflush(ch.in);
+    uint64_t t0 = fanout_now_ns();
+    for (uint64_t i = 0; i < m; i++) {
+        (void)nng_send(pub, msg, size, 0);
+    }
+    uint64_t t1 = fanout_now_ns();
+    unsigned long long last = 0, got = 0;
+    int rc = 0;
+    if (!child_line(&ch, line, sizeof line) ||
+        sscanf(line, "rawdone %llu %llu", &last, &got) != 2) {
+        rc = -1;
+    }
+    double deliver_s = last > t0 ? (double)(last - t0) / 1e9 : 0;
+    double delivered = m ? (double)got / ((double)m * n) : 0;
+    if (per_change) {
+        r->bare1_rate = deliver_s > 0 ? (double)got / n / deliver_s : 0;
+        r->bare1_delivered = delivered;
+    } else {
+        r->bare_send_us = (double)(t1 - t0) / 1e3;
+        r->bare_deliver_s = deliver_s;
+        r->bare_delivered = delivered;
+    }
+    if (child_end(&ch) != 0) {
+        rc = -1;
+    }
+    nng_close(pub);
+    free(msg);
+    return rc;
+}
+
+static int run_config(const char *dir, const char *transport, int n, uint64_t k,
+                      uint64_t lat, int rate, int threads, result *r)
+{
     static int runs;
     runs++;
-    snprintf(pub, sizeof(pub), "ipc://%s/pub%d", dir, runs);
-    snprintf(rep, sizeof(rep), "ipc://%s/rep%d", dir, runs);
+    char pub[256], rep[256], raw[256];
+    if (strcmp(transport, "tcp") == 0) {
+        snprintf(pub, sizeof pub, "tcp://127.0.0.1:0");
+        snprintf(rep, sizeof rep, "tcp://127.0.0.1:0");
+        snprintf(raw, sizeof raw, "tcp://127.0.0.1:0");
+    } else {
+        snprintf(pub, sizeof pub, "ipc://%s/pub%d", dir, runs);
+        snprintf(rep, sizeof rep, "ipc://%s/rep%d", dir, runs);
+        snprintf(raw, sizeof raw, "ipc://%s/raw%d", dir, runs);
+    }
+    memset(r, 0, sizeof *r);
+    r->transport = transport;
+    r->n = n;
+    r->k = k;
+    r->l = lat;
     pc_server_options o;
     pc_server_options_init(&o);
     o.pub_url = pub;
     o.rep_url = rep;
     pc_server *srv = NULL;
-    if (pc_server_new(&o, &srv, NULL) != PC_OK ||
-        pc_server_start(srv) != PC_OK) {
-        fprintf(stderr, "server failed\n");
-        pc_server_free(srv);
-        return -1;
-    }
+    pc_error err;
     pc_err aerr = PC_ERR_STATE;
-    pc_server_call(srv, add_room, &aerr);
-    if (aerr != PC_OK) {
-        fprintf(stderr, "add_room failed\n");
+    if (pc_server_new(&o, &srv, &err) != PC_OK ||
+        pc_server_start(srv) != PC_OK ||
+        pc_server_call(srv, add_room, &aerr) != PC_OK || aerr != PC_OK) {
+        fprintf(stderr, "bench: server failed: %s\n", err.message);
         pc_server_free(srv);
         return -1;
     }
-    sub *subs = calloc((size_t)n, sizeof(*subs));
-    pthread_barrier_t ready;
-    pthread_barrier_init(&ready, NULL, (unsigned)n + 1);
-    volatile uint64_t target = 0;
-    for (int i = 0; i < n; i++) {
-        subs[i].pub_url = pub;
-        subs[i].rep_url = rep;
-        subs[i].ready = &ready;
-        subs[i].target = &target;
-        if (lat_changes > 0) {
-            subs[i].caplat = lat_changes;
-            subs[i].lat = calloc(lat_changes, sizeof(double));
-        }
-        pthread_create(&subs[i].th, NULL, sub_main, &subs[i]);
+    child ch = {0};
+    char line[512];
+    if (spawn_child(&ch, "clients", pc_server_pub_url(srv),
+                    pc_server_rep_url(srv), n, threads) != 0 ||
+        !child_line(&ch, line, sizeof line) || strncmp(line, "ready", 5)) {
+        fprintf(stderr, "bench: subscribers failed: %s\n", line);
+        pc_server_free(srv);
+        return -1;
     }
-    pthread_barrier_wait(&ready);
-    usleep(200 * 1000); /* let every SUB pipe settle (slow joiner) */
+    /* Let the SUB pipes settle; a client that misses the first changes
+     * repairs them, which would be counted against phasecast. */
+    struct timespec settle = {0, 300000000};
+    nanosleep(&settle, NULL);
 
-    snap before;
+    /* 1. throughput */
+    snap before, after;
+    pc_server_stats s0, s1;
     pc_server_call(srv, server_state, &before);
-    pc_free(before.canon);
-    uint64_t total = lat_changes > 0 ? lat_changes : k;
-    batch *bs = calloc((size_t)(total / BATCH + 2), sizeof(*bs));
-    double t0 = mono_ns();
-    __atomic_store_n(&target, before.seq + total, __ATOMIC_SEQ_CST);
+    pc_server_stats_get(srv, &s0);
+    batch *bs = calloc((size_t)(k / BATCH + 1), sizeof *bs);
+    fprintf(ch.in, "target %" PRIu64 "\n", before.seq + k);
+    fflush(ch.in);
+    uint64_t t0 = fanout_now_ns();
     size_t nb = 0;
-    if (lat_changes > 0) {
-        bs[0].stamp = true;
-        bs[0].count = 1;
-        for (uint64_t i = 0; i < lat_changes; i++) {
-            double due = t0 + (double)i * 1e6; /* 1,000 changes/s */
-            double now = mono_ns();
+    for (uint64_t from = 0; from < k; from += BATCH) {
+        bs[nb].from = from;
+        bs[nb].count = k - from < BATCH ? k - from : BATCH;
+        pc_server_post(srv, commit_batch, &bs[nb]);
+        nb++;
+    }
+    uint64_t t_last = 0;
+    bool got = child_line(&ch, line, sizeof line);
+    pc_server_call(srv, server_state, &after);
+    pc_server_stats_get(srv, &s1);
+    r->ok = got && after.seq == before.seq + k &&
+            parse_done(line, &after, n, &t_last, r);
+    for (size_t i = 0; i < nb; i++) {
+        r->ok = r->ok && bs[i].failures == 0;
+    }
+    free(bs);
+    r->deliver_s = t_last > t0 ? (double)(t_last - t0) / 1e9 : 0;
+    r->rate = r->deliver_s > 0 ? (double)k / r->deliver_s : 0;
+    r->frames = s1.frames - s0.frames;
+    r->bytes = s1.frame_bytes - s0.frame_bytes;
+    r->publish_us = (double)(s1.publish_ns - s0.publish_ns) / 1e3;
+
+    /* 2. latency at a fixed rate */
+    if (lat > 0 && r->ok) {
+        pc_server_call(srv, server_state, &before);
+        child_cmd(&ch, line, sizeof line, "latency %" PRIu64 " %" PRIu64,
+                  before.seq + 1, before.seq + lat);
+        batch one = {.count = 1, .stamp = true};
+        uint64_t start = fanout_now_ns();
+        double step = 1e9 / rate;
+        for (uint64_t i = 0; i < lat; i++) {
+            uint64_t due = start + (uint64_t)((double)i * step);
+            uint64_t now = fanout_now_ns();
             if (due > now) {
-                struct timespec ts = {0, (long)(due - now)};
+                struct timespec ts = {(time_t)((due - now) / 1000000000u),
+                                      (long)((due - now) % 1000000000u)};
                 nanosleep(&ts, NULL);
             }
-            pc_server_call(srv, commit_batch, &bs[0]);
+            pc_server_call(srv, commit_batch, &one);
         }
-    } else {
-        for (uint64_t from = 0; from < k; from += BATCH) {
-            bs[nb].from = from;
-            bs[nb].count = k - from < BATCH ? k - from : BATCH;
-            pc_server_post(srv, commit_batch, &bs[nb]);
-            nb++;
+        pc_server_call(srv, server_state, &after);
+        r->ok =
+            r->ok && one.failures == 0 && after.seq == before.seq + lat &&
+            child_cmd(&ch, line, sizeof line, "target %" PRIu64, after.seq) &&
+            parse_done(line, &after, n, &t_last, r);
+        unsigned long long m = 0, p50 = 0, p99 = 0, max = 0;
+        if (child_cmd(&ch, line, sizeof line, "lat") &&
+            sscanf(line, "lat %llu %llu %llu %llu", &m, &p50, &p99, &max) ==
+                4) {
+            r->lat_samples = m;
+            r->p50_us = (double)p50 / 1e3;
+            r->p99_us = (double)p99 / 1e3;
+            r->max_us = (double)max / 1e3;
         }
     }
-    for (int i = 0; i < n; i++) {
-        pthread_join(subs[i].th, NULL);
-    }
-    snap after;
-    pc_server_call(srv, server_state, &after);
-    /* Free the server before closing clients (docs/reference/client.md). */
+    int rc = child_end(&ch) == 0 ? 0 : -1;
     pc_server_free(srv);
-
-    memset(r, 0, sizeof(*r));
-    r->n = n;
-    r->ok = after.canon != NULL && after.seq == before.seq + total;
-    double last = t0;
-    size_t nsamples = 0;
-    for (int i = 0; i < n; i++) {
-        sub *s = &subs[i];
-        if (s->open_err != PC_OK || s->done_ns == 0 || s->canon == NULL ||
-            after.canon == NULL || strcmp(s->canon, after.canon) != 0) {
-            r->ok = false;
-            r->diverged++;
-        }
-        if (s->done_ns > last) {
-            last = s->done_ns;
-        }
-        r->repairs += s->st.repairs_changes;
-        r->snapshots += s->st.snapshots - (s->open_err == PC_OK ? 1 : 0);
-        r->gaps += s->st.gaps_detected;
-        nsamples += s->nlat;
+    char raw1[300];
+    snprintf(raw1, sizeof raw1, "%s%s", raw, strncmp(raw, "ipc", 3) ? "" : "x");
+    if (rc == 0 && (run_baseline(raw, n, threads, false, r) != 0 ||
+                    run_baseline(raw1, n, threads, true, r) != 0)) {
+        fprintf(stderr, "bench: baseline failed\n");
+        rc = -1;
     }
-    for (size_t i = 0; i <= nb && i < total / BATCH + 2; i++) {
-        if (bs[i].failures) {
-            r->ok = false;
-        }
-    }
-    r->rate = (double)total / ((last - t0) / 1e9);
-    if (lat_changes > 0) {
-        double *all = malloc((nsamples + 1) * sizeof(double));
-        size_t m = 0;
-        for (int i = 0; i < n; i++) {
-            memcpy(all + m, subs[i].lat, subs[i].nlat * sizeof(double));
-            m += subs[i].nlat;
-        }
-        qsort(all, m, sizeof(double), cmp_double);
-        r->samples = m;
-        r->p50_us = pct(all, m, 0.50) / 1e3;
-        r->p99_us = pct(all, m, 0.99) / 1e3;
-        r->max_us = m ? all[m - 1] / 1e3 : 0;
-        free(all);
-    }
-    for (int i = 0; i < n; i++) {
-        pc_client_close(subs[i].c);
-        pc_free(subs[i].canon);
-        free(subs[i].lat);
-    }
-    pc_free(after.canon);
-    pthread_barrier_destroy(&ready);
-    free(bs);
-    free(subs);
-    return 0;
+    return rc;
 }
 
-/* ---- the bare nng baseline ---------------------------------------------- */
+/* ---- output ---------------------------------------------------------------
+ */
 
-typedef struct rawsub {
-    pthread_t th;
-    nng_socket s;
-    uint64_t k, got;
-    double last_ns;
-} rawsub;
-
-static void *rawsub_main(void *arg)
+static void print_table(const result *rs, size_t nr)
 {
-    rawsub *r = arg;
-    while (r->got < r->k) {
-        char *buf = NULL;
-        size_t sz = 0;
-        if (nng_recv(r->s, &buf, &sz, NNG_FLAG_ALLOC) != 0) {
-            break; /* timeout: PUB dropped the rest */
-        }
-        nng_free(buf, sz);
-        r->got++;
-        r->last_ns = mono_ns();
+    printf("%-4s %5s %7s %10s %3s %7s %6s %8s %9s | %8s %8s %6s %6s | "
+           "%9s %6s %6s\n",
+           "tr", "subs", "changes", "changes/s", "ok", "repairs", "ch/frm",
+           "p50_us", "p99_us", "pub_us/f", "bare_us/f", "pub_x", "e2e_x",
+           "bare1/s", "bare1%", "x1");
+    for (size_t i = 0; i < nr; i++) {
+        const result *r = &rs[i];
+        double f = r->frames ? (double)r->frames : 1;
+        printf("%-4s %5d %7" PRIu64 " %10.0f %3s %7" PRIu64 " %6.1f %8.1f "
+               "%9.1f | %8.2f %8.2f %6.2f %6.2f | %9.0f %5.1f%% %6.2f\n",
+               r->transport, r->n, r->k, r->rate, r->ok ? "yes" : "NO",
+               r->repairs, (double)r->k / f, r->p50_us, r->p99_us,
+               r->publish_us / f, r->bare_send_us / f,
+               r->bare_send_us > 0 ? r->publish_us / r->bare_send_us : 0,
+               r->bare_deliver_s > 0 ? r->deliver_s / r->bare_deliver_s : 0,
+               r->bare1_rate, r->bare1_delivered * 100,
+               r->bare1_rate > 0 ? r->rate / r->bare1_rate : 0);
     }
-    return NULL;
 }
 
-static int run_baseline(const char *dir, int n, uint64_t k, result *r)
+static void write_json(FILE *f, const result *rs, size_t nr)
 {
-    char url[128];
-    static int runs;
-    snprintf(url, sizeof(url), "ipc://%s/raw%d", dir, ++runs);
-    nng_socket pub;
-    if (nng_pub0_open(&pub) != 0 ||
-        nng_setopt_int(pub, NNG_OPT_SENDBUF, PC_SERVER_SENDBUF_DEFAULT) != 0 ||
-        nng_listen(pub, url, NULL, 0) != 0) {
-        return -1;
+    fprintf(f, "[\n");
+    for (size_t i = 0; i < nr; i++) {
+        const result *r = &rs[i];
+        fprintf(
+            f,
+            "  {\"transport\":\"%s\",\"subscribers\":%d,\"changes\":%" PRIu64
+            ",\"ok\":%s,\"diverged\":%zu,\"changes_per_s\":%.0f,"
+            "\"deliver_s\":%.4f,\"repairs\":%" PRIu64 ",\"snapshots\":%" PRIu64
+            ",\"gaps\":%" PRIu64 ",\"checksum_mismatches\":%" PRIu64
+            ",\"frames\":%" PRIu64 ",\"frame_bytes\":%" PRIu64
+            ",\"publish_us\":%.1f,\"latency_changes\":%" PRIu64
+            ",\"latency_samples\":%" PRIu64 ",\"p50_us\":%.1f,\"p99_us\":%.1f"
+            ",\"max_us\":%.1f,\"bare_send_us\":%.1f,\"bare_deliver_s\":%.4f"
+            ",\"bare_delivered\":%.4f,\"bare1_msgs_per_s\":%.0f"
+            ",\"bare1_delivered\":%.4f}%s\n",
+            r->transport, r->n, r->k, r->ok ? "true" : "false", r->diverged,
+            r->rate, r->deliver_s, r->repairs, r->snapshots, r->gaps,
+            r->mismatches, r->frames, r->bytes, r->publish_us, r->l,
+            r->lat_samples, r->p50_us, r->p99_us, r->max_us, r->bare_send_us,
+            r->bare_deliver_s, r->bare_delivered, r->bare1_rate,
+            r->bare1_delivered, i + 1 < nr ? "," : "");
     }
-    rawsub *subs = calloc((size_t)n, sizeof(*subs));
-    for (int i = 0; i < n; i++) {
-        nng_sub0_open(&subs[i].s);
-        nng_setopt(subs[i].s, NNG_OPT_SUB_SUBSCRIBE, "", 0);
-        nng_setopt_int(subs[i].s, NNG_OPT_RECVBUF, 1024);
-        nng_setopt_ms(subs[i].s, NNG_OPT_RECVTIMEO, 500);
-        nng_dial(subs[i].s, url, NULL, 0);
-        subs[i].k = k;
-    }
-    usleep(200 * 1000);
-    for (int i = 0; i < n; i++) {
-        pthread_create(&subs[i].th, NULL, rawsub_main, &subs[i]);
-    }
-    /* A change message of about the size phasecast broadcasts. */
-    char msg[256];
-    double t0 = mono_ns();
-    for (uint64_t i = 0; i < k; i++) {
-        int len = snprintf(msg, sizeof(msg),
-                           "bench {\"v\":1,\"seq\":%llu,\"patch\":{\"n\":%llu,"
-                           "\"pad\":\"" PAD "\"}}",
-                           (unsigned long long)i, (unsigned long long)i);
-        nng_send(pub, msg, (size_t)len, 0);
-    }
-    double last = t0;
-    uint64_t got = 0;
-    for (int i = 0; i < n; i++) {
-        pthread_join(subs[i].th, NULL);
-        got += subs[i].got;
-        if (subs[i].last_ns > last) {
-            last = subs[i].last_ns;
-        }
-    }
-    r->base_frac = (double)got / ((double)k * n);
-    /* messages/s delivered to each subscriber, drops not counted */
-    r->base_rate = (double)got / n / ((last - t0) / 1e9);
-    for (int i = 0; i < n; i++) {
-        nng_close(subs[i].s);
-    }
-    nng_close(pub);
-    free(subs);
-    return 0;
+    fprintf(f, "]\n");
 }
 
-/* ---- main ---------------------------------------------------------------- */
+static void usage(FILE *f)
+{
+    fprintf(
+        f, "usage: phasecast-bench-fanout [options]\n"
+           "  --subs LIST        subscriber counts (default 1,10,100,1000)\n"
+           "  --transports LIST  ipc,tcp (default both)\n"
+           "  --changes K        throughput changes (default 20000 for N<=10,\n"
+           "                     5000 for N<=100, 2000 above)\n"
+           "  --latency L        latency changes (default 2000; 0: skip)\n"
+           "  --rate R           latency run's changes/s (default 1000)\n"
+           "  --threads T        subscriber process threads (default 2)\n"
+           "  --json FILE        also write the results as JSON\n"
+           "  --smoke            a quick check: ipc, 1 and 10 subscribers,\n"
+           "                     2000 changes, 200 latency changes\n"
+           "Exit status 1 if any run did not converge. See "
+           "docs/performance.md.\n");
+}
 
 int main(int argc, char **argv)
 {
-    int ns[8] = {1, 10, 100};
-    int nn = 3;
-    uint64_t changes = 0; /* 0: 20,000 for N <= 10, 5,000 above */
-    uint64_t lat = 2000;
-    bool json = false;
+    if (argc > 1 && strcmp(argv[1], "--subscriber") == 0) {
+        return fanout_subscriber_main(argc - 2, argv + 2);
+    }
+    int ns[8] = {1, 10, 100, 1000};
+    int nn = 4;
+    const char *trs[2] = {"ipc", "tcp"};
+    int ntr = 2;
+    uint64_t changes = 0, lat = 2000;
+    int rate = 1000, threads = 2;
+    const char *json = NULL;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--json") == 0) {
-            json = true;
-        } else if (strcmp(argv[i], "--changes") == 0 && i + 1 < argc) {
-            changes = strtoull(argv[++i], NULL, 10);
-        } else if (strcmp(argv[i], "--latency") == 0 && i + 1 < argc) {
-            lat = strtoull(argv[++i], NULL, 10);
-        } else if (strcmp(argv[i], "--subs") == 0 && i + 1 < argc) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(a, "--smoke") == 0) {
+            ns[0] = 1, ns[1] = 10, nn = 2, ntr = 1, changes = 2000, lat = 200;
+        } else if (v == NULL) {
+            usage(stderr);
+            return 2;
+        } else if (strcmp(a, "--json") == 0) {
+            json = v, i++;
+        } else if (strcmp(a, "--changes") == 0) {
+            changes = strtoull(v, NULL, 10), i++;
+        } else if (strcmp(a, "--latency") == 0) {
+            lat = strtoull(v, NULL, 10), i++;
+        } else if (strcmp(a, "--rate") == 0 && atoi(v) > 0) {
+            rate = atoi(v), i++;
+        } else if (strcmp(a, "--threads") == 0 && atoi(v) > 0) {
+            threads = atoi(v), i++;
+        } else if (strcmp(a, "--subs") == 0) {
             nn = 0;
-            for (char *p = strtok(argv[++i], ","); p && nn < 8;
+            char *copy = strdup(v);
+            for (char *p = strtok(copy, ","); p && nn < 8;
                  p = strtok(NULL, ",")) {
+                if (atoi(p) <= 0) {
+                    fprintf(stderr, "bench: bad subscriber count '%s'\n", p);
+                    return 2;
+                }
                 ns[nn++] = atoi(p);
             }
+            free(copy);
+            i++;
+        } else if (strcmp(a, "--transports") == 0) {
+            ntr = 0;
+            if (strstr(v, "ipc") != NULL) {
+                trs[ntr++] = "ipc";
+            }
+            if (strstr(v, "tcp") != NULL) {
+                trs[ntr++] = "tcp";
+            }
+            if (ntr == 0) {
+                fprintf(stderr, "bench: transports are ipc and tcp\n");
+                return 2;
+            }
+            i++;
         } else {
-            fprintf(stderr,
-                    "usage: %s [--subs 1,10,100] [--changes N] "
-                    "[--latency N] [--json]\n",
-                    argv[0]);
+            usage(stderr);
             return 2;
         }
     }
+    fanout_raise_nofile();
+    signal(SIGPIPE, SIG_IGN);
     char dir[] = "/tmp/pcfanXXXXXX";
     if (mkdtemp(dir) == NULL) {
         perror("mkdtemp");
         return 1;
     }
-    result rs[8];
-    for (int i = 0; i < nn; i++) {
-        int n = ns[i];
-        uint64_t k = changes ? changes : (n <= 10 ? 20000 : 5000);
-        result lr;
-        if (run_phasecast(dir, n, k, 0, &rs[i]) != 0 ||
-            run_phasecast(dir, n, 0, lat, &lr) != 0 ||
-            run_baseline(dir, n, k, &rs[i]) != 0) {
-            fprintf(stderr, "run with %d subscribers failed\n", n);
-            return 1;
-        }
-        rs[i].p50_us = lr.p50_us;
-        rs[i].p99_us = lr.p99_us;
-        rs[i].max_us = lr.max_us;
-        rs[i].samples = lr.samples;
-        if (!lr.ok) {
-            rs[i].diverged += lr.diverged;
-            rs[i].ok = false;
-        }
-        if (json) {
-            printf("{\"subscribers\":%d,\"changes\":%llu,\"ok\":%s,"
-                   "\"diverged\":%d,\"changes_per_s\":%.0f,\"repairs\":%llu,"
-                   "\"snapshots\":%llu,\"gaps\":%llu,\"latency_changes\":%llu,"
-                   "\"p50_us\":%.1f,\"p99_us\":%.1f,\"max_us\":%.1f,"
-                   "\"baseline_msgs_per_s\":%.0f,\"baseline_delivered\":%.4f,"
-                   "\"ratio\":%.3f}\n",
-                   n, (unsigned long long)k, rs[i].ok ? "true" : "false",
-                   rs[i].diverged, rs[i].rate,
-                   (unsigned long long)rs[i].repairs,
-                   (unsigned long long)rs[i].snapshots,
-                   (unsigned long long)rs[i].gaps, (unsigned long long)lat,
-                   rs[i].p50_us, rs[i].p99_us, rs[i].max_us, rs[i].base_rate,
-                   rs[i].base_frac, rs[i].rate / rs[i].base_rate);
-            fflush(stdout);
-        }
-    }
-    if (!json) {
-        printf("subs  changes/s  ok  repairs snaps  p50_us  p99_us | "
-               "nng msgs/s delivered  ratio\n");
+    result rs[16];
+    size_t nr = 0;
+    bool all_ok = true;
+    for (int t = 0; t < ntr; t++) {
         for (int i = 0; i < nn; i++) {
-            printf("%4d %10.0f %3s %8llu %5llu %7.1f %7.1f | %10.0f %8.1f%% "
-                   "%6.3f\n",
-                   rs[i].n, rs[i].rate, rs[i].ok ? "yes" : "NO",
-                   (unsigned long long)rs[i].repairs,
-                   (unsigned long long)rs[i].snapshots, rs[i].p50_us,
-                   rs[i].p99_us, rs[i].base_rate, rs[i].base_frac * 100,
-                   rs[i].rate / rs[i].base_rate);
+            int n = ns[i];
+            uint64_t k = changes ? changes
+                                 : (n <= 10    ? 20000
+                                    : n <= 100 ? 5000
+                                               : 2000);
+            result *r = &rs[nr++];
+            if (run_config(dir, trs[t], n, k, lat, rate, threads, r) != 0) {
+                r->ok = false;
+            }
+            all_ok = all_ok && r->ok;
+            fprintf(stderr, "bench: %s %d subscribers: %s\n", trs[t], n,
+                    r->ok ? "converged" : "DID NOT CONVERGE");
         }
     }
+    print_table(rs, nr);
+    if (json != NULL) {
+        FILE *f = fopen(json, "w");
+        if (f == NULL) {
+            perror(json);
+            all_ok = false;
+        } else {
+            write_json(f, rs, nr);
+            fclose(f);
+        }
+    }
+    /* ipc sockets were unlinked by nng; the folder is empty. */
     rmdir(dir);
     pc_transport_fini();
-    return 0;
+    return all_ok ? 0 : 1;
 }
