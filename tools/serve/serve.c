@@ -1,19 +1,24 @@
 /*
- * serve.c - phasecast-serve: host tictactoe rooms on the network.
+ * serve.c - phasecast-serve: host tictactoe and piles rooms on the network.
  *
- * Opens a pc_server on the given PUB and REP URLs, hosts one tictactoe room
- * per --room, prints the URLs it actually listens on (so port 0 is usable
- * from scripts) and serves until SIGINT or SIGTERM. The signals are blocked
- * before the loop thread starts, so that thread inherits the mask and the
- * main thread alone takes them with sigwait: no handler, no async-signal
- * rules. It hosts only tictactoe and keeps nothing on disk.
+ * Opens a pc_server on the given PUB and REP URLs, hosts one room per
+ * --room (ID alone is tictactoe, ID:GAME names the game), prints the URLs
+ * it actually listens on (so port 0 is usable from scripts) and serves
+ * until SIGINT or SIGTERM. The signals are blocked before the loop thread
+ * starts, so that thread inherits the mask and the main thread alone takes
+ * them with sigwait: no handler, no async-signal rules. Every piles room
+ * shares one piles_config, built from the options and alive until the
+ * server is freed. It knows only the games in games/ and keeps nothing on
+ * disk.
  *
- * usage: phasecast-serve [--pub URL] [--rep URL] [--room ID]...
+ * usage: phasecast-serve [--pub URL] [--rep URL] [--room ID[:GAME]]...
  *                        [--heartbeat MS] [--history N] [--max-message BYTES]
+ *                        [--seed N] [piles options]
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,33 +27,62 @@
 #include "phasecast/room.h"
 #include "phasecast/server.h"
 #include "phasecast/version.h"
+#include "piles/piles.h"
 #include "tictactoe/tictactoe.h"
 
 #define MAX_ROOMS 64
 
+/* The games a room may play, by the name --room ID:GAME uses. */
+static const struct {
+    const char *name;
+    const pc_game *(*game)(void);
+} games[] = {{"tictactoe", tictactoe_game}, {"piles", piles_game}};
+
+/* One --room: its id and its game's index in games[]. */
+typedef struct room_arg {
+    char id[PC_ROOM_ID_MAX + 1];
+    size_t game;
+} room_arg;
+
 static void usage(FILE *to)
 {
-    fprintf(to,
-            "usage: phasecast-serve [options]\n"
-            "Host tictactoe rooms over nng (wire protocol v%d, see "
-            "docs/protocol.md).\n"
-            "\n"
-            "  --pub URL            broadcast (PUB) URL "
-            "[tcp://127.0.0.1:7700]\n"
-            "  --rep URL            request (REP) URL "
-            "[tcp://127.0.0.1:7701]\n"
-            "  --room ID            host a tictactoe room (repeatable) "
-            "[r1]\n"
-            "  --heartbeat MS       heartbeat period per room, 0 = none "
-            "[%d]\n"
-            "  --history N          changes each room keeps [%d]\n"
-            "  --max-message BYTES  largest request answered [%d]\n"
-            "  --help               show this and exit\n"
-            "\n"
-            "A TCP port 0 picks a free port; the URLs in use are printed as\n"
-            "\"pub URL\" and \"rep URL\". Stops on SIGINT or SIGTERM.\n",
-            PC_PROTOCOL_VERSION, PC_SERVER_HEARTBEAT_DEFAULT,
-            PC_HISTORY_DEFAULT, PC_SERVER_MESSAGE_DEFAULT);
+    fprintf(
+        to,
+        "usage: phasecast-serve [options]\n"
+        "Host tictactoe and piles rooms over nng (wire protocol v%d, "
+        "see\ndocs/protocol.md).\n"
+        "\n"
+        "  --pub URL            broadcast (PUB) URL "
+        "[tcp://127.0.0.1:7700]\n"
+        "  --rep URL            request (REP) URL "
+        "[tcp://127.0.0.1:7701]\n"
+        "  --room ID[:GAME]     host a room of GAME, tictactoe (the "
+        "default)\n"
+        "                       or piles (repeatable) [r1]\n"
+        "  --heartbeat MS       heartbeat period per room, 0 = none "
+        "[%d]\n"
+        "  --history N          changes each room keeps [%d]\n"
+        "  --max-message BYTES  largest request answered [%d]\n"
+        "  --seed N             seed every room's PRNG with N "
+        "[from the clock]\n"
+        "  --help               show this and exit\n"
+        "\n"
+        "Piles rooms (docs/games/piles.md), delays in milliseconds:\n"
+        "  --declare-ms MS      each player's time to declare [%d]\n"
+        "  --play-ms MS         each player's time to play [%d]\n"
+        "  --deal-ms MS         pause before each deal [%d]\n"
+        "  --results-ms MS      pause after each turn [%d]\n"
+        "  --scoring-ms MS      pause after each round's scores [%d]\n"
+        "  --target N           points that end the game [%d]\n"
+        "  --rounds N           rounds that end the game [%d]\n"
+        "\n"
+        "A TCP port 0 picks a free port; the URLs in use are printed as\n"
+        "\"pub URL\" and \"rep URL\", then one \"room ID GAME\" line "
+        "per room.\nStops on SIGINT or SIGTERM.\n",
+        PC_PROTOCOL_VERSION, PC_SERVER_HEARTBEAT_DEFAULT, PC_HISTORY_DEFAULT,
+        PC_SERVER_MESSAGE_DEFAULT, PILES_DECLARE_MS_DEFAULT,
+        PILES_PLAY_MS_DEFAULT, PILES_DEAL_MS_DEFAULT, PILES_RESULTS_MS_DEFAULT,
+        PILES_SCORING_MS_DEFAULT, PILES_TARGET_DEFAULT, PILES_ROUNDS_DEFAULT);
 }
 
 /* Parse a non-negative integer argument of at most max. */
@@ -64,15 +98,86 @@ static bool number(const char *s, long max, long *out)
     return true;
 }
 
+/* Parse "ID" (tictactoe) or "ID:GAME" into r; false if GAME is unknown
+ * or the id too long (the server checks the id's characters). */
+static bool room_spec(const char *spec, room_arg *r)
+{
+    const char *colon = strrchr(spec, ':');
+    size_t len = colon != NULL ? (size_t)(colon - spec) : strlen(spec);
+    if (len == 0 || len > PC_ROOM_ID_MAX) {
+        return false;
+    }
+    memcpy(r->id, spec, len);
+    r->id[len] = '\0';
+    r->game = 0;
+    if (colon == NULL) {
+        return true;
+    }
+    for (size_t i = 0; i < sizeof games / sizeof games[0]; i++) {
+        if (strcmp(colon + 1, games[i].name) == 0) {
+            r->game = i;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Parse a seed: any unsigned 64-bit decimal. */
+static bool seed_number(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || s[0] == '-') {
+        return false;
+    }
+    *out = (uint64_t)v;
+    return true;
+}
+
+/* A piles option: 1 if a is one and v a good value for it (stored in c),
+ * -1 if a is one and v is not, 0 if a is not a piles option. */
+static int piles_option(const char *a, const char *v, piles_config *c)
+{
+    static const char *const delays[] = {"--declare-ms", "--play-ms",
+                                         "--deal-ms", "--results-ms",
+                                         "--scoring-ms"};
+    int64_t *fields[] = {&c->declare_ms, &c->play_ms, &c->deal_ms,
+                         &c->results_ms, &c->scoring_ms};
+    long n = 0;
+    for (size_t i = 0; i < sizeof delays / sizeof delays[0]; i++) {
+        if (strcmp(a, delays[i]) == 0) {
+            if (!number(v, 86400000L, &n)) {
+                return -1;
+            }
+            *fields[i] = n;
+            return 1;
+        }
+    }
+    if (strcmp(a, "--target") == 0 || strcmp(a, "--rounds") == 0) {
+        bool target = a[2] == 't';
+        if (!number(v, target ? 10000 : 1000, &n) || n == 0) {
+            return -1;
+        }
+        *(target ? &c->target_score : &c->max_rounds) = (int)n;
+        return 1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     pc_server_options o;
     pc_server_options_init(&o);
     o.pub_url = "tcp://127.0.0.1:7700";
     o.rep_url = "tcp://127.0.0.1:7701";
-    const char *rooms[MAX_ROOMS];
+    static room_arg rooms[MAX_ROOMS];
     size_t nrooms = 0;
     long history = PC_HISTORY_DEFAULT;
+    uint64_t seed = 0;
+    bool seeded = false;
+    piles_config piles;
+    piles_config_init(&piles);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -91,8 +196,9 @@ int main(int argc, char **argv)
             o.pub_url = v;
         } else if (strcmp(a, "--rep") == 0) {
             o.rep_url = v;
-        } else if (strcmp(a, "--room") == 0 && nrooms < MAX_ROOMS) {
-            rooms[nrooms++] = v;
+        } else if (strcmp(a, "--room") == 0 && nrooms < MAX_ROOMS &&
+                   room_spec(v, &rooms[nrooms])) {
+            nrooms++;
         } else if (strcmp(a, "--heartbeat") == 0 && number(v, 3600000, &n)) {
             o.heartbeat_ms = n == 0 ? -1 : (int)n;
         } else if (strcmp(a, "--history") == 0 && number(v, 1000000, &n)) {
@@ -100,6 +206,10 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--max-message") == 0 && number(v, 1L << 30, &n) &&
                    n > 0) {
             o.max_message_bytes = (size_t)n;
+        } else if (strcmp(a, "--seed") == 0 && seed_number(v, &seed)) {
+            seeded = true;
+        } else if (piles_option(a, v, &piles) > 0) {
+            /* stored in piles */
         } else {
             fprintf(stderr, "phasecast-serve: bad option %s %s\n", a, v);
             usage(stderr);
@@ -107,7 +217,7 @@ int main(int argc, char **argv)
         }
     }
     if (nrooms == 0) {
-        rooms[nrooms++] = "r1";
+        (void)room_spec("r1", &rooms[nrooms++]);
     }
 
     /* Blocked here, inherited by the loop thread, taken by sigwait below. */
@@ -127,11 +237,17 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < nrooms; i++) {
         pc_server_room_options ro;
         pc_server_room_options_init(&ro);
-        ro.room.id = rooms[i];
+        ro.room.id = rooms[i].id;
         ro.room.history_capacity = (size_t)history;
-        pc_err rc = pc_server_add_room(srv, tictactoe_game(), &ro, NULL);
+        ro.room.seed = seed;
+        ro.room.seed_set = seeded;
+        const pc_game *game = games[rooms[i].game].game();
+        if (game == piles_game()) {
+            ro.room.arg = &piles; /* outlives the server: freed below */
+        }
+        pc_err rc = pc_server_add_room(srv, game, &ro, NULL);
         if (rc != PC_OK) {
-            fprintf(stderr, "phasecast-serve: room %s: %s\n", rooms[i],
+            fprintf(stderr, "phasecast-serve: room %s: %s\n", rooms[i].id,
                     pc_strerror(rc));
             pc_server_free(srv);
             pc_transport_fini();
@@ -147,6 +263,9 @@ int main(int argc, char **argv)
     printf("phasecast-serve %s, protocol %d, %zu room(s)\n", pc_version(),
            PC_PROTOCOL_VERSION, nrooms);
     printf("pub %s\nrep %s\n", pc_server_pub_url(srv), pc_server_rep_url(srv));
+    for (size_t i = 0; i < nrooms; i++) {
+        printf("room %s %s\n", rooms[i].id, games[rooms[i].game].name);
+    }
     fflush(stdout);
 
     int sig = 0;
