@@ -1,17 +1,23 @@
 /*
- * play.c - phasecast-play: take a seat in a tictactoe room.
+ * play.c - phasecast-play: take a seat in a tictactoe or piles room.
  *
  * Joins one room of a phasecast server as a player through the client
- * library (the server delivers the game's "join" action for us). With --bot
- * it plays by itself: whenever the replica says it is this player's turn it
- * asks tictactoe_bot_move for a cell and sends "move". Without --bot it
- * reads actions from stdin, one "TYPE JSON" line each (JSON may be left
- * out), and prints each reply or refusal. Either way it prints the result
- * and exits 0 once the room reaches FINISHED; by hand it also exits 0 at
- * the end of its input. It knows only tictactoe's data shape.
+ * library (the server delivers the game's "join" action for us) and tells
+ * the room's game from the phase of the replica it got (the two games'
+ * phase names differ), unless --game names it. With --bot it plays by
+ * itself: after every change of the replica it asks the game's bot whether
+ * it has a move and sends it. The replica may be behind the server (a
+ * timeout played for us, another player moved), so a refusal is printed
+ * and the bot simply asks again after the next change; it never resends
+ * for the same seq. Without --bot it reads actions from stdin, one "TYPE
+ * JSON" line each (JSON may be left out), and prints each reply or refusal;
+ * in a piles room it also prints each change and its own hand. Either way
+ * it prints the result and exits 0 once the game is over; by hand it also
+ * exits 0 at the end of its input. It knows only the games in games/.
  *
  * usage: phasecast-play --pub URL --req URL --room ROOM --name NAME
- *                       [--bot] [--seed N] [--timeout S]
+ *                       [--game auto|tictactoe|piles] [--bot] [--seed N]
+ *                       [--timeout S]
  */
 #include <errno.h>
 #include <poll.h>
@@ -27,28 +33,39 @@
 
 #include "phasecast/client.h"
 #include "phasecast/error.h"
+#include "phasecast/room.h"
 #include "phasecast/server.h"
+#include "piles/bot.h"
+#include "piles/piles.h"
+#include "piles/rules.h"
+#include "piles/state.h"
 #include "tictactoe/bot.h"
+#include "tictactoe/tictactoe.h"
 
 static void usage(FILE *to)
 {
     fprintf(to,
             "usage: phasecast-play --pub URL --req URL --room ROOM --name "
             "NAME [options]\n"
-            "Join a tictactoe room as a player.\n"
+            "Join a tictactoe or piles room as a player.\n"
             "\n"
             "  --pub URL       the server's broadcast URL\n"
             "  --req URL       the server's request URL\n"
             "  --room ROOM     the room to join\n"
             "  --name NAME     the player id\n"
-            "  --bot           play by itself (tictactoe_bot_move)\n"
+            "  --game GAME     tictactoe, piles or auto: tell it from the\n"
+            "                  room's phase [auto]\n"
+            "  --bot           play by itself (the game's bot)\n"
             "  --seed N        the bot's random seed [time and pid]\n"
-            "  --timeout S     give up (exit 1) after S seconds [60]\n"
+            "  --timeout S     a bot gives up (exit 1) when the room has not\n"
+            "                  changed for S seconds [60]\n"
             "  --help          show this and exit\n"
             "\n"
             "Without --bot, each stdin line \"TYPE [JSON]\" is sent as an\n"
-            "action, e.g. \"move {\\\"cell\\\": 4}\". Exits 0 when the game "
-            "is\nFINISHED (printing the result) or at the end of input.\n");
+            "action, e.g. \"move {\\\"cell\\\": 4}\" or \"play "
+            "{\\\"pieces\\\": [\\\"R7a\\\"]}\".\n"
+            "Exits 0 when the game is over (printing the result) or at the "
+            "end of\ninput.\n");
 }
 
 /* Parse a non-negative integer argument of at most max. */
@@ -89,39 +106,6 @@ static const char *phase_of(const pc_client *c)
     return cJSON_IsString(p) ? p->valuestring : "";
 }
 
-/* The mark ("X" or "O") seated for name, or NULL while not seated. */
-static const char *my_mark(const pc_client *c, const char *name)
-{
-    const cJSON *players = data_item(c, "players");
-    static const char *const marks[] = {"X", "O"};
-    for (size_t i = 0; i < 2; i++) {
-        const cJSON *p = cJSON_GetObjectItemCaseSensitive(players, marks[i]);
-        if (cJSON_IsString(p) && strcmp(p->valuestring, name) == 0) {
-            return marks[i];
-        }
-    }
-    return NULL;
-}
-
-static void print_result(const pc_client *c, const char *name)
-{
-    const cJSON *winner = data_item(c, "winner");
-    const char *w = cJSON_IsString(winner) ? winner->valuestring : "?";
-    const char *mine = my_mark(c, name);
-    if (strcmp(w, "draw") == 0) {
-        printf("result: draw at seq %llu\n",
-               (unsigned long long)pc_client_seq(c));
-    } else {
-        const cJSON *who =
-            cJSON_GetObjectItemCaseSensitive(data_item(c, "players"), w);
-        printf("result: %s (%s) wins at seq %llu; %s %s\n", w,
-               cJSON_IsString(who) ? who->valuestring : "?",
-               (unsigned long long)pc_client_seq(c), name,
-               mine != NULL && strcmp(mine, w) == 0 ? "wins" : "loses");
-    }
-    fflush(stdout);
-}
-
 /* Send one action and print the outcome; false only if the client broke. */
 static bool act(pc_client *c, const char *type, const cJSON *payload)
 {
@@ -144,8 +128,50 @@ static bool act(pc_client *c, const char *type, const cJSON *payload)
     return true;
 }
 
+/* ---- tictactoe ------------------------------------------------------- */
+
+/* The mark ("X" or "O") seated for name, or NULL while not seated. */
+static const char *my_mark(const pc_client *c, const char *name)
+{
+    const cJSON *players = data_item(c, "players");
+    static const char *const marks[] = {"X", "O"};
+    for (size_t i = 0; i < 2; i++) {
+        const cJSON *p = cJSON_GetObjectItemCaseSensitive(players, marks[i]);
+        if (cJSON_IsString(p) && strcmp(p->valuestring, name) == 0) {
+            return marks[i];
+        }
+    }
+    return NULL;
+}
+
+static void ttt_joined(const pc_client *c, const char *name)
+{
+    const char *mark = my_mark(c, name);
+    printf("%s joined %s as %s at seq %llu\n", name, pc_client_room(c),
+           mark != NULL ? mark : "?", (unsigned long long)pc_client_seq(c));
+}
+
+static void ttt_result(const pc_client *c, const char *name)
+{
+    const cJSON *winner = data_item(c, "winner");
+    const char *w = cJSON_IsString(winner) ? winner->valuestring : "?";
+    const char *mine = my_mark(c, name);
+    if (strcmp(w, "draw") == 0) {
+        printf("result: draw at seq %llu\n",
+               (unsigned long long)pc_client_seq(c));
+    } else {
+        const cJSON *who =
+            cJSON_GetObjectItemCaseSensitive(data_item(c, "players"), w);
+        printf("result: %s (%s) wins at seq %llu; %s %s\n", w,
+               cJSON_IsString(who) ? who->valuestring : "?",
+               (unsigned long long)pc_client_seq(c), name,
+               mine != NULL && strcmp(mine, w) == 0 ? "wins" : "loses");
+    }
+    fflush(stdout);
+}
+
 /* The bot's turn, if it is one: pick a cell and send "move". */
-static bool bot_step(pc_client *c, const char *name, uint64_t *rng,
+static bool ttt_step(pc_client *c, const char *name, uint64_t *rng,
                      uint64_t *acted_at)
 {
     const char *mark = my_mark(c, name);
@@ -172,6 +198,167 @@ static bool bot_step(pc_client *c, const char *name, uint64_t *rng,
     bool ok = act(c, "move", payload);
     cJSON_Delete(payload);
     return ok;
+}
+
+/* ---- piles ----------------------------------------------------------- */
+
+static const cJSON *data_of(const pc_client *c)
+{
+    return cJSON_GetObjectItemCaseSensitive(pc_client_state(c), "data");
+}
+
+static void piles_joined(const pc_client *c, const char *name)
+{
+    piles_seats s = piles_seats_of(data_of(c));
+    int seat = piles_seat_of(&s, name);
+    printf("%s joined %s in seat %d at seq %llu\n", name, pc_client_room(c),
+           seat + 1, (unsigned long long)pc_client_seq(c));
+}
+
+static int score_of(const pc_client *c, const char *name)
+{
+    return piles_int_at(data_item(c, "scores"), name);
+}
+
+static void piles_result(const pc_client *c, const char *name)
+{
+    const cJSON *w;
+    bool won = false;
+    printf("result:");
+    cJSON_ArrayForEach(w, data_item(c, "winners"))
+    {
+        const char *who = cJSON_IsString(w) ? w->valuestring : "?";
+        printf("%s %s", w == data_item(c, "winners")->child ? "" : ",", who);
+        won = won || strcmp(who, name) == 0;
+    }
+    printf(" win%s with %d points at seq %llu after round %d; %s has %d "
+           "and %s\n",
+           cJSON_GetArraySize(data_item(c, "winners")) == 1 ? "s" : "",
+           score_of(c, cJSON_GetStringValue(
+                           cJSON_GetArrayItem(data_item(c, "winners"), 0))),
+           (unsigned long long)pc_client_seq(c),
+           piles_int_at(data_of(c), "round"), name, score_of(c, name),
+           won ? "wins" : "loses");
+    fflush(stdout);
+}
+
+/* The bot's move, if it has one at this seq: ask piles_bot_choose. */
+static bool piles_step(pc_client *c, const char *name, uint64_t *rng,
+                       uint64_t *acted_at)
+{
+    if (pc_client_seq(c) == *acted_at) {
+        return true;
+    }
+    const char *type = NULL;
+    cJSON *payload = NULL;
+    pc_err rc = piles_bot_choose(pc_client_state(c), name, next_random(rng),
+                                 &type, &payload);
+    if (rc == PC_ERR_NOT_FOUND) {
+        return true;
+    }
+    /* Whatever happens now, try again only after the next change. */
+    *acted_at = pc_client_seq(c);
+    if (rc != PC_OK) {
+        printf("bot: no move at seq %llu: %s\n", (unsigned long long)*acted_at,
+               pc_strerror(rc));
+        return rc != PC_ERR_NOMEM;
+    }
+    const cJSON *piles = cJSON_GetObjectItemCaseSensitive(payload, "piles");
+    int pieces[PILES_PLAY_MAX];
+    char text[64];
+    piles_pieces_text(
+        pieces,
+        piles_played(cJSON_GetObjectItemCaseSensitive(payload, "pieces"),
+                     pieces),
+        text, sizeof text);
+    if (cJSON_IsNumber(piles)) {
+        printf("%s declares %d\n", name, (int)piles->valuedouble);
+    } else {
+        printf("%s plays %s\n", name, text);
+    }
+    bool ok = act(c, type, payload);
+    cJSON_Delete(payload);
+    return ok;
+}
+
+/* By hand in a piles room: print each change, and the hand when it
+ * changes (hand is the last one printed). */
+static void piles_narrate(pc_client *c, const pc_client_change *ch, char *hand,
+                          size_t cap)
+{
+    int pieces[PILES_DECK];
+    char now[PILES_DECK * PILES_ID_SIZE];
+    printf("seq %llu %s: %s\n", (unsigned long long)ch->seq, ch->phase,
+           ch->reason);
+    piles_pieces_text(pieces,
+                      piles_hand_of(data_of(c), pc_client_player(c), pieces),
+                      now, sizeof now);
+    if (strcmp(now, hand) != 0) {
+        printf("hand: %s\n", now[0] != '\0' ? now : "(empty)");
+        snprintf(hand, cap, "%s", now);
+    }
+    fflush(stdout);
+}
+
+/* ---- the games -------------------------------------------------------- */
+
+/* What play needs to know of a game. */
+typedef struct game_kind {
+    const char *name; /* for --game */
+    const pc_game *(*game)(void);
+    const char *over; /* the phase in which the game is over */
+    void (*joined)(const pc_client *c, const char *name);
+    bool (*step)(pc_client *c, const char *name, uint64_t *rng,
+                 uint64_t *acted_at);
+    void (*result)(const pc_client *c, const char *name);
+    /* by hand: called for each change; NULL prints nothing */
+    void (*narrate)(pc_client *c, const pc_client_change *ch, char *hand,
+                    size_t cap);
+} game_kind;
+
+static const game_kind kinds[] = {
+    {"tictactoe", tictactoe_game, "FINISHED", ttt_joined, ttt_step, ttt_result,
+     NULL},
+    {"piles", piles_game, "GAME_OVER", piles_joined, piles_step, piles_result,
+     piles_narrate},
+};
+
+static bool has_phase(const game_kind *k, const char *phase)
+{
+    const pc_game *g = k->game();
+    for (size_t i = 0; i < g->nphases; i++) {
+        if (strcmp(g->phases[i].name, phase) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The game named name, or whose phases include phase when name is NULL. */
+static const game_kind *kind_of(const char *name, const char *phase)
+{
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        if (name != NULL ? strcmp(kinds[i].name, name) == 0
+                         : has_phase(&kinds[i], phase)) {
+            return &kinds[i];
+        }
+    }
+    return NULL;
+}
+
+/* The change callback's state: set once the game is known. */
+typedef struct narrator {
+    const game_kind *kind;
+    bool by_hand;
+    char hand[PILES_DECK * PILES_ID_SIZE];
+} narrator;
+
+static void on_change(pc_client *c, const pc_client_change *ch, void *arg)
+{
+    narrator *n = arg;
+    if (n->kind != NULL && n->by_hand && n->kind->narrate != NULL) {
+        n->kind->narrate(c, ch, n->hand, sizeof n->hand);
+    }
 }
 
 /* One stdin line "TYPE [JSON]" as an action. */
@@ -206,6 +393,8 @@ int main(int argc, char **argv)
     pc_client_config cfg = {0};
     cfg.role = PC_CLIENT_PLAYER;
     bool bot = false;
+    const char *game = NULL; /* NULL: tell it from the room's phase */
+    narrator narr = {0};
     uint64_t rng = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
     unsigned long long n;
     long timeout_s = 60;
@@ -234,6 +423,9 @@ int main(int argc, char **argv)
             cfg.room = v;
         } else if (strcmp(a, "--name") == 0) {
             cfg.name = v;
+        } else if (strcmp(a, "--game") == 0 &&
+                   (strcmp(v, "auto") == 0 || kind_of(v, NULL) != NULL)) {
+            game = strcmp(v, "auto") == 0 ? NULL : v;
         } else if (strcmp(a, "--seed") == 0 && number(v, UINT64_MAX, &n)) {
             rng = (uint64_t)n;
         } else if (strcmp(a, "--timeout") == 0 && number(v, 86400, &n) &&
@@ -253,6 +445,9 @@ int main(int argc, char **argv)
         return 2;
     }
 
+    narr.by_hand = !bot;
+    cfg.on_change = on_change;
+    cfg.arg = &narr;
     pc_client *c = NULL;
     pc_error e = {0};
     pc_err rc = pc_client_open(&cfg, &c, &e);
@@ -262,9 +457,19 @@ int main(int argc, char **argv)
         pc_transport_fini();
         return 1;
     }
-    const char *mark = my_mark(c, cfg.name);
-    printf("%s joined %s as %s at seq %llu\n", cfg.name, cfg.room,
-           mark != NULL ? mark : "?", (unsigned long long)pc_client_seq(c));
+    const game_kind *kind = kind_of(game, phase_of(c));
+    if (kind == NULL || !has_phase(kind, phase_of(c))) {
+        fprintf(stderr,
+                "phasecast-play: room %s is in phase \"%s\", which is not "
+                "a phase of %s\n",
+                cfg.room, phase_of(c),
+                game != NULL ? game : "any game this tool knows");
+        pc_client_close(c);
+        pc_transport_fini();
+        return 1;
+    }
+    narr.kind = kind;
+    kind->joined(c, cfg.name);
     fflush(stdout);
 
     /* Unbuffered, so that poll on the descriptor sees every line that
@@ -273,22 +478,29 @@ int main(int argc, char **argv)
     int status = 1;
     uint64_t acted_at = UINT64_MAX;
     bool input_open = !bot;
+    /* A bot gives up when the room stops changing, not after a fixed
+     * time: a piles game with long pauses may take many minutes. */
     time_t deadline = time(NULL) + timeout_s;
+    uint64_t seen = pc_client_seq(c);
     for (;;) {
-        if (strcmp(phase_of(c), "FINISHED") == 0) {
-            print_result(c, cfg.name);
+        if (strcmp(phase_of(c), kind->over) == 0) {
+            kind->result(c, cfg.name);
             status = 0;
             break;
         }
-        if (bot && !bot_step(c, cfg.name, &rng, &acted_at)) {
+        if (bot && !kind->step(c, cfg.name, &rng, &acted_at)) {
             break;
+        }
+        if (pc_client_seq(c) != seen) {
+            seen = pc_client_seq(c);
+            deadline = time(NULL) + timeout_s;
         }
         if (!bot && !input_open) {
             status = 0;
             break;
         }
         if (bot && time(NULL) >= deadline) {
-            fprintf(stderr, "phasecast-play: timed out after %ld s\n",
+            fprintf(stderr, "phasecast-play: timed out: no change for %ld s\n",
                     timeout_s);
             break;
         }
