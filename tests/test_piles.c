@@ -56,6 +56,7 @@ static void test_joining_twice_a_full_table_or_a_bad_name_is_refused(void **s)
 {
     fixture *f = *s;
     assert_refused(f, "", "join", NULL, "bad_name");
+    assert_refused(f, "R1a", "join", NULL, "bad_name");
     accept(f, "alice", "join", NULL);
     assert_refused(f, "alice", "join", NULL, "already_joined");
     for (int i = 1; i < PILES_PLAYERS; i++) {

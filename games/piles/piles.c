@@ -140,9 +140,12 @@ static pc_err join(pc_room *room, const char *player, pc_error *err)
         return pc_error_set(err, PC_ERR_ACTION, "room_full",
                             "the table is full: four players have joined");
     }
-    if (len == 0 || len > PILES_NAME_MAX) {
+    /* A player named like a piece would put "R7a": into public members
+     * (scores, declared), where it could pass for a hand. */
+    if (len == 0 || len > PILES_NAME_MAX || piles_piece_parse(player) >= 0) {
         return pc_error_set(err, PC_ERR_ACTION, "bad_name",
-                            "a player id must be 1 to %d bytes",
+                            "a player id must be 1 to %d bytes and not a "
+                            "piece id such as R7a",
                             PILES_NAME_MAX);
     }
     piles_patch p = piles_patch_new();

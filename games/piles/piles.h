@@ -79,7 +79,7 @@
  *                               left (results_ms)        pc_transition
  *   TURN_RESULTS  SCORING       phase timer, hands       next_turn() with
  *                               empty                    pc_transition
- *   SCORING       SCORING       entering SCORING (and    score_pending() with
+ *   SCORING       SCORING       entering SCORING (and    score_next() with
  *                               retries): each score,    pc_update_phase_data
  *                               each bonus
  *   SCORING       PREPARATION   phase timer (scoring_ms) end_round() with
@@ -109,7 +109,8 @@
 extern "C" {
 #endif
 
-/* Longest player id the game seats, in bytes (bad_name beyond). */
+/* Longest player id the game seats, in bytes (bad_name beyond, and for
+ * an id that is also a piece id such as "R7a"). */
 #define PILES_NAME_MAX 64
 /* Delay before an automatic step that failed is tried again. */
 #define PILES_RETRY_MS 1000
