@@ -20,6 +20,10 @@ trap pc_cleanup EXIT
 
 # pc_serve [ARG...] - start the server on port 0 and read back its URLs.
 pc_serve() {
+    # Create the files first: the shell opens the redirections in the
+    # background child, which may not have run yet when sed reads them.
+    : >"$PC_TMP/serve.out"
+    : >"$PC_TMP/serve.err"
     "$PC_SERVE" --pub tcp://127.0.0.1:0 --rep tcp://127.0.0.1:0 "$@" \
         >"$PC_TMP/serve.out" 2>"$PC_TMP/serve.err" &
     pc_pids+=($!)
