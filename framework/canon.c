@@ -1,16 +1,18 @@
 /*
- * canon.c - canonical JSON text and its FNV-1a 64 checksum.
+ * canon.c - canonical JSON text and the structural state checksum.
  *
  * One writer produces the canonical bytes of canon.h and hands them either
- * to a growing buffer (pc_canon_print) or straight to the hash
- * (pc_canon_checksum), so both always agree byte for byte and the checksum
- * never materialises the text. This is not a validator: it refuses only what
- * it cannot print (NULL strings, non-finite numbers, raw or invalid nodes,
- * depth over PC_JSON_DEPTH_CEILING) and otherwise trusts that the document
- * passed pc_json_check; duplicate keys or invalid UTF-8 are printed as they
- * are. It is not RFC 8785 and does not promise the text parses back to the
- * same tree in other JSON libraries. Recursion is bounded by the depth
- * ceiling, so the stack use is small and fixed.
+ * to a growing buffer (pc_canon_print) or, for one scalar or member name
+ * at a time, to FNV-1a; the checksum combines those scalar hashes up the
+ * tree (arrays in order, objects as a sum over members), so it never sorts
+ * keys and never materialises the text, and a cache (digest.c) can update
+ * it after a patch from the parts that changed. This is not a validator:
+ * it refuses only what it cannot print (NULL strings, non-finite numbers,
+ * raw or invalid nodes, depth over PC_JSON_DEPTH_CEILING) and otherwise
+ * trusts that the document passed pc_json_check; duplicate keys or invalid
+ * UTF-8 are printed as they are. It is not RFC 8785 and does not promise
+ * the text parses back to the same tree in other JSON libraries. Recursion
+ * is bounded by the depth ceiling, so the stack use is small and fixed.
  */
 #include "phasecast/canon.h"
 
@@ -27,8 +29,19 @@
 #include "phasecast/alloc.h"
 #include "phasecast/error.h"
 #include "phasecast/json.h"
+#include "canon.h"
 
 #define FNV1A64_PRIME UINT64_C(0x100000001b3)
+
+/* The finaliser is MurmurHash3's fmix64; the seeds keep arrays, objects,
+ * members and elements apart (the golden ratio and three xxHash64
+ * primes). */
+#define MIX_C1       UINT64_C(0xff51afd7ed558ccd)
+#define MIX_C2       UINT64_C(0xc4ceb9fe1a85ec53)
+#define ARRAY_SEED   UINT64_C(0x9e3779b97f4a7c15)
+#define OBJECT_SEED  UINT64_C(0xc2b2ae3d27d4eb4f)
+#define MEMBER_SEED  UINT64_C(0x165667b19e3779f9)
+#define ELEMENT_SEED UINT64_C(0x85ebca77c2b2ae63)
 
 /* Scratch slots kept on the C stack; most states never need the heap for
  * sorting. */
@@ -45,7 +58,8 @@
 /* Longest number text: "-1.2345678901234567e-308" plus slack. */
 #define NUMBER_BUF 40
 
-/* Where canonical bytes go: a growing buffer, or the hash. */
+/* Where canonical bytes go: a growing buffer, or FNV-1a (one scalar or
+ * member name at a time). */
 typedef struct sink {
     bool hashing;
     uint64_t hash;
@@ -67,7 +81,7 @@ typedef struct scratch {
     const cJSON *local[SCRATCH_LOCAL];
 } scratch;
 
-/* Everything one call of print or checksum carries through the recursion. */
+/* Everything one call of print carries through the recursion. */
 typedef struct writer {
     sink out;
     scratch keys;
@@ -355,44 +369,50 @@ static pc_err write_object(writer *w, const cJSON *node, int depth)
     return err == PC_OK ? put_char(&w->out, '}') : err;
 }
 
-/* depth is the number of containers enclosing node. */
-static pc_err write_value(writer *w, const cJSON *node, int depth)
+/* A scalar's canonical text; PC_ERR_INVALID for anything else. */
+static pc_err write_scalar(sink *out, const cJSON *node)
 {
     switch (node->type & 0xFF) {
     case cJSON_False:
-        return put(&w->out, "false", 5);
+        return put(out, "false", 5);
     case cJSON_True:
-        return put(&w->out, "true", 4);
+        return put(out, "true", 4);
     case cJSON_NULL:
-        return put(&w->out, "null", 4);
+        return put(out, "null", 4);
     case cJSON_Number: {
         if (!isfinite(node->valuedouble)) {
             return PC_ERR_INVALID;
         }
         char buf[NUMBER_BUF];
         size_t n = format_number(node->valuedouble, buf);
-        return put(&w->out, buf, n);
+        return put(out, buf, n);
     }
     case cJSON_String:
         if (node->valuestring == NULL) {
             return PC_ERR_INVALID;
         }
-        return put_string(&w->out, node->valuestring);
-    case cJSON_Array:
-    case cJSON_Object:
-        if (depth + 1 > PC_JSON_DEPTH_CEILING) {
-            return PC_ERR_INVALID;
-        }
-        return cJSON_IsArray(node) ? write_array(w, node, depth)
-                                   : write_object(w, node, depth);
+        return put_string(out, node->valuestring);
     default:
         return PC_ERR_INVALID;
     }
 }
 
-static void writer_init(writer *w, bool hashing)
+/* depth is the number of containers enclosing node. */
+static pc_err write_value(writer *w, const cJSON *node, int depth)
 {
-    w->out.hashing = hashing;
+    if (!cJSON_IsArray(node) && !cJSON_IsObject(node)) {
+        return write_scalar(&w->out, node);
+    }
+    if (depth + 1 > PC_JSON_DEPTH_CEILING) {
+        return PC_ERR_INVALID;
+    }
+    return cJSON_IsArray(node) ? write_array(w, node, depth)
+                               : write_object(w, node, depth);
+}
+
+static void writer_init(writer *w)
+{
+    w->out.hashing = false;
     w->out.hash = PC_FNV1A64_INIT;
     w->out.total = 0;
     w->out.buf = NULL;
@@ -415,7 +435,7 @@ pc_err pc_canon_print(const cJSON *doc, char **out, size_t *len)
         return PC_ERR_INVALID;
     }
     writer w;
-    writer_init(&w, false);
+    writer_init(&w);
     w.out.buf = pc_malloc(PRINT_INITIAL_CAP);
     if (w.out.buf == NULL) {
         return PC_ERR_NOMEM;
@@ -435,21 +455,127 @@ pc_err pc_canon_print(const cJSON *doc, char **out, size_t *len)
     return PC_OK;
 }
 
+/* ---- the structural checksum ---------------------------------------- */
+
+uint64_t pc__canon_mix(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= MIX_C1;
+    x ^= x >> 33;
+    x *= MIX_C2;
+    x ^= x >> 33;
+    return x;
+}
+
+uint64_t pc__canon_member(uint64_t key_hash, uint64_t value_hash)
+{
+    /* Asymmetric and non-linear in the pair, so that swapping values
+     * between keys changes the sum. */
+    return pc__canon_mix(key_hash ^ pc__canon_mix(value_hash + MEMBER_SEED));
+}
+
+uint64_t pc__canon_object(uint64_t member_sum)
+{
+    return pc__canon_mix(member_sum + OBJECT_SEED);
+}
+
+static sink hash_sink(void)
+{
+    sink s = {.hashing = true, .hash = PC_FNV1A64_INIT};
+    return s;
+}
+
+void pc__canon_key(const char *key, uint64_t *hash, size_t *len)
+{
+    sink s = hash_sink();
+    put_string(&s, key); /* cannot fail while hashing */
+    *hash = pc__canon_mix(s.hash);
+    *len = s.total;
+}
+
+/* The walk of pc__canon_hash; tracked says whether node is reported. */
+typedef struct hasher {
+    pc__canon_visit visit;
+    void *arg;
+} hasher;
+
+static pc_err hash_node(const hasher *hs, const cJSON *node, int depth,
+                        bool tracked, uint64_t *hash, size_t *len)
+{
+    bool array = cJSON_IsArray(node);
+    if (!array && !cJSON_IsObject(node)) {
+        sink s = hash_sink();
+        pc_err err = write_scalar(&s, node);
+        if (err != PC_OK) {
+            return err;
+        }
+        *hash = pc__canon_mix(s.hash);
+        *len = s.total;
+        return PC_OK;
+    }
+    if (depth + 1 > PC_JSON_DEPTH_CEILING) {
+        return PC_ERR_INVALID;
+    }
+    uint64_t acc = array ? ARRAY_SEED : 0;
+    size_t total = 1; /* the opening bracket; each part adds its separator */
+    for (const cJSON *c = node->child; c != NULL; c = c->next) {
+        uint64_t h;
+        size_t n;
+        pc_err err = hash_node(hs, c, depth + 1, tracked && !array, &h, &n);
+        if (err != PC_OK) {
+            return err;
+        }
+        if (array) {
+            /* The element is mixed on its own first, so the chain and the
+             * element never play symmetric roles: [[],[]] != [[[]]]. */
+            acc = pc__canon_mix(acc + pc__canon_mix(h ^ ELEMENT_SEED));
+            total += n + 1;
+            continue;
+        }
+        if (c->string == NULL) {
+            return PC_ERR_INVALID;
+        }
+        uint64_t kh;
+        size_t kn;
+        pc__canon_key(c->string, &kh, &kn);
+        acc += pc__canon_member(kh, h);
+        total += kn + 1 + n + 1;
+    }
+    if (node->child == NULL) {
+        total = 2;
+    }
+    if (tracked && hs->visit != NULL) {
+        pc_err err = hs->visit(node, acc, total, hs->arg);
+        if (err != PC_OK) {
+            return err;
+        }
+    }
+    *hash = array ? acc : pc__canon_object(acc);
+    *len = total;
+    return PC_OK;
+}
+
+pc_err pc__canon_hash(const cJSON *node, pc__canon_visit visit, void *arg,
+                      uint64_t *hash, size_t *len)
+{
+    hasher hs = {visit, arg};
+    return hash_node(&hs, node, 0, true, hash, len);
+}
+
 pc_err pc_canon_checksum(const cJSON *doc, uint64_t *sum, size_t *len)
 {
     if (doc == NULL || sum == NULL) {
         return PC_ERR_INVALID;
     }
-    writer w;
-    writer_init(&w, true);
-    pc_err err = write_value(&w, doc, 0);
-    writer_fini(&w);
+    uint64_t h;
+    size_t n;
+    pc_err err = pc__canon_hash(doc, NULL, NULL, &h, &n);
     if (err != PC_OK) {
         return err;
     }
-    *sum = w.out.hash;
+    *sum = h;
     if (len != NULL) {
-        *len = w.out.total;
+        *len = n;
     }
     return PC_OK;
 }

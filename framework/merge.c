@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include "phasecast/alloc.h"
+#include "canon.h"
+#include "digest.h"
 #include "merge.h"
 
 void pc__json_link(cJSON *parent, cJSON *item)
@@ -207,33 +209,76 @@ pc_err pc_merge_patch(const cJSON *target, const cJSON *patch, cJSON **out)
     return PC_OK;
 }
 
-/* Apply one member p of a patch to target, recording its inverse in undo.
- * Everything that can fail happens before target is touched. */
-static bool track_member(cJSON *target, const cJSON *p, cJSON *undo,
-                         pc__merge_log *log)
+void pc__doc_patch_init(pc__doc_patch *dp, const cJSON *patch,
+                        const char *phase)
+{
+    memset(dp, 0, sizeof(*dp));
+    dp->root.type = cJSON_Object;
+    dp->root.child = &dp->data;
+    dp->data.type = cJSON_Object;
+    dp->data.string = (char *)"data";
+    /* Borrowed: the merge only reads patches. */
+    dp->data.child = patch != NULL ? patch->child : NULL;
+    dp->data.prev = &dp->data; /* cJSON keeps the tail in child->prev */
+    if (phase != NULL) {
+        dp->phase.type = cJSON_String;
+        dp->phase.string = (char *)"phase";
+        dp->phase.valuestring = (char *)phase;
+        dp->phase.prev = &dp->data;
+        dp->data.next = &dp->phase;
+        dp->data.prev = &dp->phase;
+    }
+}
+
+/* What a tracked apply carries down the patch. */
+typedef struct tracker {
+    pc__merge_log *log;
+    pc__digest_txn *tx; /* NULL: no checksum to keep */
+} tracker;
+
+static pc_err track_object(cJSON *target, const cJSON *patch, cJSON *undo,
+                           tracker *tk, pc__digest_obj *w);
+
+/* Apply one member p of a patch to target, recording its inverse in undo
+ * and, with a digest (w), the member's change. Everything that can fail
+ * happens before target is touched. */
+static pc_err track_member(cJSON *target, const cJSON *p, cJSON *undo,
+                           tracker *tk, pc__digest_obj *w)
 {
     cJSON *cur = cJSON_GetObjectItemCaseSensitive(target, p->string);
+    pc_err err;
     if (cJSON_IsNull(p)) {
         if (cur != NULL) {
+            if (w != NULL && (err = pc__digest_member(tk->tx, w, p->string, cur,
+                                                      NULL)) != PC_OK) {
+                return err;
+            }
             /* The deleted node itself becomes the inverse entry; the log
              * remembers where it stood (cap counted every null). */
-            log->prev[log->n++] = cur == target->child ? NULL : cur->prev;
+            tk->log->prev[tk->log->n++] =
+                cur == target->child ? NULL : cur->prev;
             pc__json_link(undo, cJSON_DetachItemViaPointer(target, cur));
         }
-        return true;
+        return PC_OK;
     }
     if (cJSON_IsObject(p) && cJSON_IsObject(cur)) {
         cJSON *nested = pc__json_keyed(cJSON_Object, p->string);
         if (nested == NULL) {
-            return false;
+            return PC_ERR_NOMEM;
         }
         pc__json_link(undo, nested);
-        for (const cJSON *q = p->child; q != NULL; q = q->next) {
-            if (!track_member(cur, q, nested, log)) {
-                return false;
-            }
+        if (w == NULL) {
+            return track_object(cur, p, nested, tk, NULL);
         }
-        return true;
+        pc__digest_obj before;
+        pc__digest_obj after;
+        pc__digest_open(tk->tx, cur, &before);
+        after = before;
+        err = track_object(cur, p, nested, tk, &after);
+        if (err == PC_OK) {
+            pc__digest_nested(w, p->string, &before, &after);
+        }
+        return err;
     }
     cJSON *val;
     if (cJSON_IsObject(p)) {
@@ -248,21 +293,38 @@ static bool track_member(cJSON *target, const cJSON *p, cJSON *undo,
         val = cJSON_Duplicate(p, 1);
     }
     if (val == NULL) {
-        return false;
+        return PC_ERR_NOMEM;
+    }
+    if (w != NULL &&
+        (err = pc__digest_member(tk->tx, w, p->string, cur, val)) != PC_OK) {
+        cJSON_Delete(val);
+        return err;
     }
     if (cur != NULL) {
         pc__json_swap(target, cur, val);
         pc__json_link(undo, cur);
-        return true;
+        return PC_OK;
     }
     cJSON *absent = pc__json_keyed(cJSON_NULL, p->string);
     if (absent == NULL) {
         cJSON_Delete(val);
-        return false;
+        return PC_ERR_NOMEM;
     }
     pc__json_link(target, val);
     pc__json_link(undo, absent);
-    return true;
+    return PC_OK;
+}
+
+static pc_err track_object(cJSON *target, const cJSON *patch, cJSON *undo,
+                           tracker *tk, pc__digest_obj *w)
+{
+    for (const cJSON *q = patch->child; q != NULL; q = q->next) {
+        pc_err err = track_member(target, q, undo, tk, w);
+        if (err != PC_OK) {
+            return err;
+        }
+    }
+    return w != NULL ? pc__digest_close(tk->tx, w, NULL, NULL) : PC_OK;
 }
 
 void pc__merge_apply_consume(cJSON *target, cJSON *inv, pc__merge_log *log)
@@ -295,15 +357,25 @@ void pc__merge_apply_consume(cJSON *target, cJSON *inv, pc__merge_log *log)
 }
 
 pc_err pc__merge_apply_tracked(cJSON *target, const cJSON *patch, cJSON *undo,
-                               pc__merge_log *log)
+                               pc__merge_log *log, pc__digest_txn *tx,
+                               uint64_t *sum, size_t *len)
 {
-    for (const cJSON *p = patch->child; p != NULL; p = p->next) {
-        if (!track_member(target, p, undo, log)) {
-            pc__merge_apply_consume(target, undo, log);
-            return PC_ERR_NOMEM;
-        }
+    tracker tk = {log, tx};
+    pc__digest_obj w;
+    if (tx != NULL) {
+        pc__digest_open(tx, target, &w);
     }
-    return PC_OK;
+    pc_err err = track_object(target, patch, undo, &tk, tx != NULL ? &w : NULL);
+    if (err == PC_OK && tx != NULL) {
+        /* track_object queued target's new value last; read it back. */
+        const pc__digest_slot *s = &tx->put[tx->nput - 1];
+        *sum = pc__canon_object(s->acc);
+        *len = s->len;
+    }
+    if (err != PC_OK) {
+        pc__merge_apply_consume(target, undo, log);
+    }
+    return err;
 }
 
 pc_err pc_merge_patch_inplace(cJSON *target, const cJSON *patch)
@@ -320,7 +392,8 @@ pc_err pc_merge_patch_inplace(cJSON *target, const cJSON *patch)
         pc__merge_log_fini(&log);
         return PC_ERR_NOMEM;
     }
-    pc_err rv = pc__merge_apply_tracked(target, patch, undo, &log);
+    pc_err rv =
+        pc__merge_apply_tracked(target, patch, undo, &log, NULL, NULL, NULL);
     cJSON_Delete(undo);
     pc__merge_log_fini(&log);
     return rv;

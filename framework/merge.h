@@ -17,10 +17,13 @@
 #define PC_FRAMEWORK_MERGE_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include <cjson/cJSON.h>
 
 #include "phasecast/error.h"
+#include "digest.h"
 
 /*
  * Where deleted members stood, so a rollback puts them back in place. Undo
@@ -44,12 +47,39 @@ void pc__merge_log_fini(pc__merge_log *log);
  * in place and append to undo (an empty object) the inverse patch: for each
  * patched member, null if it was absent, its old node (moved, not copied)
  * if it was replaced or deleted, or a nested inverse if both sides were
- * objects. log (initialised for this patch) records deletion positions. On
- * failure target has been restored exactly (member order included), undo
- * is empty again, and PC_ERR_NOMEM is returned.
+ * objects. log (initialised for this patch) records deletion positions.
+ *
+ * With a digest transaction tx (may be NULL), target must be the root its
+ * digest caches: every member change is reported to tx, and *sum and *len
+ * receive target's new checksum and canonical length; the cache itself
+ * changes only when the caller commits tx. The patch must have no
+ * duplicate keys (pc_json_check refuses them).
+ *
+ * On failure target has been restored exactly (member order included),
+ * undo is empty again, tx must be aborted, and PC_ERR_NOMEM (or
+ * PC_ERR_INVALID: a patch value the checksum refuses) is returned.
  */
 pc_err pc__merge_apply_tracked(cJSON *target, const cJSON *patch, cJSON *undo,
-                               pc__merge_log *log);
+                               pc__merge_log *log, pc__digest_txn *tx,
+                               uint64_t *sum, size_t *len);
+
+/*
+ * A state document's change as one merge patch, {"data": patch, "phase":
+ * name}, built in place around a data patch whose members it borrows
+ * read-only (so it must not outlive patch). Applying it at the root lets
+ * one tracked merge build the whole inverse and report both members to
+ * the digest. The room and the client's replica both change state so.
+ */
+typedef struct pc__doc_patch {
+    cJSON root;
+    cJSON data;
+    cJSON phase;
+} pc__doc_patch;
+
+/* pc__doc_patch_init - patch (an object, or NULL for none) under "data";
+ * phase NULL leaves the phase alone. Never allocates. */
+void pc__doc_patch_init(pc__doc_patch *dp, const cJSON *patch,
+                        const char *phase);
 
 /*
  * pc__merge_apply_consume - apply the inverse patch inv to target by moving

@@ -13,17 +13,20 @@
  *
  *   check caller context -> check reason and patch -> tamper check (debug)
  *   -> reserve history slot, copy patch, allocate record strings
- *   -> apply in place, building the inverse  --fail--> undo, return error
+ *   -> apply in place, building the inverse and
+ *      the checksum of the touched paths    --fail--> undo, return error
  *   -> validator on the proposed state         --no--> undo, return error
- *   -> checksum and state size                 --fail--> undo, return error
+ *   -> state size, room in the checksum cache  --fail--> undo, return error
  *   == point of no return ==
- *   -> exit callback (transitions) -> seq++, record, history push
+ *   -> exit callback (transitions) -> seq++, commit the checksum cache,
+ *      record, history push
  *   -> sinks in order -> arm phase timer and enter callback (transitions)
  */
 #include "phasecast/room.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -31,6 +34,7 @@
 #include "phasecast/canon.h"
 #include "phasecast/history.h"
 #include "phasecast/view.h"
+#include "digest.h"
 #include "history.h"
 #include "merge.h"
 #include "prng.h"
@@ -55,6 +59,7 @@ struct pc_room {
     uint64_t seq;
     uint64_t checksum; /* of doc as of seq */
     size_t state_bytes;
+    pc__digest digest; /* container hashes of doc, for O(patch) checksums */
     uint64_t seed;
     pc__prng prng;
     pc_clock_fn clock;
@@ -199,8 +204,8 @@ pc_err pc_room_new(const pc_game *game, const pc_room_options *opts,
         }
     }
     cJSON_Delete(phase);
-    if (r->data == NULL ||
-        pc_canon_checksum(r->doc, &r->checksum, &r->state_bytes) != PC_OK) {
+    if (r->data == NULL || pc__digest_build(&r->digest, r->doc, &r->checksum,
+                                            &r->state_bytes) != PC_OK) {
         cJSON_Delete(r->doc);
         pc_free(r);
         return PC_ERR_NOMEM;
@@ -215,6 +220,7 @@ static void room_destroy(pc_room *r)
         r->timer_fn(r, -1, r->timer_arg);
     }
     pc__history_fini(&r->history);
+    pc__digest_fini(&r->digest);
     cJSON_Delete(r->doc);
     pc_free(r->sinks);
     pc_free(r);
@@ -501,50 +507,41 @@ static pc_err check_tamper(pc_room *r)
 typedef struct prepared {
     pc__record rec;
     cJSON *undo;       /* inverse over the whole document */
-    cJSON *undo_data;  /* its "data" member */
-    cJSON *new_phase;  /* "phase" member to swap in, transitions only */
     pc__merge_log log; /* where deleted members stood, for rollback */
+    pc__digest_txn tx; /* the checksum's side of the change */
 } prepared;
 
 static void prepared_release(prepared *p)
 {
     pc__record_release(&p->rec);
     cJSON_Delete(p->undo);
-    cJSON_Delete(p->new_phase);
     pc__merge_log_fini(&p->log);
+    pc__digest_abort(&p->tx);
 }
 
 /* Allocate everything the change needs; nothing in the room changes. */
-static pc_err prepare(pc_room *r, const pc_phase *next, const cJSON *patch,
+static pc_err prepare(pc_room *r, const cJSON *patch, const pc__doc_patch *dp,
                       const char *reason, const char *file, const char *func,
                       prepared *p)
 {
     memset(p, 0, sizeof(*p));
+    pc__digest_begin(&p->tx, &r->digest);
     pc_change *c = &p->rec.change;
     if (pc__history_reserve(&r->history) != PC_OK) {
         return PC_ERR_NOMEM;
     }
-    if (patch != NULL && pc__merge_log_init(&p->log, patch) != PC_OK) {
+    if (pc__merge_log_init(&p->log, &dp->root) != PC_OK) {
         return PC_ERR_NOMEM;
     }
     p->rec.text = pack_text(reason, file, func, &c->reason, &c->file, &c->func);
     p->undo = cJSON_CreateObject();
-    p->undo_data = pc__json_keyed(cJSON_Object, "data");
-    if (p->rec.text == NULL || p->undo == NULL || p->undo_data == NULL) {
-        cJSON_Delete(p->undo_data);
+    if (p->rec.text == NULL || p->undo == NULL) {
         return PC_ERR_NOMEM;
     }
-    pc__json_link(p->undo, p->undo_data);
     if (r->history.capacity > 0) {
         p->rec.patch =
             patch != NULL ? cJSON_Duplicate(patch, 1) : cJSON_CreateObject();
         if (p->rec.patch == NULL) {
-            return PC_ERR_NOMEM;
-        }
-    }
-    if (next != NULL) {
-        p->new_phase = pc__json_named(cJSON_CreateString(next->name), "phase");
-        if (p->new_phase == NULL) {
             return PC_ERR_NOMEM;
         }
     }
@@ -555,8 +552,25 @@ static pc_err prepare(pc_room *r, const pc_phase *next, const cJSON *patch,
 static void rollback(pc_room *r, prepared *p)
 {
     pc__merge_apply_consume(r->doc, p->undo, &p->log);
+    pc__digest_abort(&p->tx);
     /* The data object itself is never replaced, so r->data stays valid. */
 }
+
+#ifdef PC_TAMPER_CHECK
+/* Debug builds: after every commit, the incremental checksum must equal a
+ * full recompute, container by container; anything else is a framework
+ * bug, not a caller's mistake. */
+static void check_digest(const pc_room *r)
+{
+    if (!pc__digest_verify(&r->digest, r->doc)) {
+        fprintf(stderr,
+                "phasecast: room %s: incremental checksum differs "
+                "from a full recompute after seq %llu\n",
+                r->id, (unsigned long long)r->seq);
+        abort();
+    }
+}
+#endif
 
 static pc_err change(pc_room *r, const pc_phase *next, const cJSON *patch,
                      const char *reason, const char *file, int line,
@@ -582,24 +596,22 @@ static pc_err change(pc_room *r, const pc_phase *next, const cJSON *patch,
         return rv;
     }
 #endif
+    pc__doc_patch dp;
+    pc__doc_patch_init(&dp, patch, next != NULL ? next->name : NULL);
     prepared p;
-    rv = prepare(r, next, patch, reason, file != NULL ? file : "?",
+    rv = prepare(r, patch, &dp, reason, file != NULL ? file : "?",
                  func != NULL ? func : "?", &p);
     if (rv != PC_OK) {
         prepared_release(&p);
         return fail(r, rv, NULL, "out of memory preparing change");
     }
-    if (patch != NULL &&
-        pc__merge_apply_tracked(r->data, patch, p.undo_data, &p.log) != PC_OK) {
+    uint64_t sum;
+    size_t bytes;
+    rv = pc__merge_apply_tracked(r->doc, &dp.root, p.undo, &p.log, &p.tx, &sum,
+                                 &bytes);
+    if (rv != PC_OK) {
         prepared_release(&p);
-        return fail(r, PC_ERR_NOMEM, NULL, "out of memory applying patch");
-    }
-    cJSON *old_phase = NULL;
-    if (next != NULL) {
-        old_phase = cJSON_GetObjectItemCaseSensitive(r->doc, "phase");
-        pc__json_swap(r->doc, old_phase, p.new_phase);
-        pc__json_link(p.undo, old_phase);
-        p.new_phase = NULL;
+        return fail(r, rv, NULL, "applying patch failed: %s", pc_strerror(rv));
     }
 
     if (r->game->validate != NULL) {
@@ -617,12 +629,8 @@ static pc_err change(pc_room *r, const pc_phase *next, const cJSON *patch,
             return fail(r, PC_ERR_REJECTED, why.code, "%s", why.message);
         }
     }
-    uint64_t sum;
-    size_t bytes;
-    rv = pc_canon_checksum(r->doc, &sum, &bytes);
-    if (rv == PC_OK && bytes > r->limits.max_state_bytes) {
-        rv = PC_ERR_LIMIT;
-    }
+    rv = bytes > r->limits.max_state_bytes ? PC_ERR_LIMIT
+                                           : pc__digest_reserve(&p.tx);
     if (rv != PC_OK) {
         rollback(r, &p);
         prepared_release(&p);
@@ -631,7 +639,7 @@ static pc_err change(pc_room *r, const pc_phase *next, const cJSON *patch,
                         "the state would be %zu bytes, the limit is %zu", bytes,
                         r->limits.max_state_bytes);
         }
-        return fail(r, rv, NULL, "checksum failed: %s", pc_strerror(rv));
+        return fail(r, rv, NULL, "out of memory caching the checksum");
     }
 
     /* Point of no return: nothing below allocates or fails. */
@@ -648,6 +656,10 @@ static pc_err change(pc_room *r, const pc_phase *next, const cJSON *patch,
     r->seq++;
     r->checksum = sum;
     r->state_bytes = bytes;
+    pc__digest_commit(&p.tx);
+#ifdef PC_TAMPER_CHECK
+    check_digest(r);
+#endif
     pc_change *c = &p.rec.change;
     c->seq = r->seq;
     c->time_ms = r->clock(r->clock_arg);

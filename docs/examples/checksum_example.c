@@ -1,7 +1,7 @@
 /*
- * checksum_example.c - canonical text and the 64-bit state checksum, on the
- * worked vectors of docs/reference/canon.md, and the same checksum as a
- * room reports it for its state and in its change records.
+ * checksum_example.c - canonical text and the 64-bit structural state
+ * checksum, on the worked vectors of docs/reference/canon.md, and the same
+ * checksum as a room reports it for its state and in its change records.
  *
  * If this program passes, the vectors printed in canon.md are what the
  * library computes; a client in another language can test its own
@@ -35,30 +35,30 @@
 typedef struct vector {
     const char *document;  /* any JSON text */
     const char *canonical; /* its canonical text (UTF-8) */
-    uint64_t checksum;     /* FNV-1a 64 of the canonical bytes */
+    uint64_t checksum;     /* structural checksum of the document */
 } vector;
 
 static const vector vectors[] = {
-    {"{}", "{}", UINT64_C(0x08f44b07b5901a25)},
+    {"{}", "{}", UINT64_C(0x0ff2e69699c4857e)},
     {"{\"phase\": \"WAITING\", \"data\": {}}",
-     "{\"data\":{},\"phase\":\"WAITING\"}", UINT64_C(0xd8239d625b5442cd)},
+     "{\"data\":{},\"phase\":\"WAITING\"}", UINT64_C(0x3780fac34901b503)},
     {"{\n  \"phase\": \"PLAYING\",\n"
      "  \"data\": {\"turn\": \"X\", \"board\": [\"X\", \"\", \"O\"]}\n}",
      "{\"data\":{\"board\":[\"X\",\"\",\"O\"],\"turn\":\"X\"},"
      "\"phase\":\"PLAYING\"}",
-     UINT64_C(0xee4dc7f6d8c5a570)},
+     UINT64_C(0x74a5a715379ddaa8)},
     {"{\"z\": \"say \\\"hi\\\"\\\\n\", \"b\": 1.50, \"a\": -0.0,"
      " \"\\u00e9\": \"tab\\there\", \"A\": [0.1, 1e-7, 100, 2.5e-3, 1e16,"
      " 12345678901234567890, true, null]}",
      "{\"A\":[0.1,1e-07,100,0.0025,1e+16,1.2345678901234567e+19,true,null],"
      "\"a\":0,\"b\":1.5,\"z\":\"say \\\"hi\\\"\\\\n\","
      "\"\xc3\xa9\":\"tab\\there\"}",
-     UINT64_C(0x26820c2c0ebba58f)},
+     UINT64_C(0x01d5ed32e0fa514e)},
     {"[0.125, -1.5, 1e21, 1152921504606846976, 0.30000000000000004, 5e-324,"
      " 9007199254740993, -0.0, 100000000000000000000]",
      "[0.125,-1.5,1e+21,1.152921504606847e+18,0.30000000000000004,5e-324,"
      "9007199254740992,0,1e+20]",
-     UINT64_C(0x59436783434ff3c5)},
+     UINT64_C(0x944ed61e39b90c1a)},
 };
 
 static int check_vector(const vector *v)
@@ -77,8 +77,7 @@ static int check_vector(const vector *v)
     int ok = pc_canon_print(doc, &text, &len) == PC_OK &&
              pc_canon_checksum(doc, &sum, &sum_len) == PC_OK &&
              strcmp(text, v->canonical) == 0 && len == strlen(v->canonical) &&
-             sum_len == len && sum == v->checksum &&
-             pc_fnv1a64(PC_FNV1A64_INIT, text, len) == sum;
+             sum_len == len && sum == v->checksum;
     if (text != NULL) {
         printf("%s -> %016" PRIx64 "\n", text, sum);
     }
@@ -99,12 +98,13 @@ static const pc_game game = {.name = "g", .phases = phases, .nphases = 2};
 
 int main(void)
 {
-    /* The FNV-1a 64 test vectors of its authors: "" and "a". */
+    /* Scalars start from FNV-1a 64 of their canonical text; these are
+     * the test vectors of its authors, "" and "a". Hashing in pieces
+     * continues from the previous value. */
     CHECK(pc_fnv1a64(PC_FNV1A64_INIT, "", 0) == UINT64_C(0xcbf29ce484222325));
     CHECK(pc_fnv1a64(PC_FNV1A64_INIT, "a", 1) == UINT64_C(0xaf63dc4c8601ec8c));
-    /* Hashing in pieces continues from the previous value. */
-    CHECK(pc_fnv1a64(pc_fnv1a64(PC_FNV1A64_INIT, "{", 1), "}", 1) ==
-          vectors[0].checksum);
+    CHECK(pc_fnv1a64(pc_fnv1a64(PC_FNV1A64_INIT, "\"", 1), "a\"", 2) ==
+          UINT64_C(0xd4272417d7c77eea));
 
     for (size_t i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++) {
         CHECK(check_vector(&vectors[i]));

@@ -1,9 +1,9 @@
 /*
  * phasecast/canon.h - canonical JSON text and the 64-bit state checksum.
  *
- * Two equal documents (pc_json_equal) always give the same canonical bytes,
- * and therefore the same checksum, whatever the key order or the
- * formatting of the text they were parsed from. The format is specified in
+ * Two equal documents (pc_json_equal) always give the same canonical bytes
+ * and the same checksum, whatever the key order or the formatting of the
+ * text they were parsed from. Both are specified in
  * docs/reference/canon.md precisely enough to reimplement in any language:
  *
  *  - no whitespace; object members sorted by key, bytewise (memcmp) order;
@@ -15,8 +15,12 @@
  *    C printf "%.{p}g" text for the smallest p in 1..17 that strtod reads
  *    back as the same double;
  *  - true, false, null as themselves;
- *  - checksum: 64-bit FNV-1a (offset basis 0xcbf29ce484222325, prime
- *    0x100000001b3) over the canonical bytes.
+ *  - checksum: structural. A scalar hashes its canonical text (FNV-1a 64,
+ *    then the fmix64 finaliser); an array chains its elements' hashes in
+ *    order; an object sums (mod 2^64) a mix of each member's key and value
+ *    hashes, so member order never matters and no sorting is needed. A
+ *    room or client replica therefore updates it after a patch by
+ *    rehashing only the paths the patch touched.
  *
  * Documents must have passed pc_json_check (finite numbers, bounded depth).
  * Functions are pure and may be called from any thread on trees the caller
@@ -45,15 +49,16 @@ extern "C" {
 pc_err pc_canon_print(const cJSON *doc, char **out, size_t *len);
 
 /*
- * pc_canon_checksum - FNV-1a 64 of the canonical text of doc, computed
- * without materialising the text. *len (if not NULL) receives the
- * canonical length. Returns PC_OK, PC_ERR_INVALID or PC_ERR_NOMEM.
+ * pc_canon_checksum - the structural checksum of doc, computed from
+ * scratch without materialising the text and without allocating. *len (if
+ * not NULL) receives the canonical length. Returns PC_OK or
+ * PC_ERR_INVALID.
  */
 pc_err pc_canon_checksum(const cJSON *doc, uint64_t *sum, size_t *len);
 
 /*
  * pc_fnv1a64 - FNV-1a 64 of n bytes, continuing from h (pass
- * PC_FNV1A64_INIT to start).
+ * PC_FNV1A64_INIT to start); the first step of a scalar's hash.
  */
 #define PC_FNV1A64_INIT UINT64_C(0xcbf29ce484222325)
 uint64_t pc_fnv1a64(uint64_t h, const void *data, size_t n);

@@ -48,6 +48,8 @@ out=$($R --data '{"op":"snapshot","room":"r1"}')
 echo "$out"
 [[ $out == *'\"ok\":true'*'\"seq\":3'*'\"state\":{\"phase\":\"PLAYING\"'*'\"board\":[\"\",\"\",\"\",\"\",\"X\",\"\",\"\",\"\",\"\"],\"turn\":\"O\"'* ]] ||
     fail "snapshot"
+# The checksum the doc prints is the state's, whatever the clock said.
+[[ $out == *'\"sum\":\"55f0d9999c0b296f\"'* ]] || fail "snapshot sum"
 
 out=$($R --data '{"op":"changes","room":"r1","since":2}')
 echo "$out"
@@ -62,6 +64,8 @@ done
 cat "$PC_TMP/sub.out"
 grep -q '^"r1 {\\"v\\":1,\\"type\\":\\"changes\\",\\"room\\":\\"r1\\".*\\"seq\\":1,.*alice joins as X' \
     "$PC_TMP/sub.out" || fail "subscription: no seq 1"
+grep -q '\\"seq\\":1,.*\\"sum\\":\\"ed45bac511abdd36\\"' "$PC_TMP/sub.out" ||
+    fail "subscription: seq 1 does not carry the doc's sum"
 grep -q '\\"type\\":\\"changes\\".*\\"seq\\":3,.*X plays cell 4' \
     "$PC_TMP/sub.out" || fail "subscription: no change after the action"
 echo PASS
