@@ -1,14 +1,79 @@
 /*
- * room.h - what other framework modules may see of a room (internal).
+ * room.h - the room's layout and what the framework's modules share of it
+ * (internal; the public API is phasecast/room.h).
+ *
+ * room.c owns a room's life, accessors, sinks, phase timer and actions;
+ * update.c owns the one mutation path (change() and the update and
+ * transition entry points). Both see the layout below and the helpers
+ * declared after it. Other modules (history.c) use only pc__room_history
+ * and pc__room_in_flux.
  */
 #ifndef PC_FRAMEWORK_ROOM_H
 #define PC_FRAMEWORK_ROOM_H
 
+#include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
+#include <cjson/cJSON.h>
+
+#include "phasecast/change.h"
+#include "phasecast/error.h"
+#include "phasecast/json.h"
 #include "phasecast/room.h"
 
+#include "digest.h"
 #include "history.h"
+#include "prng.h"
+
+/* Contexts in which the room refuses to change state. */
+enum {
+    PC__IN_SINK = 1u << 0,
+    PC__IN_VALIDATE = 1u << 1,
+    PC__IN_EXIT = 1u << 2
+};
+
+/* One registered sink. */
+typedef struct pc__sink {
+    pc_sink_fn fn;
+    void *arg;
+    bool removed; /* removed while sinks were running; compacted after */
+} pc__sink;
+
+/* The room; opaque outside room.c and update.c. */
+struct pc_room {
+    char id[PC_ROOM_ID_MAX + 1];
+    const pc_game *game;
+    const pc_phase *phase; /* current phase; its name is in doc too */
+    cJSON *doc;            /* {"phase": name, "data": {...}} */
+    cJSON *data;           /* doc's "data" member */
+    uint64_t seq;
+    uint64_t checksum; /* of doc as of seq */
+    size_t state_bytes;
+    pc__digest digest; /* container hashes of doc, for O(patch) checksums */
+    uint64_t seed;
+    pc__prng prng;
+    pc_clock_fn clock;
+    void *clock_arg;
+    pc_json_limits limits;
+    void *arg;
+    pc__history history;
+    pc__sink *sinks;
+    size_t nsinks;
+    size_t sinks_cap;
+    pc_error last_error;
+    unsigned busy;   /* PC__IN_* flags: state changes refused */
+    int depth;       /* framework calls on the stack, for deferred free */
+    int transitions; /* nested transitions in enter callbacks */
+    bool started;
+    bool doomed;      /* pc_room_free called while depth > 0 */
+    bool sinks_dirty; /* some sinks are marked removed */
+    bool timer_armed;
+    int64_t deadline_ms;
+    pc_timer_fn timer_fn;
+    void *timer_arg;
+};
 
 /* The room's history ring, read-only. */
 const pc__history *pc__room_history(const pc_room *room);
@@ -16,5 +81,29 @@ const pc__history *pc__room_history(const pc_room *room);
 /* True while a validator or exit callback runs: the document then holds a
  * proposed state that the history does not describe yet. */
 bool pc__room_in_flux(const pc_room *room);
+
+/* Record an error on the room (pc_room_last_error) and return err. */
+pc_err pc__room_vfail(pc_room *r, pc_err err, const char *code, const char *fmt,
+                      va_list ap);
+
+/* PC_OK, or the recorded error when the room refuses state changes here
+ * (read-only callback, freed, not started); what names the caller. */
+pc_err pc__room_check_context(pc_room *r, const char *what);
+
+/* The game's phase with this name, or NULL. */
+const pc_phase *pc__room_find_phase(const pc_game *g, const char *name);
+
+/* Bracket a public entry point that may run callbacks; leave returns true
+ * when it destroyed a room freed from inside one of them. */
+void pc__room_enter(pc_room *r);
+bool pc__room_leave(pc_room *r);
+
+/* Hand a committed change to every sink, in registration order. */
+void pc__room_dispatch(pc_room *r, const pc_change *c);
+
+/* Arm the phase timer to fire after delay_ms, or disarm it; the host (if
+ * any) is told. */
+void pc__room_timer_arm(pc_room *r, int64_t delay_ms);
+void pc__room_timer_disarm(pc_room *r);
 
 #endif

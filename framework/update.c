@@ -1,0 +1,436 @@
+/*
+ * update.c - the one mutation path: pc_update_phase_data, pc_transition
+ * and their text forms all end in change().
+ *
+ * change() prepares everything that can fail (record, patch copy, inverse,
+ * validation, checksum, cache room) while keeping an inverse patch that
+ * undoes the in-place apply without allocating; then, past the point of no
+ * return, it numbers the change, records it and hands it to the sinks. It
+ * owns no state of its own: it works on the room's layout (room.h), and
+ * the room's life, sinks and timers stay in room.c.
+ *
+ * The update path, step by step (see docs/architecture.md):
+ *
+ *   check caller context -> check reason and patch -> tamper check (debug)
+ *   -> reserve history slot, copy patch, allocate record strings
+ *   -> apply in place, building the inverse and
+ *      the checksum of the touched paths    --fail--> undo, return error
+ *   -> validator on the proposed state         --no--> undo, return error
+ *   -> state size, room in the checksum cache  --fail--> undo, return error
+ *   == point of no return ==
+ *   -> exit callback (transitions) -> seq++, commit the checksum cache,
+ *      record, history push
+ *   -> sinks in order -> arm phase timer and enter callback (transitions)
+ */
+#include "phasecast/room.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "phasecast/alloc.h"
+#include "phasecast/canon.h"
+#include "phasecast/json.h"
+#include "digest.h"
+#include "history.h"
+#include "merge.h"
+#include "room.h"
+
+/* Record an error on the room and return its code. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((format(printf, 4, 5)))
+#endif
+static pc_err
+fail(pc_room *r, pc_err err, const char *code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    pc_err rv = pc__room_vfail(r, err, code, fmt, ap);
+    va_end(ap);
+    return rv;
+}
+
+/* One block with the record's strings: reason, file, func. */
+static char *pack_text(const char *reason, const char *file, const char *func,
+                       const char **reason_out, const char **file_out,
+                       const char **func_out)
+{
+    size_t lr = strlen(reason) + 1;
+    size_t lf = strlen(file) + 1;
+    size_t lu = strlen(func) + 1;
+    char *t = pc_malloc(lr + lf + lu);
+    if (t == NULL) {
+        return NULL;
+    }
+    memcpy(t, reason, lr);
+    memcpy(t + lr, file, lf);
+    memcpy(t + lr + lf, func, lu);
+    *reason_out = t;
+    *file_out = t + lr;
+    *func_out = t + lr + lf;
+    return t;
+}
+
+static pc_err check_patch(pc_room *r, const cJSON *patch)
+{
+    if (patch == NULL) {
+        return PC_OK;
+    }
+    if (!cJSON_IsObject(patch)) {
+        return fail(r, PC_ERR_INVALID, "invalid_patch",
+                    "a patch must be a JSON object (RFC 7386 merge patch)");
+    }
+    /* The patch lands at depth 2 of the document (under "data"). */
+    pc_json_limits lim = r->limits;
+    lim.max_depth = r->limits.max_depth - 1;
+    pc_error e = {0};
+    pc_err rv = pc_json_check(patch, &lim, &e);
+    if (rv != PC_OK) {
+        return fail(r, rv,
+                    rv == PC_ERR_LIMIT ? "limit_exceeded" : "invalid_patch",
+                    "patch refused: %s", e.message);
+    }
+    size_t len = 0;
+    uint64_t ignored;
+    rv = pc_canon_checksum(patch, &ignored, &len);
+    if (rv != PC_OK) {
+        return fail(r, rv, NULL, "patch refused: %s", pc_strerror(rv));
+    }
+    if (len > r->limits.max_bytes) {
+        return fail(r, PC_ERR_LIMIT, "limit_exceeded",
+                    "patch is %zu bytes, the limit is %zu", len,
+                    r->limits.max_bytes);
+    }
+    return PC_OK;
+}
+
+#ifdef PC_TAMPER_CHECK
+/* Debug builds: the document must still hash to what the last change
+ * committed; anything else was written through a cast-away const. */
+static pc_err check_tamper(pc_room *r)
+{
+    uint64_t sum = 0;
+    pc_err rv = pc_canon_checksum(r->doc, &sum, NULL);
+    if (rv == PC_ERR_NOMEM) {
+        return fail(r, PC_ERR_NOMEM, NULL, "out of memory checking state");
+    }
+    if (rv == PC_OK && sum == r->checksum) {
+        return PC_OK;
+    }
+    const pc__record *last = pc__history_find_seq(&r->history, r->seq);
+    if (last != NULL) {
+        return fail(r, PC_ERR_TAMPERED, "state_tampered",
+                    "room %s: state was modified outside "
+                    "pc_update_phase_data after seq %llu (\"%s\" at %s:%d)",
+                    r->id, (unsigned long long)r->seq, last->change.reason,
+                    last->change.file, last->change.line);
+    }
+    return fail(r, PC_ERR_TAMPERED, "state_tampered",
+                "room %s: state was modified outside pc_update_phase_data "
+                "after seq %llu",
+                r->id, (unsigned long long)r->seq);
+}
+#endif
+
+/* Everything change() prepares before the point of no return. */
+typedef struct prepared {
+    pc__record rec;
+    cJSON *undo;       /* inverse over the whole document */
+    pc__merge_log log; /* where deleted members stood, for rollback */
+    pc__digest_txn tx; /* the checksum's side of the change */
+} prepared;
+
+static void prepared_release(prepared *p)
+{
+    pc__record_release(&p->rec);
+    cJSON_Delete(p->undo);
+    pc__merge_log_fini(&p->log);
+    pc__digest_abort(&p->tx);
+}
+
+/* Allocate everything the change needs; nothing in the room changes. */
+static pc_err prepare(pc_room *r, const cJSON *patch, const pc__doc_patch *dp,
+                      const char *reason, const char *file, const char *func,
+                      prepared *p)
+{
+    memset(p, 0, sizeof(*p));
+    pc__digest_begin(&p->tx, &r->digest);
+    pc_change *c = &p->rec.change;
+    if (pc__history_reserve(&r->history) != PC_OK) {
+        return PC_ERR_NOMEM;
+    }
+    if (pc__merge_log_init(&p->log, &dp->root) != PC_OK) {
+        return PC_ERR_NOMEM;
+    }
+    p->rec.text = pack_text(reason, file, func, &c->reason, &c->file, &c->func);
+    p->undo = cJSON_CreateObject();
+    if (p->rec.text == NULL || p->undo == NULL) {
+        return PC_ERR_NOMEM;
+    }
+    if (r->history.capacity > 0) {
+        p->rec.patch =
+            patch != NULL ? cJSON_Duplicate(patch, 1) : cJSON_CreateObject();
+        if (p->rec.patch == NULL) {
+            return PC_ERR_NOMEM;
+        }
+    }
+    return PC_OK;
+}
+
+/* Undo an applied-but-uncommitted change; never allocates. */
+static void rollback(pc_room *r, prepared *p)
+{
+    pc__merge_apply_consume(r->doc, p->undo, &p->log);
+    pc__digest_abort(&p->tx);
+    /* The data object itself is never replaced, so r->data stays valid. */
+}
+
+#ifdef PC_TAMPER_CHECK
+/* Debug builds: after every commit, the incremental checksum must equal a
+ * full recompute, container by container; anything else is a framework
+ * bug, not a caller's mistake. */
+static void check_digest(const pc_room *r)
+{
+    if (!pc__digest_verify(&r->digest, r->doc)) {
+        fprintf(stderr,
+                "phasecast: room %s: incremental checksum differs "
+                "from a full recompute after seq %llu\n",
+                r->id, (unsigned long long)r->seq);
+        abort();
+    }
+}
+#endif
+
+static pc_err change(pc_room *r, const pc_phase *next, const cJSON *patch,
+                     const char *reason, const char *file, int line,
+                     const char *func, const char *what)
+{
+    pc_err rv = pc__room_check_context(r, what);
+    if (rv != PC_OK) {
+        return rv;
+    }
+    if (reason == NULL || reason[0] == '\0') {
+        return fail(r, PC_ERR_INVALID, "invalid_reason",
+                    "%s needs a non-empty reason", what);
+    }
+    if (strlen(reason) > PC_REASON_MAX) {
+        return fail(r, PC_ERR_LIMIT, "limit_exceeded",
+                    "reason is longer than %d bytes", PC_REASON_MAX);
+    }
+    if ((rv = check_patch(r, patch)) != PC_OK) {
+        return rv;
+    }
+#ifdef PC_TAMPER_CHECK
+    if ((rv = check_tamper(r)) != PC_OK) {
+        return rv;
+    }
+#endif
+    pc__doc_patch dp;
+    pc__doc_patch_init(&dp, patch, next != NULL ? next->name : NULL);
+    prepared p;
+    rv = prepare(r, patch, &dp, reason, file != NULL ? file : "?",
+                 func != NULL ? func : "?", &p);
+    if (rv != PC_OK) {
+        prepared_release(&p);
+        return fail(r, rv, NULL, "out of memory preparing change");
+    }
+    uint64_t sum;
+    size_t bytes;
+    rv = pc__merge_apply_tracked(r->doc, &dp.root, p.undo, &p.log, &p.tx, &sum,
+                                 &bytes);
+    if (rv != PC_OK) {
+        prepared_release(&p);
+        return fail(r, rv, NULL, "applying patch failed: %s", pc_strerror(rv));
+    }
+
+    if (r->game->validate != NULL) {
+        pc_error why = {0};
+        r->busy |= PC__IN_VALIDATE;
+        rv = r->game->validate(r, r->doc, &why, r->arg);
+        r->busy &= ~(unsigned)PC__IN_VALIDATE;
+        if (rv != PC_OK) {
+            rollback(r, &p);
+            prepared_release(&p);
+            if (why.err == PC_OK) {
+                return fail(r, PC_ERR_REJECTED, "rejected",
+                            "the game's validator refused the change");
+            }
+            return fail(r, PC_ERR_REJECTED, why.code, "%s", why.message);
+        }
+    }
+    rv = bytes > r->limits.max_state_bytes ? PC_ERR_LIMIT
+                                           : pc__digest_reserve(&p.tx);
+    if (rv != PC_OK) {
+        rollback(r, &p);
+        prepared_release(&p);
+        if (rv == PC_ERR_LIMIT) {
+            return fail(r, rv, "limit_exceeded",
+                        "the state would be %zu bytes, the limit is %zu", bytes,
+                        r->limits.max_state_bytes);
+        }
+        return fail(r, rv, NULL, "out of memory caching the checksum");
+    }
+
+    /* Point of no return: nothing below allocates or fails. */
+    const pc_phase *prev = r->phase;
+    if (next != NULL && prev->exit != NULL) {
+        r->busy |= PC__IN_EXIT;
+        prev->exit(r, next->name, r->arg);
+        r->busy &= ~(unsigned)PC__IN_EXIT;
+    }
+    if (next != NULL) {
+        pc__room_timer_disarm(r);
+        r->phase = next;
+    }
+    r->seq++;
+    r->checksum = sum;
+    r->state_bytes = bytes;
+    pc__digest_commit(&p.tx);
+#ifdef PC_TAMPER_CHECK
+    check_digest(r);
+#endif
+    pc_change *c = &p.rec.change;
+    c->seq = r->seq;
+    c->time_ms = r->clock(r->clock_arg);
+    c->kind = next != NULL ? PC_CHANGE_TRANSITION : PC_CHANGE_UPDATE;
+    c->phase = r->phase->name;
+    c->prev_phase = prev->name;
+    c->line = line;
+    c->checksum = sum;
+    c->state_bytes = bytes;
+    p.rec.inverse = p.undo;
+    p.undo = NULL;
+    pc__merge_log_fini(&p.log);
+
+    static const cJSON empty = {.type = cJSON_Object};
+    pc_change sent;
+    if (r->history.capacity > 0) {
+        c->patch = p.rec.patch;
+        pc__history_push(&r->history, &p.rec);
+        sent = r->history
+                   .ring[(r->history.first + r->history.count - 1) %
+                         r->history.allocated]
+                   .change;
+    } else {
+        c->patch = patch != NULL ? patch : &empty;
+        sent = *c;
+    }
+    pc_error_clear(&r->last_error);
+    pc__room_dispatch(r, &sent);
+    if (r->history.capacity == 0) {
+        pc__record_release(&p.rec);
+    }
+    if (next != NULL && !r->doomed) {
+        if (next->timeout_ms > 0 && next->timeout != NULL) {
+            pc__room_timer_arm(r, next->timeout_ms);
+        }
+        if (next->enter != NULL) {
+            r->transitions++;
+            next->enter(r, prev->name, r->arg);
+            r->transitions--;
+        }
+    }
+    return PC_OK;
+}
+
+pc_err pc_update_phase_data_at(pc_room *room, const cJSON *patch,
+                               const char *reason, const char *file, int line,
+                               const char *func)
+{
+    if (room == NULL) {
+        return PC_ERR_INVALID;
+    }
+    if (patch == NULL) {
+        return fail(room, PC_ERR_INVALID, "invalid_patch",
+                    "pc_update_phase_data needs a patch object");
+    }
+    pc__room_enter(room);
+    pc_err rv = change(room, NULL, patch, reason, file, line, func,
+                       "pc_update_phase_data");
+    pc__room_leave(room);
+    return rv;
+}
+
+/* Parse a text patch with the room's limits (one level less deep: it lands
+ * under "data"); a refusal is recorded on the room. */
+static pc_err parse_patch_text(pc_room *room, const char *json_text,
+                               const char *what, cJSON **patch)
+{
+    if (json_text == NULL) {
+        return fail(room, PC_ERR_INVALID, "invalid_patch", "%s needs JSON text",
+                    what);
+    }
+    pc_error e = {0};
+    pc_json_limits lim = room->limits;
+    lim.max_depth = room->limits.max_depth - 1;
+    pc_err rv = pc_json_parse(json_text, strlen(json_text), &lim, patch, &e);
+    if (rv == PC_ERR_NOMEM) {
+        return fail(room, rv, NULL, "out of memory parsing the patch");
+    }
+    if (rv != PC_OK) {
+        return fail(room, rv,
+                    rv == PC_ERR_LIMIT ? "limit_exceeded" : "invalid_patch",
+                    "patch text refused: %s", e.message);
+    }
+    return PC_OK;
+}
+
+pc_err pc_update_phase_text_at(pc_room *room, const char *json_text,
+                               const char *reason, const char *file, int line,
+                               const char *func)
+{
+    if (room == NULL) {
+        return PC_ERR_INVALID;
+    }
+    cJSON *patch = NULL;
+    pc_err rv =
+        parse_patch_text(room, json_text, "pc_update_phase_text", &patch);
+    if (rv == PC_OK) {
+        rv = pc_update_phase_data_at(room, patch, reason, file, line, func);
+        cJSON_Delete(patch);
+    }
+    return rv;
+}
+
+pc_err pc_transition_text_at(pc_room *room, const char *next,
+                             const char *json_text, const char *reason,
+                             const char *file, int line, const char *func)
+{
+    if (room == NULL) {
+        return PC_ERR_INVALID;
+    }
+    cJSON *patch = NULL;
+    pc_err rv = parse_patch_text(room, json_text, "pc_transition_text", &patch);
+    if (rv == PC_OK) {
+        rv = pc_transition_at(room, next, patch, reason, file, line, func);
+        cJSON_Delete(patch);
+    }
+    return rv;
+}
+
+pc_err pc_transition_at(pc_room *room, const char *next, const cJSON *patch,
+                        const char *reason, const char *file, int line,
+                        const char *func)
+{
+    if (room == NULL) {
+        return PC_ERR_INVALID;
+    }
+    const pc_phase *to =
+        next != NULL ? pc__room_find_phase(room->game, next) : NULL;
+    if (to == NULL) {
+        return fail(room, PC_ERR_PHASE, "unknown_phase",
+                    "game %s has no phase %s", room->game->name,
+                    next != NULL ? next : "(null)");
+    }
+    if (room->transitions >= PC_TRANSITION_DEPTH_MAX) {
+        return fail(room, PC_ERR_LIMIT, "limit_exceeded",
+                    "more than %d transitions chained from enter callbacks",
+                    PC_TRANSITION_DEPTH_MAX);
+    }
+    pc__room_enter(room);
+    pc_err rv =
+        change(room, to, patch, reason, file, line, func, "pc_transition");
+    pc__room_leave(room);
+    return rv;
+}
