@@ -1,9 +1,9 @@
 /*
  * canon.c - canonical JSON text and the structural state checksum.
  *
- * One writer produces the canonical bytes of canon.h and hands them either
- * to a growing buffer (pc_canon_print) or, for one scalar or member name
- * at a time, to FNV-1a; the checksum combines those scalar hashes up the
+ * One writer produces the canonical bytes of canon.h into a growing buffer
+ * (pc_canon_print); the checksum hashes the same bytes of one scalar or
+ * member name at a time with FNV-1a and combines those hashes up the
  * tree (arrays in order, objects as a sum over members), so it never sorts
  * keys and never materialises the text, and a cache (digest.c) can update
  * it after a patch from the parts that changed. This is not a validator:
@@ -58,13 +58,10 @@
 /* Longest number text: "-1.2345678901234567e-308" plus slack. */
 #define NUMBER_BUF 40
 
-/* Where canonical bytes go: a growing buffer, or FNV-1a (one scalar or
- * member name at a time). */
+/* The growing buffer pc_canon_print writes into. */
 typedef struct sink {
-    bool hashing;
-    uint64_t hash;
     size_t total; /* canonical bytes written so far */
-    char *buf;    /* print mode: pc_malloc'd, NUL-terminated on success */
+    char *buf;    /* pc_malloc'd, NUL-terminated on success */
     size_t cap;
 } sink;
 
@@ -99,11 +96,6 @@ uint64_t pc_fnv1a64(uint64_t h, const void *data, size_t n)
 
 static pc_err put(sink *s, const char *data, size_t n)
 {
-    if (s->hashing) {
-        s->hash = pc_fnv1a64(s->hash, data, n);
-        s->total += n;
-        return PC_OK;
-    }
     /* Keep one byte for the terminating NUL. */
     if (n >= s->cap - s->total) {
         size_t cap = s->cap;
@@ -127,58 +119,63 @@ static pc_err put(sink *s, const char *data, size_t n)
 
 static pc_err put_char(sink *s, char c)
 {
-    if (s->hashing) {
-        s->hash = (s->hash ^ (unsigned char)c) * FNV1A64_PRIME;
-        s->total++;
-        return PC_OK;
-    }
     return put(s, &c, 1);
+}
+
+/* Does byte c of a string need an escape? */
+static bool needs_escape(unsigned char c)
+{
+    return c < 0x20 || c == '"' || c == '\\';
+}
+
+/* The escape sequence of such a byte into esc; returns its length. */
+static size_t escape_of(unsigned char c, char esc[6])
+{
+    static const char hex[] = "0123456789abcdef";
+    esc[0] = '\\';
+    switch (c) {
+    case '"':
+        esc[1] = '"';
+        return 2;
+    case '\\':
+        esc[1] = '\\';
+        return 2;
+    case '\b':
+        esc[1] = 'b';
+        return 2;
+    case '\t':
+        esc[1] = 't';
+        return 2;
+    case '\n':
+        esc[1] = 'n';
+        return 2;
+    case '\f':
+        esc[1] = 'f';
+        return 2;
+    case '\r':
+        esc[1] = 'r';
+        return 2;
+    default:
+        esc[1] = 'u';
+        esc[2] = '0';
+        esc[3] = '0';
+        esc[4] = hex[c >> 4];
+        esc[5] = hex[c & 0xF];
+        return 6;
+    }
 }
 
 static pc_err put_string(sink *s, const char *str)
 {
-    static const char hex[] = "0123456789abcdef";
     pc_err err = put_char(s, '"');
     const char *run = str;
     const char *p = str;
     for (; err == PC_OK && *p != '\0'; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (c >= 0x20 && c != '"' && c != '\\') {
+        if (!needs_escape((unsigned char)*p)) {
             continue;
         }
-        char esc[6] = {'\\', 0, 0, 0, 0, 0};
-        size_t n = 2;
-        switch (c) {
-        case '"':
-            esc[1] = '"';
-            break;
-        case '\\':
-            esc[1] = '\\';
-            break;
-        case '\b':
-            esc[1] = 'b';
-            break;
-        case '\t':
-            esc[1] = 't';
-            break;
-        case '\n':
-            esc[1] = 'n';
-            break;
-        case '\f':
-            esc[1] = 'f';
-            break;
-        case '\r':
-            esc[1] = 'r';
-            break;
-        default:
-            esc[1] = 'u';
-            esc[2] = '0';
-            esc[3] = '0';
-            esc[4] = hex[c >> 4];
-            esc[5] = hex[c & 0xF];
-            n = 6;
-            break;
-        }
+        char esc[6];
+        size_t n = escape_of((unsigned char)*p, esc);
         err = put(s, run, (size_t)(p - run));
         if (err == PC_OK) {
             err = put(s, esc, n);
@@ -412,8 +409,6 @@ static pc_err write_value(writer *w, const cJSON *node, int depth)
 
 static void writer_init(writer *w)
 {
-    w->out.hashing = false;
-    w->out.hash = PC_FNV1A64_INIT;
     w->out.total = 0;
     w->out.buf = NULL;
     w->out.cap = 0;
@@ -479,18 +474,77 @@ uint64_t pc__canon_object(uint64_t member_sum)
     return pc__canon_mix(member_sum + OBJECT_SEED);
 }
 
-static sink hash_sink(void)
+static uint64_t fnv_byte(uint64_t h, unsigned char c)
 {
-    sink s = {.hashing = true, .hash = PC_FNV1A64_INIT};
-    return s;
+    return (h ^ c) * FNV1A64_PRIME;
+}
+
+/* FNV-1a 64 of a string's canonical text (quotes and escapes included),
+ * and the text's length: the bytes straight into the hash, one by one. */
+static uint64_t fnv_string(const char *str, size_t *len)
+{
+    uint64_t h = fnv_byte(PC_FNV1A64_INIT, '"');
+    size_t n = 2;
+    for (const unsigned char *p = (const unsigned char *)str; *p != '\0'; p++) {
+        if (!needs_escape(*p)) {
+            h = fnv_byte(h, *p);
+            n++;
+            continue;
+        }
+        char esc[6];
+        size_t k = escape_of(*p, esc);
+        h = pc_fnv1a64(h, esc, k);
+        n += k;
+    }
+    *len = n;
+    return fnv_byte(h, '"');
+}
+
+/* A scalar's hash and canonical length; PC_ERR_INVALID for anything
+ * else (as write_scalar). */
+static pc_err hash_scalar(const cJSON *node, uint64_t *hash, size_t *len)
+{
+    uint64_t h;
+    size_t n;
+    switch (node->type & 0xFF) {
+    case cJSON_False:
+        n = 5;
+        h = pc_fnv1a64(PC_FNV1A64_INIT, "false", n);
+        break;
+    case cJSON_True:
+        n = 4;
+        h = pc_fnv1a64(PC_FNV1A64_INIT, "true", n);
+        break;
+    case cJSON_NULL:
+        n = 4;
+        h = pc_fnv1a64(PC_FNV1A64_INIT, "null", n);
+        break;
+    case cJSON_Number: {
+        if (!isfinite(node->valuedouble)) {
+            return PC_ERR_INVALID;
+        }
+        char buf[NUMBER_BUF];
+        n = format_number(node->valuedouble, buf);
+        h = pc_fnv1a64(PC_FNV1A64_INIT, buf, n);
+        break;
+    }
+    case cJSON_String:
+        if (node->valuestring == NULL) {
+            return PC_ERR_INVALID;
+        }
+        h = fnv_string(node->valuestring, &n);
+        break;
+    default:
+        return PC_ERR_INVALID;
+    }
+    *hash = pc__canon_mix(h);
+    *len = n;
+    return PC_OK;
 }
 
 void pc__canon_key(const char *key, uint64_t *hash, size_t *len)
 {
-    sink s = hash_sink();
-    put_string(&s, key); /* cannot fail while hashing */
-    *hash = pc__canon_mix(s.hash);
-    *len = s.total;
+    *hash = pc__canon_mix(fnv_string(key, len));
 }
 
 /* The walk of pc__canon_hash; tracked says whether node is reported. */
@@ -504,14 +558,7 @@ static pc_err hash_node(const hasher *hs, const cJSON *node, int depth,
 {
     bool array = cJSON_IsArray(node);
     if (!array && !cJSON_IsObject(node)) {
-        sink s = hash_sink();
-        pc_err err = write_scalar(&s, node);
-        if (err != PC_OK) {
-            return err;
-        }
-        *hash = pc__canon_mix(s.hash);
-        *len = s.total;
-        return PC_OK;
+        return hash_scalar(node, hash, len);
     }
     if (depth + 1 > PC_JSON_DEPTH_CEILING) {
         return PC_ERR_INVALID;
