@@ -11,6 +11,7 @@
  */
 #include "phasecast/history.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "phasecast/alloc.h"
@@ -25,11 +26,98 @@ void pc__history_init(pc__history *h, size_t capacity)
     h->capacity = capacity;
 }
 
+/* What a packed copy of a patch needs: nodes and string bytes. */
+static void packed_size(const cJSON *v, size_t *nodes, size_t *bytes)
+{
+    (*nodes)++;
+    if (v->string != NULL) {
+        *bytes += strlen(v->string) + 1;
+    }
+    if (v->valuestring != NULL) {
+        *bytes += strlen(v->valuestring) + 1;
+    }
+    for (const cJSON *c = v->child; c != NULL; c = c->next) {
+        packed_size(c, nodes, bytes);
+    }
+}
+
+static char *pack_string(char **at, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *copy = memcpy(*at, s, n);
+    *at += n;
+    return copy;
+}
+
+/* Copy v into the next free node at *node and its strings at *str; the
+ * links are those cJSON itself keeps (child->prev is the last child). */
+static cJSON *pack(const cJSON *v, cJSON **node, char **str)
+{
+    cJSON *n = (*node)++;
+    memset(n, 0, sizeof(*n));
+    /* Everything is owned by the block: no reference or constant flags,
+     * so a cJSON_Duplicate of it copies its strings. */
+    n->type = v->type & ~(cJSON_IsReference | cJSON_StringIsConst);
+    n->valueint = v->valueint;
+    n->valuedouble = v->valuedouble;
+    if (v->string != NULL) {
+        n->string = pack_string(str, v->string);
+    }
+    if (v->valuestring != NULL) {
+        n->valuestring = pack_string(str, v->valuestring);
+    }
+    cJSON *last = NULL;
+    for (const cJSON *c = v->child; c != NULL; c = c->next) {
+        cJSON *k = pack(c, node, str);
+        if (last == NULL) {
+            n->child = k;
+        } else {
+            last->next = k;
+            k->prev = last;
+        }
+        last = k;
+    }
+    if (n->child != NULL) {
+        n->child->prev = last;
+    }
+    return n;
+}
+
+pc_err pc__record_init(pc__record *rec, bool copy_patch, const cJSON *patch,
+                       const char *reason, const char *file, const char *func)
+{
+    static const cJSON empty = {.type = cJSON_Object};
+    memset(rec, 0, sizeof(*rec));
+    if (copy_patch && patch == NULL) {
+        patch = &empty;
+    }
+    size_t nodes = 0;
+    size_t bytes = strlen(reason) + strlen(file) + strlen(func) + 3;
+    if (copy_patch) {
+        packed_size(patch, &nodes, &bytes);
+    }
+    /* Nodes first, so they are aligned as the allocator aligns. */
+    rec->block = pc_malloc(nodes * sizeof(cJSON) + bytes);
+    if (rec->block == NULL) {
+        return PC_ERR_NOMEM;
+    }
+    cJSON *node = rec->block;
+    char *str = (char *)(node + nodes);
+    if (copy_patch) {
+        cJSON *copy = pack(patch, &node, &str);
+        copy->string = NULL; /* the record's patch is nobody's member */
+        rec->patch = copy;
+    }
+    rec->change.reason = pack_string(&str, reason);
+    rec->change.file = pack_string(&str, file);
+    rec->change.func = pack_string(&str, func);
+    return PC_OK;
+}
+
 void pc__record_release(pc__record *rec)
 {
-    cJSON_Delete(rec->patch);
     cJSON_Delete(rec->inverse);
-    pc_free(rec->text);
+    pc_free(rec->block);
     memset(rec, 0, sizeof(*rec));
 }
 

@@ -2,14 +2,15 @@
  * history.h - the room's bounded ring of change records (internal; the
  * public API is phasecast/history.h).
  *
- * Each record owns a copy of the patch, the inverse patch that undoes the
- * change, and one block holding its strings. The ring grows by doubling up
- * to its capacity; pc__history_reserve is called before a change commits so
- * that pushing never allocates.
+ * Each record owns one block holding a read-only copy of the patch and its
+ * strings, and the inverse patch that undoes the change. The ring grows by
+ * doubling up to its capacity; pc__history_reserve is called before a
+ * change commits so that pushing never allocates.
  */
 #ifndef PC_FRAMEWORK_HISTORY_H
 #define PC_FRAMEWORK_HISTORY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,11 +21,12 @@
 
 /* One retained change. */
 typedef struct pc__record {
-    pc_change change; /* its pointers point into the members below */
-    cJSON *patch;     /* owned copy of the data patch */
-    cJSON *inverse;   /* owned: merge patch turning state(seq) into
-                         state(seq-1), over the whole document */
-    char *text;       /* owned: reason, file and func, NUL-separated */
+    pc_change change;   /* its pointers point into the members below */
+    const cJSON *patch; /* copy of the data patch, in block; or NULL */
+    cJSON *inverse;     /* owned: merge patch turning state(seq) into
+                           state(seq-1), over the whole document */
+    void *block;        /* owned: the patch copy's nodes and strings,
+                           then reason, file and func */
 } pc__record;
 
 /* The ring; embedded in the room. */
@@ -45,6 +47,15 @@ pc_err pc__history_reserve(pc__history *h);
 void pc__history_push(pc__history *h, pc__record *rec);
 /* The record with this seq, or NULL when not retained. */
 const pc__record *pc__history_find_seq(const pc__history *h, uint64_t seq);
+/*
+ * pc__record_init - zero rec and give it one block with the reason, file
+ * and func strings (change.reason/file/func point into it) and, when
+ * copy_patch, a copy of patch (NULL: {}) in rec->patch. The copy is laid
+ * out in the block: read it as any cJSON tree, but never hand it to
+ * cJSON_Delete or change it. Returns PC_OK or PC_ERR_NOMEM.
+ */
+pc_err pc__record_init(pc__record *rec, bool copy_patch, const cJSON *patch,
+                       const char *reason, const char *file, const char *func);
 /* Free the members of a record that was never pushed. */
 void pc__record_release(pc__record *rec);
 

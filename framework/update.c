@@ -29,7 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "phasecast/alloc.h"
 #include "phasecast/canon.h"
 #include "phasecast/json.h"
 #include "digest.h"
@@ -49,27 +48,6 @@ fail(pc_room *r, pc_err err, const char *code, const char *fmt, ...)
     pc_err rv = pc__room_vfail(r, err, code, fmt, ap);
     va_end(ap);
     return rv;
-}
-
-/* One block with the record's strings: reason, file, func. */
-static char *pack_text(const char *reason, const char *file, const char *func,
-                       const char **reason_out, const char **file_out,
-                       const char **func_out)
-{
-    size_t lr = strlen(reason) + 1;
-    size_t lf = strlen(file) + 1;
-    size_t lu = strlen(func) + 1;
-    char *t = pc_malloc(lr + lf + lu);
-    if (t == NULL) {
-        return NULL;
-    }
-    memcpy(t, reason, lr);
-    memcpy(t + lr, file, lf);
-    memcpy(t + lr + lf, func, lu);
-    *reason_out = t;
-    *file_out = t + lr;
-    *func_out = t + lr + lf;
-    return t;
 }
 
 static pc_err check_patch(pc_room *r, const cJSON *patch)
@@ -156,26 +134,19 @@ static pc_err prepare(pc_room *r, const cJSON *patch, const pc__doc_patch *dp,
 {
     memset(p, 0, sizeof(*p));
     pc__digest_begin(&p->tx, &r->digest);
-    pc_change *c = &p->rec.change;
     if (pc__history_reserve(&r->history) != PC_OK) {
         return PC_ERR_NOMEM;
     }
     if (pc__merge_log_init(&p->log, &dp->root) != PC_OK) {
         return PC_ERR_NOMEM;
     }
-    p->rec.text = pack_text(reason, file, func, &c->reason, &c->file, &c->func);
-    p->undo = cJSON_CreateObject();
-    if (p->rec.text == NULL || p->undo == NULL) {
+    /* The record keeps its own copy of the patch only when it is kept. */
+    if (pc__record_init(&p->rec, r->history.capacity > 0, patch, reason, file,
+                        func) != PC_OK) {
         return PC_ERR_NOMEM;
     }
-    if (r->history.capacity > 0) {
-        p->rec.patch =
-            patch != NULL ? cJSON_Duplicate(patch, 1) : cJSON_CreateObject();
-        if (p->rec.patch == NULL) {
-            return PC_ERR_NOMEM;
-        }
-    }
-    return PC_OK;
+    p->undo = cJSON_CreateObject();
+    return p->undo != NULL ? PC_OK : PC_ERR_NOMEM;
 }
 
 /* Undo an applied-but-uncommitted change; never allocates. */
