@@ -609,6 +609,79 @@ pc_err pc__canon_hash(const cJSON *node, pc__canon_visit visit, void *arg,
     return hash_node(&hs, node, 0, true, hash, len);
 }
 
+/* The canonical length of a string (quotes and escapes included). */
+static size_t string_length(const char *str)
+{
+    size_t n = 2;
+    for (const unsigned char *p = (const unsigned char *)str; *p != '\0'; p++) {
+        if (!needs_escape(*p)) {
+            n++;
+        } else {
+            char esc[6];
+            n += escape_of(*p, esc);
+        }
+    }
+    return n;
+}
+
+static pc_err length_of(const cJSON *node, int depth, size_t *len)
+{
+    switch (node->type & 0xFF) {
+    case cJSON_False:
+        *len = 5;
+        return PC_OK;
+    case cJSON_True:
+    case cJSON_NULL:
+        *len = 4;
+        return PC_OK;
+    case cJSON_Number: {
+        if (!isfinite(node->valuedouble)) {
+            return PC_ERR_INVALID;
+        }
+        char buf[NUMBER_BUF];
+        *len = format_number(node->valuedouble, buf);
+        return PC_OK;
+    }
+    case cJSON_String:
+        if (node->valuestring == NULL) {
+            return PC_ERR_INVALID;
+        }
+        *len = string_length(node->valuestring);
+        return PC_OK;
+    case cJSON_Array:
+    case cJSON_Object:
+        break;
+    default:
+        return PC_ERR_INVALID;
+    }
+    if (depth + 1 > PC_JSON_DEPTH_CEILING) {
+        return PC_ERR_INVALID;
+    }
+    bool object = cJSON_IsObject(node);
+    size_t total = 1; /* as in hash_node */
+    for (const cJSON *c = node->child; c != NULL; c = c->next) {
+        size_t n;
+        pc_err err = length_of(c, depth + 1, &n);
+        if (err != PC_OK) {
+            return err;
+        }
+        if (object) {
+            if (c->string == NULL) {
+                return PC_ERR_INVALID;
+            }
+            n += string_length(c->string) + 1;
+        }
+        total += n + 1;
+    }
+    *len = node->child == NULL ? 2 : total;
+    return PC_OK;
+}
+
+pc_err pc__canon_length(const cJSON *node, size_t *len)
+{
+    return length_of(node, 0, len);
+}
+
 pc_err pc_canon_checksum(const cJSON *doc, uint64_t *sum, size_t *len)
 {
     if (doc == NULL || sum == NULL) {

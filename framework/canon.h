@@ -53,4 +53,11 @@ typedef pc_err (*pc__canon_visit)(const cJSON *node, uint64_t acc, size_t len,
 pc_err pc__canon_hash(const cJSON *node, pc__canon_visit visit, void *arg,
                       uint64_t *hash, size_t *len);
 
+/*
+ * pc__canon_length - the canonical length of node alone, without hashing:
+ * what pc_canon_checksum reports as *len, for size checks. Returns PC_OK
+ * or PC_ERR_INVALID (what pc_canon_checksum refuses).
+ */
+pc_err pc__canon_length(const cJSON *node, size_t *len);
+
 #endif

@@ -31,6 +31,7 @@
 
 #include "phasecast/canon.h"
 #include "phasecast/json.h"
+#include "canon.h"
 #include "digest.h"
 #include "history.h"
 #include "merge.h"
@@ -70,8 +71,7 @@ static pc_err check_patch(pc_room *r, const cJSON *patch)
                     "patch refused: %s", e.message);
     }
     size_t len = 0;
-    uint64_t ignored;
-    rv = pc_canon_checksum(patch, &ignored, &len);
+    rv = pc__canon_length(patch, &len);
     if (rv != PC_OK) {
         return fail(r, rv, NULL, "patch refused: %s", pc_strerror(rv));
     }

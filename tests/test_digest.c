@@ -22,6 +22,7 @@
 #include "phasecast/history.h"
 #include "phasecast/json.h"
 #include "phasecast/room.h"
+#include "canon.h"
 #include "digest.h"
 #include "merge.h"
 #include "testalloc.h"
@@ -388,6 +389,27 @@ static void test_digest_drops_entries_of_departed_subtrees(void **state)
     unfollow(&f);
 }
 
+static void test_canon_length_matches_the_checksum_length(void **state)
+{
+    (void)state;
+    /* The patch-size check measures without hashing; it must count what
+     * the checksum (and the printer) count. */
+    rng_state = 99;
+    for (int i = 0; i < 2000; i++) {
+        cJSON *v = rnd(4) == 0 ? random_value(0) : random_object(0, true);
+        if (cJSON_IsObject(v)) {
+            cJSON_AddItemToObject(v, "esc\"\\\x01",
+                                  cJSON_CreateString("\t\x7f"));
+        }
+        size_t want = 0;
+        size_t got = 0;
+        full_sum(v, &want);
+        assert_int_equal(pc__canon_length(v, &got), PC_OK);
+        assert_int_equal(got, want);
+        cJSON_Delete(v);
+    }
+}
+
 int main(void)
 {
 #define T(f)                                                                   \
@@ -399,6 +421,7 @@ int main(void)
         T(test_digest_handles_type_changes_on_one_path),
         T(test_digest_is_unchanged_when_a_change_fails),
         T(test_digest_drops_entries_of_departed_subtrees),
+        T(test_canon_length_matches_the_checksum_length),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
