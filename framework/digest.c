@@ -1,14 +1,18 @@
 /*
- * digest.c - the cache of container hashes behind O(patch) checksums.
+ * digest.c - the cache of container hashes behind O(patch) checksums, and
+ * the member index of wide objects.
  *
- * The table maps node addresses to cached values with linear probing and
- * backward-shift deletion (no tombstones), and stays at most 3/4 full. A
- * transaction queues new values and departed subtrees without touching
- * the table, so an aborted change needs no undo here; commit purges the
- * departed subtrees first and then stores the new values, which is why
- * reserving room for the new values alone is enough. This module does not
- * apply patches (merge.c does, and reports to it) and trusts its callers
- * to report every change; pc__digest_verify is how debug builds check.
+ * Both tables use linear probing with backward-shift deletion (no
+ * tombstones) and stay at most 3/4 full. The cache is keyed by container
+ * address; the index by (object address, member name hash) and may hold
+ * several members under one such key, so a name collision costs a string
+ * comparison, never a wrong answer. A transaction queues new values,
+ * departed subtrees and member relinks without touching either table, so
+ * an aborted change needs no undo here; commit purges the departed
+ * subtrees first, then relinks and stores, which is why reserving room for
+ * what is added is enough. This module does not apply patches (merge.c
+ * does, and reports to it) and trusts its callers to report every change;
+ * pc__digest_verify is how debug builds check.
  */
 #include "digest.h"
 
@@ -18,25 +22,47 @@
 #include "canon.h"
 
 #define MIN_SLOTS 16
+#define GOLDEN    UINT64_C(0x9e3779b97f4a7c15)
 
 void pc__digest_init(pc__digest *d)
 {
-    d->slots = NULL;
-    d->mask = 0;
-    d->count = 0;
+    memset(d, 0, sizeof(*d));
 }
 
 void pc__digest_fini(pc__digest *d)
 {
     pc_free(d->slots);
+    pc_free(d->links);
     pc__digest_init(d);
 }
+
+/* Slots for `want` entries at 3/4 load, or 0 on overflow. */
+static size_t table_size(size_t want, size_t entry)
+{
+    size_t cap = MIN_SLOTS;
+    while (want > cap / 4 * 3) {
+        if (cap > SIZE_MAX / 2 / entry) {
+            return 0;
+        }
+        cap *= 2;
+    }
+    return cap;
+}
+
+/* Does cyclic position h lie outside (hole, j]? Then the entry at j may
+ * move back into the hole. */
+static bool movable(size_t h, size_t hole, size_t j)
+{
+    return hole <= j ? (h <= hole || h > j) : (h <= hole && h > j);
+}
+
+/* ---- the cache ------------------------------------------------------- */
 
 static size_t home(const pc__digest *d, const cJSON *node)
 {
     /* Nodes are at least 16-byte aligned; Fibonacci hashing spreads the
-     * rest, and the high bits are the well-mixed ones. */
-    uint64_t x = (uint64_t)(uintptr_t)node * UINT64_C(0x9e3779b97f4a7c15);
+     * rest, and folding brings the well-mixed high bits down. */
+    uint64_t x = (uint64_t)(uintptr_t)node * GOLDEN;
     return (size_t)(x >> 32 ^ x) & d->mask;
 }
 
@@ -57,16 +83,16 @@ static pc__digest_slot *find(const pc__digest *d, const cJSON *node)
 }
 
 /* Store or overwrite; the table must have a free slot. */
-static void store(pc__digest *d, const cJSON *node, uint64_t acc, size_t len)
+static void store(pc__digest *d, const pc__digest_slot *v)
 {
-    size_t i = home(d, node);
-    while (d->slots[i].node != NULL && d->slots[i].node != node) {
+    size_t i = home(d, v->node);
+    while (d->slots[i].node != NULL && d->slots[i].node != v->node) {
         i = (i + 1) & d->mask;
     }
     if (d->slots[i].node == NULL) {
         d->count++;
     }
-    d->slots[i] = (pc__digest_slot){node, acc, len};
+    d->slots[i] = *v;
 }
 
 static void drop(pc__digest *d, const cJSON *node)
@@ -77,13 +103,9 @@ static void drop(pc__digest *d, const cJSON *node)
     }
     size_t hole = (size_t)(s - d->slots);
     d->count--;
-    /* Shift back every later entry of the run that may sit in the hole:
-     * one whose home is not cyclically within (hole, j]. */
     for (size_t j = (hole + 1) & d->mask; d->slots[j].node != NULL;
          j = (j + 1) & d->mask) {
-        size_t h = home(d, d->slots[j].node);
-        bool movable = hole <= j ? (h <= hole || h > j) : (h <= hole && h > j);
-        if (movable) {
+        if (movable(home(d, d->slots[j].node), hole, j)) {
             d->slots[hole] = d->slots[j];
             hole = j;
         }
@@ -91,30 +113,26 @@ static void drop(pc__digest *d, const cJSON *node)
     d->slots[hole].node = NULL;
 }
 
-/* Room for `more` entries beyond the current count at 3/4 load. */
+/* Room for `more` entries beyond the current count. */
 static pc_err grow(pc__digest *d, size_t more)
 {
     size_t want = d->count + more;
-    size_t cap = d->mask + 1;
-    if (d->mask != 0 && want <= cap / 4 * 3) {
+    if (d->mask != 0 && want <= (d->mask + 1) / 4 * 3) {
         return PC_OK;
     }
-    cap = MIN_SLOTS;
-    while (want > cap / 4 * 3) {
-        if (cap > SIZE_MAX / 2 / sizeof(pc__digest_slot)) {
-            return PC_ERR_NOMEM;
-        }
-        cap *= 2;
-    }
-    pc__digest_slot *slots = pc_malloc(cap * sizeof(*slots));
+    size_t cap = table_size(want, sizeof(pc__digest_slot));
+    pc__digest_slot *slots = cap > 0 ? pc_malloc(cap * sizeof(*slots)) : NULL;
     if (slots == NULL) {
         return PC_ERR_NOMEM;
     }
     memset(slots, 0, cap * sizeof(*slots));
-    pc__digest bigger = {slots, cap - 1, 0};
+    pc__digest bigger = *d;
+    bigger.slots = slots;
+    bigger.mask = cap - 1;
+    bigger.count = 0;
     for (size_t i = 0; d->mask != 0 && i <= d->mask; i++) {
         if (d->slots[i].node != NULL) {
-            store(&bigger, d->slots[i].node, d->slots[i].acc, d->slots[i].len);
+            store(&bigger, &d->slots[i]);
         }
     }
     pc_free(d->slots);
@@ -122,13 +140,155 @@ static pc_err grow(pc__digest *d, size_t more)
     return PC_OK;
 }
 
+/* ---- the member index ------------------------------------------------ */
+
+static size_t link_home(const pc__digest *d, const cJSON *obj, uint64_t hash)
+{
+    uint64_t x = (uint64_t)(uintptr_t)obj * GOLDEN ^ hash;
+    return (size_t)(x >> 32 ^ x) & d->link_mask;
+}
+
+static const cJSON *link_find(const pc__digest *d, const cJSON *obj,
+                              uint64_t hash, const char *name)
+{
+    if (d->link_mask == 0) {
+        return NULL;
+    }
+    for (size_t i = link_home(d, obj, hash);; i = (i + 1) & d->link_mask) {
+        const pc__digest_link *l = &d->links[i];
+        if (l->obj == NULL) {
+            return NULL;
+        }
+        if (l->obj == obj && l->hash == hash &&
+            strcmp(l->member->string, name) == 0) {
+            return l->member;
+        }
+    }
+}
+
+/* Add a link; the index must have a free slot. */
+static void link_add(pc__digest *d, const cJSON *obj, uint64_t hash,
+                     const cJSON *member)
+{
+    size_t i = link_home(d, obj, hash);
+    while (d->links[i].obj != NULL) {
+        i = (i + 1) & d->link_mask;
+    }
+    d->links[i] = (pc__digest_link){obj, hash, member};
+    d->link_count++;
+}
+
+static void link_drop(pc__digest *d, const cJSON *obj, uint64_t hash,
+                      const cJSON *member)
+{
+    if (d->link_mask == 0) {
+        return;
+    }
+    size_t hole = link_home(d, obj, hash);
+    for (;; hole = (hole + 1) & d->link_mask) {
+        const pc__digest_link *l = &d->links[hole];
+        if (l->obj == NULL) {
+            return;
+        }
+        if (l->obj == obj && l->member == member) {
+            break;
+        }
+    }
+    d->link_count--;
+    for (size_t j = (hole + 1) & d->link_mask; d->links[j].obj != NULL;
+         j = (j + 1) & d->link_mask) {
+        const pc__digest_link *l = &d->links[j];
+        if (movable(link_home(d, l->obj, l->hash), hole, j)) {
+            d->links[hole] = *l;
+            hole = j;
+        }
+    }
+    d->links[hole].obj = NULL;
+}
+
+static pc_err link_grow(pc__digest *d, size_t more)
+{
+    size_t want = d->link_count + more;
+    if (more == 0 ||
+        (d->link_mask != 0 && want <= (d->link_mask + 1) / 4 * 3)) {
+        return PC_OK;
+    }
+    size_t cap = table_size(want, sizeof(pc__digest_link));
+    pc__digest_link *links = cap > 0 ? pc_malloc(cap * sizeof(*links)) : NULL;
+    if (links == NULL) {
+        return PC_ERR_NOMEM;
+    }
+    memset(links, 0, cap * sizeof(*links));
+    pc__digest bigger = *d;
+    bigger.links = links;
+    bigger.link_mask = cap - 1;
+    bigger.link_count = 0;
+    for (size_t i = 0; d->link_mask != 0 && i <= d->link_mask; i++) {
+        const pc__digest_link *l = &d->links[i];
+        if (l->obj != NULL) {
+            link_add(&bigger, l->obj, l->hash, l->member);
+        }
+    }
+    pc_free(d->links);
+    *d = bigger;
+    return PC_OK;
+}
+
+static uint64_t name_hash(const char *name)
+{
+    pc__digest_key k;
+    pc__digest_key_of(name, &k);
+    return k.hash;
+}
+
+/* Link (or unlink) every member of obj; the index must have room. */
+static void index_object(pc__digest *d, const cJSON *obj, bool add)
+{
+    for (const cJSON *c = obj->child; c != NULL; c = c->next) {
+        if (add) {
+            link_add(d, obj, name_hash(c->string), c);
+        } else {
+            link_drop(d, obj, name_hash(c->string), c);
+        }
+    }
+}
+
+static uint32_t count_members(const cJSON *obj)
+{
+    uint32_t n = 0;
+    for (const cJSON *c = obj->child; c != NULL; c = c->next) {
+        n++;
+    }
+    return n;
+}
+
+/* The cache entry of a container as the walk reports it. */
+static pc__digest_slot slot_of(const cJSON *node, uint64_t acc, size_t len)
+{
+    pc__digest_slot s = {node, acc, len, 0, false};
+    if (cJSON_IsObject(node)) {
+        s.members = count_members(node);
+        s.indexed = s.members >= PC__DIGEST_WIDE;
+    }
+    return s;
+}
+
+/* ---- building and checking ------------------------------------------ */
+
 static pc_err build_visit(const cJSON *node, uint64_t acc, size_t len,
                           void *arg)
 {
     pc__digest *d = arg;
+    pc__digest_slot s = slot_of(node, acc, len);
     pc_err err = grow(d, 1);
+    if (err == PC_OK && s.indexed) {
+        err = link_grow(d, s.members);
+    }
     if (err == PC_OK) {
-        store(d, node, acc, len);
+        store(d, &s);
+        if (s.indexed) {
+            index_object(d, node, true);
+        }
     }
     return err;
 }
@@ -137,8 +297,12 @@ pc_err pc__digest_build(pc__digest *d, const cJSON *doc, uint64_t *sum,
                         size_t *len)
 {
     d->count = 0;
+    d->link_count = 0;
     if (d->slots != NULL) {
         memset(d->slots, 0, (d->mask + 1) * sizeof(*d->slots));
+    }
+    if (d->links != NULL) {
+        memset(d->links, 0, (d->link_mask + 1) * sizeof(*d->links));
     }
     pc_err err = pc__canon_hash(doc, build_visit, d, sum, len);
     if (err != PC_OK) {
@@ -151,6 +315,7 @@ pc_err pc__digest_build(pc__digest *d, const cJSON *doc, uint64_t *sum,
 typedef struct verifier {
     const pc__digest *d;
     size_t seen;
+    size_t links;
 } verifier;
 
 static pc_err verify_visit(const cJSON *node, uint64_t acc, size_t len,
@@ -158,99 +323,126 @@ static pc_err verify_visit(const cJSON *node, uint64_t acc, size_t len,
 {
     verifier *v = arg;
     const pc__digest_slot *s = find(v->d, node);
+    pc__digest_slot want = slot_of(node, acc, len);
     v->seen++;
-    return s != NULL && s->acc == acc && s->len == len ? PC_OK : PC_ERR_INVALID;
+    if (s == NULL || s->acc != acc || s->len != len ||
+        s->members != want.members || (want.indexed && !s->indexed)) {
+        return PC_ERR_INVALID;
+    }
+    if (!s->indexed) {
+        return PC_OK;
+    }
+    for (const cJSON *c = node->child; c != NULL; c = c->next) {
+        v->links++;
+        if (link_find(v->d, node, name_hash(c->string), c->string) != c) {
+            return PC_ERR_INVALID;
+        }
+    }
+    return PC_OK;
 }
 
 bool pc__digest_verify(const pc__digest *d, const cJSON *doc)
 {
-    verifier v = {d, 0};
+    verifier v = {d, 0, 0};
     uint64_t sum;
     size_t len;
     return pc__canon_hash(doc, verify_visit, &v, &sum, &len) == PC_OK &&
-           v.seen == d->count;
+           v.seen == d->count && v.links == d->link_count;
 }
 
 /* ---- transactions ---------------------------------------------------- */
 
+static void queue_init(pc__digest_queue *q, void *local)
+{
+    q->v = local;
+    q->n = 0;
+    q->cap = PC__DIGEST_INLINE;
+}
+
+static void queue_fini(pc__digest_queue *q, const void *local)
+{
+    if (q->v != local) {
+        pc_free(q->v);
+    }
+}
+
+/* Append one item of `size` bytes. */
+static pc_err queue_push(pc__digest_queue *q, const void *local,
+                         const void *item, size_t size)
+{
+    if (q->n == q->cap) {
+        if (q->cap > SIZE_MAX / 2 / size) {
+            return PC_ERR_NOMEM;
+        }
+        void *bigger = pc_malloc(q->cap * 2 * size);
+        if (bigger == NULL) {
+            return PC_ERR_NOMEM;
+        }
+        memcpy(bigger, q->v, q->n * size);
+        queue_fini(q, local);
+        q->v = bigger;
+        q->cap *= 2;
+    }
+    memcpy((char *)q->v + q->n * size, item, size);
+    q->n++;
+    return PC_OK;
+}
+
 void pc__digest_begin(pc__digest_txn *t, pc__digest *d)
 {
     t->d = d;
-    t->put = t->put_local;
-    t->nput = 0;
-    t->capput = PC__DIGEST_INLINE;
-    t->gone = t->gone_local;
-    t->ngone = 0;
-    t->capgone = PC__DIGEST_INLINE;
+    queue_init(&t->put, t->put_local);
+    queue_init(&t->gone, t->gone_local);
+    queue_init(&t->relink, t->relink_local);
 }
 
 void pc__digest_abort(pc__digest_txn *t)
 {
-    if (t->put != t->put_local) {
-        pc_free(t->put);
-    }
-    if (t->gone != t->gone_local) {
-        pc_free(t->gone);
-    }
+    queue_fini(&t->put, t->put_local);
+    queue_fini(&t->gone, t->gone_local);
+    queue_fini(&t->relink, t->relink_local);
     pc__digest_begin(t, t->d);
 }
 
-/* Make room for one more item in an inline-first array. */
-static pc_err reserve_one(void **v, void *local, size_t n, size_t *cap,
-                          size_t size)
+static pc_err queue_put(pc__digest_txn *t, const pc__digest_slot *s)
 {
-    if (n < *cap) {
-        return PC_OK;
-    }
-    if (*cap > SIZE_MAX / 2 / size) {
-        return PC_ERR_NOMEM;
-    }
-    void *bigger = pc_malloc(*cap * 2 * size);
-    if (bigger == NULL) {
-        return PC_ERR_NOMEM;
-    }
-    memcpy(bigger, *v, n * size);
-    if (*v != local) {
-        pc_free(*v);
-    }
-    *v = bigger;
-    *cap *= 2;
-    return PC_OK;
+    return queue_push(&t->put, t->put_local, s, sizeof(*s));
 }
 
-static pc_err queue_put(pc__digest_txn *t, const cJSON *node, uint64_t acc,
-                        size_t len)
+/* Will commit index this object whole (new to the index)? */
+static bool indexes_whole(const pc__digest *d, const pc__digest_slot *s)
 {
-    void *v = t->put;
-    pc_err err =
-        reserve_one(&v, t->put_local, t->nput, &t->capput, sizeof(*t->put));
-    t->put = v;
-    if (err == PC_OK) {
-        t->put[t->nput++] = (pc__digest_slot){node, acc, len};
+    if (!s->indexed) {
+        return false;
     }
-    return err;
-}
-
-static pc_err queue_gone(pc__digest_txn *t, const cJSON *node)
-{
-    void *v = (void *)t->gone;
-    pc_err err = reserve_one(&v, (void *)t->gone_local, t->ngone, &t->capgone,
-                             sizeof(*t->gone));
-    t->gone = v;
-    if (err == PC_OK) {
-        t->gone[t->ngone++] = node;
-    }
-    return err;
+    const pc__digest_slot *was = find(d, s->node);
+    return was == NULL || !was->indexed;
 }
 
 pc_err pc__digest_reserve(pc__digest_txn *t)
 {
-    return grow(t->d, t->nput);
+    const pc__digest_slot *put = t->put.v;
+    const pc__digest_relink *rl = t->relink.v;
+    size_t links = 0;
+    for (size_t i = 0; i < t->put.n; i++) {
+        if (indexes_whole(t->d, &put[i])) {
+            links += put[i].members;
+        }
+    }
+    for (size_t i = 0; i < t->relink.n; i++) {
+        links += rl[i].val != NULL;
+    }
+    pc_err err = grow(t->d, t->put.n);
+    return err == PC_OK ? link_grow(t->d, links) : err;
 }
 
-/* Drop node's entry and those of the tracked containers below it. */
+/* Drop node's entries and those of the tracked containers below it. */
 static void purge(pc__digest *d, const cJSON *node)
 {
+    const pc__digest_slot *s = find(d, node);
+    if (s != NULL && s->indexed) {
+        index_object(d, node, false);
+    }
     drop(d, node);
     if (!cJSON_IsObject(node)) {
         return;
@@ -264,11 +456,27 @@ static void purge(pc__digest *d, const cJSON *node)
 
 void pc__digest_commit(pc__digest_txn *t)
 {
-    for (size_t i = 0; i < t->ngone; i++) {
-        purge(t->d, t->gone[i]);
+    pc__digest *d = t->d;
+    const cJSON *const *gone = t->gone.v;
+    const pc__digest_relink *rl = t->relink.v;
+    const pc__digest_slot *put = t->put.v;
+    for (size_t i = 0; i < t->gone.n; i++) {
+        purge(d, gone[i]);
     }
-    for (size_t i = 0; i < t->nput; i++) {
-        store(t->d, t->put[i].node, t->put[i].acc, t->put[i].len);
+    for (size_t i = 0; i < t->relink.n; i++) {
+        if (rl[i].old != NULL) {
+            link_drop(d, rl[i].obj, rl[i].hash, rl[i].old);
+        }
+        if (rl[i].val != NULL) {
+            link_add(d, rl[i].obj, rl[i].hash, rl[i].val);
+        }
+    }
+    for (size_t i = 0; i < t->put.n; i++) {
+        bool whole = indexes_whole(d, &put[i]);
+        store(d, &put[i]);
+        if (whole) {
+            index_object(d, put[i].node, true);
+        }
     }
     pc__digest_abort(t); /* frees the queues */
 }
@@ -297,42 +505,58 @@ static pc_err old_value(const pc__digest_txn *t, const cJSON *node,
 
 static pc_err new_visit(const cJSON *node, uint64_t acc, size_t len, void *arg)
 {
-    return queue_put(arg, node, acc, len);
+    pc__digest_slot s = slot_of(node, acc, len);
+    return queue_put(arg, &s);
+}
+
+void pc__digest_key_of(const char *name, pc__digest_key *k)
+{
+    pc__canon_key(name, &k->hash, &k->len);
 }
 
 void pc__digest_open(const pc__digest_txn *t, const cJSON *obj,
                      pc__digest_obj *w)
 {
+    memset(w, 0, sizeof(*w));
     w->node = obj;
-    w->sum = 0;
-    w->lsum = 0;
     const pc__digest_slot *s = find(t->d, obj);
     if (s != NULL) {
         w->sum = s->acc;
         w->lsum = s->len > 2 ? s->len - 1 : 0;
+        w->members = s->members;
+        w->indexed = s->indexed;
         return;
     }
     /* Not cached (a caller bug): start from the object as it is, member
      * by member, which is what the cache would have held. */
     for (const cJSON *c = obj->child; c != NULL; c = c->next) {
-        uint64_t kh;
-        size_t kn;
+        pc__digest_key k;
         uint64_t h;
         size_t n;
-        pc__canon_key(c->string, &kh, &kn);
+        pc__digest_key_of(c->string, &k);
         if (pc__canon_hash(c, NULL, NULL, &h, &n) == PC_OK) {
-            w->sum += pc__canon_member(kh, h);
-            w->lsum += kn + 1 + n + 1;
+            w->sum += pc__canon_member(k.hash, h);
+            w->lsum += k.len + 1 + n + 1;
         }
+        w->members++;
     }
 }
 
-pc_err pc__digest_member(pc__digest_txn *t, pc__digest_obj *w, const char *key,
-                         const cJSON *old, const cJSON *val)
+cJSON *pc__digest_find(const pc__digest_txn *t, const pc__digest_obj *w,
+                       const char *name, const pc__digest_key *k)
 {
-    uint64_t kh;
-    size_t kn;
-    pc__canon_key(key, &kh, &kn);
+    /* The merge changes what it finds, so it gets the node back mutable:
+     * the digest itself only ever reads it. */
+    if (w->indexed) {
+        return (cJSON *)link_find(t->d, w->node, k->hash, name);
+    }
+    return cJSON_GetObjectItemCaseSensitive(w->node, name);
+}
+
+pc_err pc__digest_member(pc__digest_txn *t, pc__digest_obj *w,
+                         const pc__digest_key *k, const cJSON *old,
+                         const cJSON *val)
+{
     uint64_t h;
     size_t n;
     pc_err err;
@@ -340,19 +564,28 @@ pc_err pc__digest_member(pc__digest_txn *t, pc__digest_obj *w, const char *key,
         if ((err = old_value(t, old, &h, &n)) != PC_OK) {
             return err;
         }
-        if (is_container(old) && (err = queue_gone(t, old)) != PC_OK) {
-            return err;
+        if (is_container(old)) {
+            err = queue_push(&t->gone, t->gone_local, &old, sizeof(old));
+            if (err != PC_OK) {
+                return err;
+            }
         }
-        w->sum -= pc__canon_member(kh, h);
-        w->lsum -= kn + 1 + n + 1;
+        w->sum -= pc__canon_member(k->hash, h);
+        w->lsum -= k->len + 1 + n + 1;
+        w->members--;
     }
     if (val != NULL) {
         err = pc__canon_hash(val, new_visit, t, &h, &n);
         if (err != PC_OK) {
             return err;
         }
-        w->sum += pc__canon_member(kh, h);
-        w->lsum += kn + 1 + n + 1;
+        w->sum += pc__canon_member(k->hash, h);
+        w->lsum += k->len + 1 + n + 1;
+        w->members++;
+    }
+    if (w->indexed) {
+        pc__digest_relink rl = {w->node, k->hash, old, val};
+        return queue_push(&t->relink, t->relink_local, &rl, sizeof(rl));
     }
     return PC_OK;
 }
@@ -363,20 +596,17 @@ static void obj_value(const pc__digest_obj *w, uint64_t *hash, size_t *len)
     *len = w->lsum > 0 ? w->lsum + 1 : 2;
 }
 
-void pc__digest_nested(pc__digest_obj *w, const char *key,
+void pc__digest_nested(pc__digest_obj *w, const pc__digest_key *k,
                        const pc__digest_obj *before,
                        const pc__digest_obj *after)
 {
-    uint64_t kh;
-    size_t kn;
-    pc__canon_key(key, &kh, &kn);
     uint64_t h0;
     uint64_t h1;
     size_t n0;
     size_t n1;
     obj_value(before, &h0, &n0);
     obj_value(after, &h1, &n1);
-    w->sum += pc__canon_member(kh, h1) - pc__canon_member(kh, h0);
+    w->sum += pc__canon_member(k->hash, h1) - pc__canon_member(k->hash, h0);
     w->lsum += n1 - n0; /* size_t arithmetic wraps back into range */
 }
 
@@ -392,5 +622,8 @@ pc_err pc__digest_close(pc__digest_txn *t, const pc__digest_obj *w,
     if (len != NULL) {
         *len = n;
     }
-    return queue_put(t, w->node, w->sum, n);
+    /* Once wide, an object stays indexed for as long as it lives. */
+    pc__digest_slot s = {w->node, w->sum, n, w->members,
+                         w->indexed || w->members >= PC__DIGEST_WIDE};
+    return queue_put(t, &s);
 }

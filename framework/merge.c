@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include "phasecast/alloc.h"
-#include "canon.h"
 #include "digest.h"
 #include "merge.h"
 
@@ -245,12 +244,21 @@ static pc_err track_object(cJSON *target, const cJSON *patch, cJSON *undo,
 static pc_err track_member(cJSON *target, const cJSON *p, cJSON *undo,
                            tracker *tk, pc__digest_obj *w)
 {
-    cJSON *cur = cJSON_GetObjectItemCaseSensitive(target, p->string);
+    /* With a digest, the member name is hashed once, and wide objects
+     * find the member through the digest's index instead of a scan. */
+    pc__digest_key k;
+    cJSON *cur;
+    if (w != NULL) {
+        pc__digest_key_of(p->string, &k);
+        cur = pc__digest_find(tk->tx, w, p->string, &k);
+    } else {
+        cur = cJSON_GetObjectItemCaseSensitive(target, p->string);
+    }
     pc_err err;
     if (cJSON_IsNull(p)) {
         if (cur != NULL) {
-            if (w != NULL && (err = pc__digest_member(tk->tx, w, p->string, cur,
-                                                      NULL)) != PC_OK) {
+            if (w != NULL &&
+                (err = pc__digest_member(tk->tx, w, &k, cur, NULL)) != PC_OK) {
                 return err;
             }
             /* The deleted node itself becomes the inverse entry; the log
@@ -276,7 +284,10 @@ static pc_err track_member(cJSON *target, const cJSON *p, cJSON *undo,
         after = before;
         err = track_object(cur, p, nested, tk, &after);
         if (err == PC_OK) {
-            pc__digest_nested(w, p->string, &before, &after);
+            err = pc__digest_close(tk->tx, &after, NULL, NULL);
+        }
+        if (err == PC_OK) {
+            pc__digest_nested(w, &k, &before, &after);
         }
         return err;
     }
@@ -296,7 +307,7 @@ static pc_err track_member(cJSON *target, const cJSON *p, cJSON *undo,
         return PC_ERR_NOMEM;
     }
     if (w != NULL &&
-        (err = pc__digest_member(tk->tx, w, p->string, cur, val)) != PC_OK) {
+        (err = pc__digest_member(tk->tx, w, &k, cur, val)) != PC_OK) {
         cJSON_Delete(val);
         return err;
     }
@@ -324,7 +335,7 @@ static pc_err track_object(cJSON *target, const cJSON *patch, cJSON *undo,
             return err;
         }
     }
-    return w != NULL ? pc__digest_close(tk->tx, w, NULL, NULL) : PC_OK;
+    return PC_OK;
 }
 
 void pc__merge_apply_consume(cJSON *target, cJSON *inv, pc__merge_log *log)
@@ -367,10 +378,7 @@ pc_err pc__merge_apply_tracked(cJSON *target, const cJSON *patch, cJSON *undo,
     }
     pc_err err = track_object(target, patch, undo, &tk, tx != NULL ? &w : NULL);
     if (err == PC_OK && tx != NULL) {
-        /* track_object queued target's new value last; read it back. */
-        const pc__digest_slot *s = &tx->put[tx->nput - 1];
-        *sum = pc__canon_object(s->acc);
-        *len = s->len;
+        err = pc__digest_close(tx, &w, sum, len);
     }
     if (err != PC_OK) {
         pc__merge_apply_consume(target, undo, log);

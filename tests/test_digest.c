@@ -43,12 +43,27 @@ static cJSON *random_value(int depth);
 static const char *const keys[] = {"a", "b", "c", "d", "e", "\xC3\xA9"};
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
+/* In wide mode objects draw from 40 names and patches touch up to 24 of
+ * them, so objects cross PC__DIGEST_WIDE members both ways. */
+static bool wide;
+
+static const char *random_key(void)
+{
+    static char names[40][4];
+    if (!wide) {
+        return keys[rnd(NKEYS)];
+    }
+    unsigned i = rnd(40);
+    snprintf(names[i], sizeof(names[i]), "k%02u", i);
+    return names[i];
+}
+
 static cJSON *random_object(int depth, bool patch)
 {
     cJSON *o = cJSON_CreateObject();
-    int n = (int)rnd(depth == 0 ? 5 : 4);
+    int n = (int)rnd(wide ? (depth == 0 ? 24 : 12) : (depth == 0 ? 5 : 4));
     for (int i = 0; i < n; i++) {
-        const char *k = keys[rnd(NKEYS)];
+        const char *k = random_key();
         if (cJSON_GetObjectItemCaseSensitive(o, k) != NULL) {
             continue;
         }
@@ -282,6 +297,32 @@ test_digest_follows_random_patches_container_by_container(void **state)
     unfollow(&f);
 }
 
+static void
+test_digest_indexes_wide_objects_through_random_patches(void **state)
+{
+    (void)state;
+    /* Objects grow past PC__DIGEST_WIDE members one patch at a time, are
+     * created wide, shrink, are replaced and deleted whole; the member
+     * index must find exactly the members there are, every time. */
+    rng_state = 4321;
+    wide = true;
+    followed f;
+    follow(&f, "{\"phase\":\"ONE\",\"data\":{}}");
+    size_t max_links = 0;
+    for (int i = 0; i < 2000; i++) {
+        cJSON *patch = random_object(0, true);
+        assert_int_equal(apply(&f, patch, NULL), PC_OK);
+        cJSON_Delete(patch);
+        assert_followed(&f);
+        if (f.d.link_count > max_links) {
+            max_links = f.d.link_count;
+        }
+    }
+    wide = false;
+    assert_true(max_links >= PC__DIGEST_WIDE); /* the index was used */
+    unfollow(&f);
+}
+
 static void test_digest_handles_type_changes_on_one_path(void **state)
 {
     (void)state;
@@ -418,6 +459,7 @@ int main(void)
         T(test_room_checksum_equals_full_recompute_after_random_patches),
         T(test_room_checksum_survives_eviction_and_address_reuse),
         T(test_digest_follows_random_patches_container_by_container),
+        T(test_digest_indexes_wide_objects_through_random_patches),
         T(test_digest_handles_type_changes_on_one_path),
         T(test_digest_is_unchanged_when_a_change_fails),
         T(test_digest_drops_entries_of_departed_subtrees),
