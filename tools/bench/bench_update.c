@@ -128,7 +128,9 @@ typedef struct update_row {
 } update_row;
 
 /* Throughput from an untimed loop, then latencies from a timed one, so
- * the clock reads do not count against the rate. */
+ * the clock reads do not count against the rate. A warm-up loop first
+ * fills the history ring and lets the CPU settle, so that the first row
+ * measured is not the slow one. */
 static void bench_update(size_t kb, bool last, long updates, update_row *row)
 {
     int players = 0;
@@ -140,6 +142,10 @@ static void bench_update(size_t kb, bool last, long updates, update_row *row)
     cJSON *score;
     cJSON *patch = score_patch(id, &score);
 
+    for (long i = 0; i < updates / 4; i++) {
+        cJSON_SetNumberValue(score, (double)-i);
+        update(room, patch);
+    }
     double t0 = now_ns();
     for (long i = 0; i < updates; i++) {
         cJSON_SetNumberValue(score, (double)i);
@@ -365,8 +371,8 @@ int main(int argc, char **argv)
                up[i].state_bytes, up[i].per_s, up[i].p50_ns / 1e3,
                up[i].p99_ns / 1e3);
     }
-    printf("  20 KB / 2 KB time per change: %.2fx\n",
-           up[0].per_s / up[1].per_s);
+    printf("  20 KB / 2 KB time per change: %.2fx by changes/s, %.2fx by p50\n",
+           up[0].per_s / up[1].per_s, up[1].p50_ns / up[0].p50_ns);
     if (rooms > 0) {
         double per = (double)(mem.rss_after - mem.rss_before) / mem.rooms;
         printf("\nmemory: %d rooms x %zu records x %zu B state: RSS %.1f MiB "
