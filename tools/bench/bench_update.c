@@ -8,12 +8,16 @@
  *
  *   phasecast-bench-update [--updates N] [--rooms N] [--history LIST]
  *                          [--json FILE]
+ *   phasecast-bench-update --profile 2|20|20-last [--updates N]
  *
  * --updates  changes per update row (default 200000)
  * --rooms    rooms in the memory row (default 1000; 0 skips it)
  * --history  history sizes for the time travel rows (default
  *            100,1000,10000; 0 skips them)
  * --json     also write every figure to FILE as one JSON object
+ * --profile  only build one row's room and make N untimed changes, for
+ *            callgrind: the difference between two N, over their
+ *            difference, is the cost of one change
  *
  * Build with -DCMAKE_BUILD_TYPE=Release for meaningful numbers: Debug
  * builds are unoptimised and verify the checksum cache after every change.
@@ -296,12 +300,35 @@ static void bench_travel(size_t history, travel_row *row)
     pc_room_free(room);
 }
 
+/* --profile: the room of one update row and `updates` untimed changes,
+ * nothing printed. */
+static void profile(const char *row, long updates)
+{
+    bool last = strcmp(row, "20-last") == 0;
+    size_t kb = last ? 20 : (size_t)strtoul(row, NULL, 10);
+    int players = 0;
+    cJSON *init = initial_state(kb, &players);
+    pc_room *room = new_room(PC_HISTORY_DEFAULT, init);
+    cJSON_Delete(init);
+    char id[16];
+    snprintf(id, sizeof(id), "p%04d", last ? players - 1 : 1);
+    cJSON *score;
+    cJSON *patch = score_patch(id, &score);
+    for (long i = 0; i < updates; i++) {
+        cJSON_SetNumberValue(score, (double)i);
+        update(room, patch);
+    }
+    cJSON_Delete(patch);
+    pc_room_free(room);
+}
+
 static void usage(const char *argv0)
 {
     fprintf(stderr,
             "usage: %s [--updates N] [--rooms N] [--history N,N,...] "
-            "[--json FILE]\n",
-            argv0);
+            "[--json FILE]\n"
+            "       %s --profile 2|20|20-last [--updates N]\n",
+            argv0, argv0);
     exit(2);
 }
 
@@ -314,6 +341,7 @@ int main(int argc, char **argv)
     size_t travel[MAX_TRAVEL] = {100, 1000, 10000};
     int ntravel = 3;
     const char *json = NULL;
+    const char *prof = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--updates") == 0 && i + 1 < argc) {
             updates = strtol(argv[++i], NULL, 10);
@@ -334,9 +362,15 @@ int main(int argc, char **argv)
             }
         } else if (strcmp(argv[i], "--json") == 0 && i + 1 < argc) {
             json = argv[++i];
+        } else if (strcmp(argv[i], "--profile") == 0 && i + 1 < argc) {
+            prof = argv[++i];
         } else {
             usage(argv[0]);
         }
+    }
+    if (prof != NULL) {
+        profile(prof, updates);
+        return 0;
     }
     if (updates < 100) {
         updates = 100;
