@@ -159,14 +159,17 @@ static void rollback(pc_room *r, prepared *p)
 
 #ifdef PC_TAMPER_CHECK
 /* Debug builds: after every commit, the incremental checksum must equal a
- * full recompute, container by container; anything else is a framework
- * bug, not a caller's mistake. */
+ * full recompute, container by container. A difference is either a
+ * framework bug or a validator or exit callback that wrote to the
+ * proposed state through a cast-away const; the change is committed by
+ * then, so this stops the program rather than return an error. */
 static void check_digest(const pc_room *r)
 {
     if (!pc__digest_verify(&r->digest, r->doc)) {
         fprintf(stderr,
-                "phasecast: room %s: incremental checksum differs "
-                "from a full recompute after seq %llu\n",
+                "phasecast: room %s: after seq %llu the incremental checksum "
+                "differs from a full recompute (a validator or exit "
+                "callback wrote to the state, or a framework bug)\n",
                 r->id, (unsigned long long)r->seq);
         abort();
     }
