@@ -215,7 +215,11 @@ static pc_err change(pc_room *r, const pc_phase *next, const cJSON *patch,
                                  &bytes);
     if (rv != PC_OK) {
         prepared_release(&p);
-        return fail(r, rv, NULL, "applying patch failed: %s", pc_strerror(rv));
+        if (rv == PC_ERR_NOMEM) {
+            return fail(r, rv, NULL, "out of memory applying patch");
+        }
+        return fail(r, rv, "invalid_patch", "patch refused: %s",
+                    pc_strerror(rv));
     }
 
     if (r->game->validate != NULL) {
