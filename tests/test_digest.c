@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "phasecast/alloc.h"
@@ -26,6 +27,14 @@
 #include "digest.h"
 #include "merge.h"
 #include "testalloc.h"
+
+/* Fewer steps under valgrind (PHASECAST_VALGRIND=1): every one of them
+ * is also verified against a full recompute in debug builds. */
+static int steps(int n)
+{
+    const char *vg = getenv("PHASECAST_VALGRIND");
+    return vg != NULL && vg[0] != '\0' && strcmp(vg, "0") != 0 ? n / 5 : n;
+}
 
 /* Deterministic generator, independent of the room's PRNG. */
 static uint64_t rng_state;
@@ -199,7 +208,7 @@ test_room_checksum_equals_full_recompute_after_random_patches(void **state)
 {
     (void)state;
     rng_state = 42;
-    random_room_walk(100, 3000);
+    random_room_walk(100, steps(3000));
 }
 
 static void test_room_checksum_survives_eviction_and_address_reuse(void **state)
@@ -208,9 +217,9 @@ static void test_room_checksum_survives_eviction_and_address_reuse(void **state)
     /* History 1 and 0: replaced subtrees are freed one change later or at
      * once, so new containers keep landing on freed addresses. */
     rng_state = 7;
-    random_room_walk(1, 3000);
+    random_room_walk(1, steps(3000));
     rng_state = 8;
-    random_room_walk(0, 3000);
+    random_room_walk(0, steps(3000));
 }
 
 /* ---- the digest the replica uses ------------------------------------ */
@@ -288,7 +297,7 @@ test_digest_follows_random_patches_container_by_container(void **state)
     rng_state = 1234;
     followed f;
     follow(&f, "{\"phase\":\"ONE\",\"data\":{}}");
-    for (int i = 0; i < 3000; i++) {
+    for (int i = 0, n = steps(3000); i < n; i++) {
         cJSON *patch = random_object(0, true);
         assert_int_equal(apply(&f, patch, rnd(5) == 0 ? "TWO" : NULL), PC_OK);
         cJSON_Delete(patch);
@@ -309,7 +318,7 @@ test_digest_indexes_wide_objects_through_random_patches(void **state)
     followed f;
     follow(&f, "{\"phase\":\"ONE\",\"data\":{}}");
     size_t max_links = 0;
-    for (int i = 0; i < 2000; i++) {
+    for (int i = 0, n = steps(2000); i < n; i++) {
         cJSON *patch = random_object(0, true);
         assert_int_equal(apply(&f, patch, NULL), PC_OK);
         cJSON_Delete(patch);
