@@ -4,13 +4,14 @@
  *
  * cJSON accepts far more than RFC 8259 (duplicate keys, raw control bytes,
  * "\u0000" silently truncating a string, trailing bytes) and recurses without
- * bound, so this module checks the raw text with its own allocation-free,
- * non-recursive grammar scan before cJSON sees it, and checks every tree
- * iteratively afterwards. Because the scan accepts a strict subset of what
- * cJSON parses, a cJSON failure after a clean scan can only be an allocation
- * failure, which is how PC_ERR_NOMEM is told apart from PC_ERR_INVALID. This
- * module does not canonicalise or patch, and it does not promise that a tree
- * which passed pc_json_check stays valid after the caller edits it.
+ * bound, so pc_json_parse checks the raw text with the allocation-free,
+ * non-recursive grammar scan of jsontext.c before cJSON sees it, and this
+ * module checks every tree iteratively afterwards. Because the scan accepts
+ * a strict subset of what cJSON parses, a cJSON failure after a clean scan
+ * can only be an allocation failure, which is how PC_ERR_NOMEM is told apart
+ * from PC_ERR_INVALID. This module does not canonicalise or patch, and it
+ * does not promise that a tree which passed pc_json_check stays valid after
+ * the caller edits it.
  * "Control character" means a byte below 0x20, as in RFC 8259; 0x7f is
  * allowed.
  */
@@ -28,6 +29,8 @@
 
 #include "phasecast/alloc.h"
 #include "phasecast/error.h"
+
+#include "jsontext.h"
 
 #define DEFAULT_MAX_DEPTH       32
 #define DEFAULT_MAX_STRING      ((size_t)65536)
@@ -525,306 +528,6 @@ pc_err pc_json_check(const cJSON *doc, const pc_json_limits *lim, pc_error *e)
     }
 }
 
-/* ------------------------------------------------------------------------ */
-/* Strict text scan for pc_json_parse                                       */
-/* ------------------------------------------------------------------------ */
-
-/* Cursor over the raw text; never reads at or past end. */
-typedef struct scanner {
-    const unsigned char *start;
-    const unsigned char *p;
-    const unsigned char *end;
-} scanner;
-
-static pc_err scan_fail(const scanner *s, pc_error *e, const char *what)
-{
-    return pc_error_set(e, PC_ERR_INVALID, NULL, "syntax error at byte %zu: %s",
-                        (size_t)(s->p - s->start), what);
-}
-
-/* RFC 8259 whitespace only; cJSON's "any byte <= 0x20" is wider. */
-static void skip_ws(scanner *s)
-{
-    while (s->p < s->end &&
-           (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r')) {
-        s->p++;
-    }
-}
-
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
-/* Read "XXXX" after "\u"; cJSON reads any non-hex digit as 0, so every one
- * of the four must be checked here. */
-static bool read_hex4(scanner *s, unsigned *out)
-{
-    if (s->end - s->p < 4) {
-        return false;
-    }
-    unsigned v = 0;
-    for (int i = 0; i < 4; i++) {
-        int h = hexval(s->p[i]);
-        if (h < 0) {
-            return false;
-        }
-        v = v * 16 + (unsigned)h;
-    }
-    s->p += 4;
-    *out = v;
-    return true;
-}
-
-/* A string starting at the opening quote. Raw bytes >= 0x80 are left to
- * pc_json_check, which sees them unchanged in the tree. */
-static pc_err scan_str(scanner *s, pc_error *e)
-{
-    s->p++;
-    for (;;) {
-        if (s->p >= s->end) {
-            return scan_fail(s, e, "unterminated string");
-        }
-        unsigned char c = *s->p;
-        if (c == '"') {
-            s->p++;
-            return PC_OK;
-        }
-        if (c < 0x20) {
-            return scan_fail(s, e,
-                             c == 0 ? "NUL byte in string"
-                                    : "raw control character in string");
-        }
-        if (c != '\\') {
-            s->p++;
-            continue;
-        }
-        s->p++;
-        if (s->p >= s->end) {
-            return scan_fail(s, e, "unterminated escape");
-        }
-        c = *s->p++;
-        switch (c) {
-        case '"':
-        case '\\':
-        case '/':
-        case 'b':
-        case 'f':
-        case 'n':
-        case 'r':
-        case 't':
-            continue;
-        case 'u':
-            break;
-        default:
-            s->p -= 2;
-            return scan_fail(s, e, "invalid escape");
-        }
-        unsigned u;
-        if (!read_hex4(s, &u)) {
-            s->p -= 2;
-            return scan_fail(s, e, "\\u needs four hex digits");
-        }
-        if (u == 0) {
-            /* cJSON would store a NUL and silently cut the string there. */
-            s->p -= 6;
-            return scan_fail(s, e, "\\u0000 is not allowed");
-        }
-        if (u >= 0xDC00 && u <= 0xDFFF) {
-            s->p -= 6;
-            return scan_fail(s, e, "unpaired low surrogate");
-        }
-        if (u >= 0xD800 && u <= 0xDBFF) {
-            unsigned lo;
-            if (s->end - s->p < 2 || s->p[0] != '\\' || s->p[1] != 'u') {
-                s->p -= 6;
-                return scan_fail(s, e, "unpaired high surrogate");
-            }
-            s->p += 2;
-            if (!read_hex4(s, &lo) || lo < 0xDC00 || lo > 0xDFFF) {
-                s->p -= 8;
-                return scan_fail(s, e, "unpaired high surrogate");
-            }
-        }
-    }
-}
-
-static bool scan_digits(scanner *s)
-{
-    const unsigned char *from = s->p;
-    while (s->p < s->end && *s->p >= '0' && *s->p <= '9') {
-        s->p++;
-    }
-    return s->p > from;
-}
-
-/* RFC 8259 number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
-static pc_err scan_number(scanner *s, pc_error *e)
-{
-    if (*s->p == '-') {
-        s->p++;
-    }
-    if (s->p < s->end && *s->p == '0') {
-        s->p++;
-    } else if (!scan_digits(s)) {
-        return scan_fail(s, e, "invalid number");
-    }
-    if (s->p < s->end && *s->p == '.') {
-        s->p++;
-        if (!scan_digits(s)) {
-            return scan_fail(s, e, "invalid number");
-        }
-    }
-    if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
-        s->p++;
-        if (s->p < s->end && (*s->p == '+' || *s->p == '-')) {
-            s->p++;
-        }
-        if (!scan_digits(s)) {
-            return scan_fail(s, e, "invalid number");
-        }
-    }
-    if (s->p < s->end && *s->p >= '0' && *s->p <= '9') {
-        return scan_fail(s, e, "leading zero in number");
-    }
-    return PC_OK;
-}
-
-static bool scan_literal(scanner *s, const char *word)
-{
-    size_t n = strlen(word);
-    if ((size_t)(s->end - s->p) < n || memcmp(s->p, word, n) != 0) {
-        return false;
-    }
-    s->p += n;
-    return true;
-}
-
-/* An object key and its colon, leaving the cursor at the value. */
-static pc_err scan_key(scanner *s, pc_error *e)
-{
-    if (s->p >= s->end || *s->p != '"') {
-        return scan_fail(s, e, "expected a string key");
-    }
-    pc_err err = scan_str(s, e);
-    if (err != PC_OK) {
-        return err;
-    }
-    skip_ws(s);
-    if (s->p >= s->end || *s->p != ':') {
-        return scan_fail(s, e, "expected ':'");
-    }
-    s->p++;
-    skip_ws(s);
-    return PC_OK;
-}
-
-/*
- * Check that text is one RFC 8259 value plus whitespace, within the depth
- * and node limits, with no "\u0000", bad \u escape or lone surrogate, and
- * no byte that cJSON would treat differently from the RFC. Iterative; the
- * only memory is one flag per open container. *value_end receives the end
- * of the value, which cJSON's parse end must match.
- */
-static pc_err scan_text(const char *text, size_t len, const pc_json_limits *l,
-                        const char **value_end, pc_error *e)
-{
-    scanner s = {(const unsigned char *)text, (const unsigned char *)text,
-                 (const unsigned char *)text + len};
-    bool is_object[PC_JSON_DEPTH_CEILING + 1];
-    int depth = 0;
-    size_t nodes = 0;
-    pc_err err;
-
-    skip_ws(&s);
-    for (;;) {
-        /* Expecting a value. */
-        if (s.p >= s.end) {
-            return scan_fail(&s, e, "expected a value");
-        }
-        if (++nodes > l->max_nodes) {
-            return pc_error_set(e, PC_ERR_LIMIT, NULL,
-                                "more than %zu values at byte %zu",
-                                l->max_nodes, (size_t)(s.p - s.start));
-        }
-        unsigned char c = *s.p;
-        if (c == '{' || c == '[') {
-            if (depth + 1 > l->max_depth) {
-                return pc_error_set(e, PC_ERR_LIMIT, NULL,
-                                    "nesting deeper than %d at byte %zu",
-                                    l->max_depth, (size_t)(s.p - s.start));
-            }
-            is_object[++depth] = c == '{';
-            s.p++;
-            skip_ws(&s);
-            if (s.p < s.end && *s.p == (c == '{' ? '}' : ']')) {
-                s.p++;
-                depth--;
-            } else if (c == '{') {
-                if ((err = scan_key(&s, e)) != PC_OK) {
-                    return err;
-                }
-                continue;
-            } else {
-                continue;
-            }
-        } else if (c == '"') {
-            if ((err = scan_str(&s, e)) != PC_OK) {
-                return err;
-            }
-        } else if (c == '-' || (c >= '0' && c <= '9')) {
-            if ((err = scan_number(&s, e)) != PC_OK) {
-                return err;
-            }
-        } else if (!scan_literal(&s, "true") && !scan_literal(&s, "false") &&
-                   !scan_literal(&s, "null")) {
-            return scan_fail(&s, e, "expected a value");
-        }
-
-        /* After a complete value: close containers or move to the next
-         * element. */
-        for (;;) {
-            if (depth == 0) {
-                *value_end = (const char *)s.p;
-                skip_ws(&s);
-                if (s.p != s.end) {
-                    return scan_fail(&s, e, "unexpected bytes after the value");
-                }
-                return PC_OK;
-            }
-            skip_ws(&s);
-            if (s.p >= s.end) {
-                return scan_fail(&s, e, "unexpected end of text");
-            }
-            if (*s.p == ',') {
-                s.p++;
-                skip_ws(&s);
-                if (is_object[depth] && (err = scan_key(&s, e)) != PC_OK) {
-                    return err;
-                }
-                break;
-            }
-            if (*s.p == (is_object[depth] ? '}' : ']')) {
-                s.p++;
-                depth--;
-                continue;
-            }
-            return scan_fail(&s, e,
-                             is_object[depth] ? "expected ',' or '}'"
-                                              : "expected ',' or ']'");
-        }
-    }
-}
-
 pc_err pc_json_parse(const char *text, size_t len, const pc_json_limits *lim,
                      cJSON **out, pc_error *e)
 {
@@ -842,7 +545,7 @@ pc_err pc_json_parse(const char *text, size_t len, const pc_json_limits *lim,
         return pc_error_set(e, PC_ERR_INVALID, NULL, "empty text");
     }
     const char *value_end = NULL;
-    pc_err err = scan_text(text, len, &l, &value_end, e);
+    pc_err err = pc__jsontext_scan(text, len, &l, &value_end, e);
     if (err != PC_OK) {
         return err;
     }
