@@ -1,9 +1,11 @@
 /*
- * client.c - the networked room client: sockets, join, the replica's
- * ordering and repair state machine, actions. It is driven entirely by the
- * caller's thread (pc_client_poll); nng's own threads never run client
- * code, so nothing here is locked. It does not interpret game rules and
- * does not keep history: it holds one replica at one seq.
+ * client.c - the networked room client: opening and joining, the SUB
+ * socket, the replica's ordering and repair state machine, staleness and
+ * closing. Every request goes through request.c, which owns the REQ socket
+ * and its retries. It is driven entirely by the caller's thread
+ * (pc_client_poll); nng's own threads never run client code, so nothing
+ * here is locked. It does not interpret game rules and does not keep
+ * history: it holds one replica at one seq.
  *
  * Repair state machine (c->need), per docs/protocol.md "Joining and
  * repairing":
@@ -49,13 +51,12 @@
 
 #include <nng/nng.h>
 #include <nng/protocol/pubsub0/sub.h>
-#include <nng/protocol/reqrep0/req.h>
-#include <nng/supplemental/util/platform.h>
 
 #include "phasecast/alloc.h"
 #include "phasecast/json.h"
 
 #include "replica.h"
+#include "request.h"
 #include "wire.h"
 
 /* What the replica needs next. */
@@ -65,8 +66,6 @@ enum need { NEED_NONE = 0, NEED_CHANGES = 1, NEED_SNAPSHOT = 2 };
 #define REPAIR_ROUNDS 64
 /* Most broadcast messages handled by one pc_client_poll. */
 #define POLL_BATCH 4096
-/* Longest single request attempt, however many doublings. */
-#define ATTEMPT_CAP_MS 30000
 
 /* The client; see phasecast/client.h. */
 struct pc_client {
@@ -77,14 +76,11 @@ struct pc_client {
     char *name;
     char *topic; /* "<room> " */
     size_t topic_len;
-    char token[33]; /* players: 32 hex digits from `join` */
 
     nng_socket sub;
-    nng_socket req;
     nng_dialer sub_dialer; /* closed before its socket, see destroy */
-    nng_dialer req_dialer;
     bool sub_open;
-    bool req_open;
+    pc__request rq;     /* the REQ socket and every request */
     pc_json_limits lim; /* for every received document */
 
     pc__replica rep;
@@ -106,9 +102,6 @@ struct pc_client {
     int heartbeat_ms;
     bool stale;
 
-    uint64_t action_counter;
-    char action_prefix[17]; /* random, hex */
-
     int depth;    /* >0 while a callback may run */
     bool closing; /* pc_client_close was called from a callback */
     pc_client_stats st;
@@ -121,119 +114,9 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static pc_err nng_to_pc(int rv)
-{
-    switch (rv) {
-    case 0:
-        return PC_OK;
-    case NNG_ENOMEM:
-        return PC_ERR_NOMEM;
-    case NNG_ETIMEDOUT:
-        return PC_ERR_TIMEOUT;
-    case NNG_EINVAL:
-    case NNG_EADDRINVAL:
-    case NNG_ENOTSUP:
-        return PC_ERR_INVALID;
-    case NNG_ECLOSED:
-        return PC_ERR_CLOSED;
-    default:
-        return PC_ERR_IO;
-    }
-}
-
 static int or_default(int v, int def)
 {
     return v > 0 ? v : def;
-}
-
-/* ------------------------------------------------------------------ */
-/* Requests                                                            */
-/* ------------------------------------------------------------------ */
-
-/*
- * Send req and wait for its reply, up to attempts times; attempt k waits
- * timeout << k ms. A new send on a cooked REQ socket abandons the previous
- * request, and nng's own resend is disabled (see open_req), so this loop
- * is the only retry policy. On success *root receives the parsed reply
- * (caller deletes) and *result borrows its result. Server refusals return
- * the mapped code with e filled.
- */
-static pc_err request(pc_client *c, const cJSON *req, int attempts,
-                      cJSON **root, const cJSON **result, pc_error *e)
-{
-    char *text = cJSON_PrintUnformatted(req);
-    if (text == NULL) {
-        return PC_ERR_NOMEM;
-    }
-    size_t len = strlen(text);
-    pc_err rv = PC_ERR_TIMEOUT;
-    int timeout = c->cfg.request_timeout_ms;
-    for (int k = 0; k < attempts; k++) {
-        if (k > 0) {
-            timeout =
-                timeout > ATTEMPT_CAP_MS / 2 ? ATTEMPT_CAP_MS : timeout * 2;
-        }
-        nng_socket_set_ms(c->req, NNG_OPT_RECVTIMEO, timeout);
-        nng_msg *msg;
-        int nrv = nng_msg_alloc(&msg, 0);
-        if (nrv == 0 && (nrv = nng_msg_append(msg, text, len)) != 0) {
-            nng_msg_free(msg);
-        }
-        if (nrv == 0 && (nrv = nng_sendmsg(c->req, msg, 0)) != 0) {
-            nng_msg_free(msg); /* sendmsg takes ownership only on success */
-        }
-        c->st.requests++;
-        if (nrv == 0) {
-            nrv = nng_recvmsg(c->req, &msg, 0);
-        }
-        if (nrv != 0) {
-            c->st.request_failures++;
-            rv = nng_to_pc(nrv);
-            if (rv == PC_ERR_NOMEM || rv == PC_ERR_CLOSED) {
-                break;
-            }
-            rv = PC_ERR_TIMEOUT;
-            continue;
-        }
-        cJSON *doc = NULL;
-        rv = pc_json_parse(nng_msg_body(msg), nng_msg_len(msg), &c->lim, &doc,
-                           NULL);
-        nng_msg_free(msg);
-        if (rv != PC_OK) {
-            c->st.bad_messages++;
-            rv = rv == PC_ERR_NOMEM ? rv : PC_ERR_PROTOCOL;
-            break;
-        }
-        const cJSON *res = NULL;
-        rv = pc__wire_reply(doc, &res, e);
-        if (rv != PC_OK) {
-            if (rv == PC_ERR_PROTOCOL) {
-                c->st.bad_messages++;
-            }
-            cJSON_Delete(doc);
-            break;
-        }
-        *root = doc;
-        *result = res;
-        break;
-    }
-    cJSON_free(text);
-    return rv;
-}
-
-/* A new request object {"v":1,"op":op,"room":room}. */
-static cJSON *new_request(const pc_client *c, const char *op)
-{
-    cJSON *req = cJSON_CreateObject();
-    if (req == NULL || cJSON_AddNumberToObject(req, "v", 1) == NULL ||
-        cJSON_AddStringToObject(req, "op", op) == NULL ||
-        cJSON_AddStringToObject(req, "room", c->room) == NULL ||
-        (c->token[0] != '\0' &&
-         cJSON_AddStringToObject(req, "token", c->token) == NULL)) {
-        cJSON_Delete(req);
-        return NULL;
-    }
-    return req;
 }
 
 /* ------------------------------------------------------------------ */
@@ -352,29 +235,14 @@ static pc_err changes_round(pc_client *c, const sum_hint *hint, bool *more)
     if (hint->seq != 0 && hint->seq - 1 < since) {
         since = hint->seq - 1;
     }
-    cJSON *req = new_request(c, "changes");
-    if (req == NULL ||
-        cJSON_AddNumberToObject(req, "since", (double)since) == NULL) {
-        cJSON_Delete(req);
-        return PC_ERR_NOMEM;
-    }
     cJSON *root = NULL;
-    const cJSON *res = NULL;
-    pc_err rv = request(c, req, 1, &root, &res, NULL);
-    cJSON_Delete(req);
+    uint64_t head = 0;
+    const cJSON *list = NULL;
+    pc_err rv = pc__request_changes(&c->rq, since, &root, &head, &list);
     if (rv != PC_OK) {
         return rv;
     }
-    uint64_t head = 0;
-    const cJSON *list = cJSON_GetObjectItemCaseSensitive(res, "changes");
-    if (!pc__wire_u64(cJSON_GetObjectItemCaseSensitive(res, "seq"), &head) ||
-        !cJSON_IsArray(list)) {
-        c->st.bad_messages++;
-        cJSON_Delete(root);
-        return PC_ERR_PROTOCOL;
-    }
     const cJSON *item;
-    rv = PC_OK;
     cJSON_ArrayForEach(item, list)
     {
         pc__wire_change ch;
@@ -454,46 +322,16 @@ static pc_err repair_changes(pc_client *c, const sum_hint *hint)
 /* Take a snapshot (with the token for players) and reset the replica. */
 static pc_err take_snapshot(pc_client *c, pc_error *e)
 {
-    cJSON *req = new_request(c, "snapshot");
-    if (req == NULL) {
-        return PC_ERR_NOMEM;
-    }
-    cJSON *root = NULL;
-    const cJSON *res = NULL;
-    pc_err rv = request(c, req,
-                        c->need == NEED_NONE && c->rep.doc == NULL
-                            ? c->cfg.request_attempts
-                            : 1,
-                        &root, &res, e);
-    cJSON_Delete(req);
-    if (rv != PC_OK) {
-        return rv;
-    }
-    uint64_t seq, sum;
-    cJSON *state = cJSON_GetObjectItemCaseSensitive(res, "state");
-    if (!pc__wire_u64(cJSON_GetObjectItemCaseSensitive(res, "seq"), &seq) ||
-        !pc__wire_sum(cJSON_GetObjectItemCaseSensitive(res, "sum"), &sum) ||
-        state == NULL) {
-        c->st.bad_messages++;
-        cJSON_Delete(root);
-        return PC_ERR_PROTOCOL;
-    }
-    cJSON_DetachItemViaPointer((cJSON *)res, state);
-    cJSON_Delete(root);
     pc__replica tmp;
-    pc__replica_init(&tmp);
-    rv = pc__replica_reset(&tmp, state, seq);
+    pc_err rv = pc__request_snapshot(&c->rq,
+                                     c->need == NEED_NONE && c->rep.doc == NULL
+                                         ? c->cfg.request_attempts
+                                         : 1,
+                                     &tmp, e);
     if (rv != PC_OK) {
-        cJSON_Delete(state);
-        c->st.bad_messages++;
-        return rv;
-    }
-    if (tmp.sum != sum) {
-        /* The snapshot disagrees with its own checksum: keep the old
+        /* A snapshot that disagrees with its own checksum leaves the old
          * replica; the budget bounds how often this is retried. */
-        c->st.checksum_mismatches++;
-        pc__replica_fini(&tmp);
-        return PC_ERR_PROTOCOL;
+        return rv;
     }
     pc__replica_fini(&c->rep);
     c->rep = tmp;
@@ -746,15 +584,6 @@ int pc_client_timeout_ms(const pc_client *c)
     return due - now > INT32_MAX ? INT32_MAX : (int)(due - now);
 }
 
-/* Free a NULL-terminated array of pc_strdup'd strings (NULL is fine). */
-static void free_paths(char **paths)
-{
-    for (char **pp = paths; pp != NULL && *pp != NULL; pp++) {
-        pc_free(*pp);
-    }
-    pc_free(paths);
-}
-
 static void destroy(pc_client *c)
 {
     /* Stop the dialers (and their reconnect timers) before the sockets,
@@ -766,17 +595,12 @@ static void destroy(pc_client *c)
     if (nng_dialer_id(c->sub_dialer) > 0) {
         nng_dialer_close(c->sub_dialer);
     }
-    if (nng_dialer_id(c->req_dialer) > 0) {
-        nng_dialer_close(c->req_dialer);
-    }
-    if (c->req_open) {
-        nng_close(c->req);
-    }
+    pc__request_close(&c->rq);
     if (c->sub_open) {
         nng_close(c->sub);
     }
     pc__replica_fini(&c->rep);
-    free_paths(c->paths);
+    pc__request_paths_free(c->paths);
     pc_free(c->pub_url);
     pc_free(c->req_url);
     pc_free(c->room);
@@ -802,8 +626,8 @@ static pc_err poll_inner(pc_client *c, int timeout_ms)
                 break;
             }
             if (nrv != 0) {
-                return nng_to_pc(nrv) == PC_ERR_NOMEM ? PC_ERR_NOMEM
-                                                      : PC_ERR_IO;
+                return pc__request_nng_err(nrv) == PC_ERR_NOMEM ? PC_ERR_NOMEM
+                                                                : PC_ERR_IO;
             }
             rv = on_message(c, msg);
             nng_msg_free(msg);
@@ -894,30 +718,6 @@ static void resolve(pc_client_config *cfg)
     }
 }
 
-/* Dial url in the background with explicit reconnect bounds. */
-static int dial(nng_socket s, const char *url, const pc_client_config *cfg,
-                nng_dialer *out)
-{
-    nng_dialer d;
-    int rv = nng_dialer_create(&d, s, url);
-    if (rv == 0) {
-        *out = d;
-    }
-    if (rv == 0) {
-        rv = nng_dialer_set_ms(d, NNG_OPT_RECONNMINT, cfg->reconnect_min_ms);
-    }
-    if (rv == 0) {
-        rv = nng_dialer_set_ms(d, NNG_OPT_RECONNMAXT, cfg->reconnect_max_ms);
-    }
-    if (rv == 0) {
-        rv = nng_dialer_set_size(d, NNG_OPT_RECVMAXSZ, cfg->recv_max_bytes);
-    }
-    if (rv == 0) {
-        rv = nng_dialer_start(d, NNG_FLAG_NONBLOCK);
-    }
-    return rv;
-}
-
 static int open_sockets(pc_client *c)
 {
     const pc_client_config *cfg = &c->cfg;
@@ -934,96 +734,10 @@ static int open_sockets(pc_client *c)
             0 ||
         (rv = nng_socket_set(c->sub, NNG_OPT_SUB_SUBSCRIBE, c->topic,
                              c->topic_len)) != 0 ||
-        (rv = dial(c->sub, c->pub_url, cfg, &c->sub_dialer)) != 0) {
+        (rv = pc__request_dial(c->sub, c->pub_url, cfg, &c->sub_dialer)) != 0) {
         return rv;
     }
-    if ((rv = nng_req0_open(&c->req)) != 0) {
-        return rv;
-    }
-    c->req_open = true;
-    /* Our request loop is the only retry policy (see request()). */
-    if ((rv = nng_socket_set_ms(c->req, NNG_OPT_REQ_RESENDTIME,
-                                NNG_DURATION_INFINITE)) != 0 ||
-        (rv = nng_socket_set_ms(c->req, NNG_OPT_SENDTIMEO,
-                                cfg->request_timeout_ms)) != 0 ||
-        (rv = nng_socket_set_size(c->req, NNG_OPT_RECVMAXSZ,
-                                  cfg->recv_max_bytes)) != 0 ||
-        (rv = dial(c->req, c->req_url, cfg, &c->req_dialer)) != 0) {
-        return rv;
-    }
-    return 0;
-}
-
-/* Keep the private-path patterns a join announced. Absent (an older
- * server) or malformed patterns leave the client probing with the token
- * instead, as before; only running out of memory is an error. */
-static pc_err take_private_paths(pc_client *c, const cJSON *arr)
-{
-    int n = cJSON_IsArray(arr) ? cJSON_GetArraySize(arr) : -1;
-    if (n < 0 || n > PC_VIEW_PATTERNS_MAX) {
-        return PC_OK;
-    }
-    size_t size = sizeof(char *) * ((size_t)n + 1);
-    char **paths = pc_malloc(size);
-    if (paths == NULL) {
-        return PC_ERR_NOMEM;
-    }
-    memset(paths, 0, size); /* NULL-terminated at every step */
-    int i = 0;
-    bool strings = true;
-    for (const cJSON *it = arr->child; it != NULL && i < n; it = it->next) {
-        if (!cJSON_IsString(it)) {
-            strings = false;
-            break;
-        }
-        if ((paths[i++] = pc_strdup(it->valuestring)) == NULL) {
-            free_paths(paths);
-            return PC_ERR_NOMEM;
-        }
-    }
-    pc_game probe = {.private_paths = (const char *const *)paths};
-    if (!strings || pc_view_check_game(&probe) != PC_OK) {
-        c->st.bad_messages++;
-        free_paths(paths);
-        return PC_OK;
-    }
-    c->paths = paths;
-    c->pub_game.private_paths = (const char *const *)paths;
-    return PC_OK;
-}
-
-static pc_err join(pc_client *c, pc_error *e)
-{
-    bool player = c->cfg.role == PC_CLIENT_PLAYER;
-    cJSON *req = new_request(c, "join");
-    if (req == NULL ||
-        cJSON_AddStringToObject(req, "role", player ? "player" : "spectator") ==
-            NULL ||
-        (player && cJSON_AddStringToObject(req, "name", c->name) == NULL)) {
-        cJSON_Delete(req);
-        return PC_ERR_NOMEM;
-    }
-    cJSON *root = NULL;
-    const cJSON *res = NULL;
-    pc_err rv = request(c, req, c->cfg.request_attempts, &root, &res, e);
-    cJSON_Delete(req);
-    if (rv != PC_OK) {
-        return rv;
-    }
-    if (player) {
-        const cJSON *token = cJSON_GetObjectItemCaseSensitive(res, "token");
-        if (!cJSON_IsString(token) || strlen(token->valuestring) != 32 ||
-            strspn(token->valuestring, "0123456789abcdefABCDEF") != 32) {
-            c->st.bad_messages++;
-            cJSON_Delete(root);
-            return PC_ERR_PROTOCOL;
-        }
-        memcpy(c->token, token->valuestring, 33);
-        rv = take_private_paths(
-            c, cJSON_GetObjectItemCaseSensitive(res, "private_paths"));
-    }
-    cJSON_Delete(root);
-    return rv;
+    return pc__request_open(&c->rq, cfg);
 }
 
 static char *copy_or_null(const char *s, bool *failed)
@@ -1080,16 +794,17 @@ pc_err pc_client_open(const pc_client_config *cfg, pc_client **out,
     c->lim.max_nodes = 4 * c->lim.max_nodes + 1000;
     c->backoff_ms = c->cfg.repair_backoff_ms;
     c->heartbeat_ms = c->cfg.heartbeat_ms;
-    snprintf(c->action_prefix, sizeof(c->action_prefix), "%08x%08x",
-             (unsigned)nng_random(), (unsigned)nng_random());
+    pc__request_init(&c->rq, c->room, &c->cfg, &c->lim, &c->st);
 
     int nrv = open_sockets(c);
     if (nrv != 0) {
-        pc_err rv = nng_to_pc(nrv);
+        pc_err rv = pc__request_nng_err(nrv);
         destroy(c);
         return pc_error_set(err, rv, NULL, "nng: %s", nng_strerror(nrv));
     }
-    pc_err rv = join(c, err);
+    pc_err rv = pc__request_join(&c->rq, c->name, c->cfg.request_attempts,
+                                 &c->paths, err);
+    c->pub_game.private_paths = (const char *const *)c->paths;
     if (rv == PC_OK) {
         rv = take_snapshot(c, err);
     }
@@ -1118,63 +833,15 @@ pc_err pc_client_act_id(pc_client *c, const char *action_id, const char *type,
         return pc_error_set(err, PC_ERR_PERMISSION, NULL,
                             "spectators cannot act");
     }
-    size_t id_len = action_id != NULL ? strlen(action_id) : 0;
-    if (id_len == 0 || id_len > 64 || type == NULL) {
-        return pc_error_set(err, PC_ERR_INVALID, NULL,
-                            "action needs a type and a 1-64 byte id");
-    }
-    cJSON *req = new_request(c, "action");
-    cJSON *copy = payload != NULL ? cJSON_Duplicate(payload, 1) : NULL;
-    if (req == NULL || (payload != NULL && copy == NULL) ||
-        cJSON_AddStringToObject(req, "action_id", action_id) == NULL ||
-        cJSON_AddStringToObject(req, "type", type) == NULL ||
-        (copy != NULL && !cJSON_AddItemToObject(req, "payload", copy))) {
-        cJSON_Delete(copy);
-        cJSON_Delete(req);
-        return pc_error_set(err, PC_ERR_NOMEM, NULL, "out of memory");
-    }
-    cJSON *root = NULL;
-    const cJSON *res = NULL;
-    pc_err rv = request(c, req, c->cfg.request_attempts, &root, &res, err);
-    cJSON_Delete(req);
-    if (rv != PC_OK) {
-        if (err != NULL && err->err == PC_OK) {
-            pc_error_set(err, rv, NULL, "action %s: %s", type, pc_strerror(rv));
-        }
-        return rv;
-    }
-    uint64_t after = 0;
-    if (!pc__wire_u64(cJSON_GetObjectItemCaseSensitive(res, "seq"), &after)) {
-        c->st.bad_messages++;
-        cJSON_Delete(root);
-        return pc_error_set(err, PC_ERR_PROTOCOL, NULL,
-                            "action reply without seq");
-    }
-    cJSON *v = cJSON_DetachItemFromObjectCaseSensitive((cJSON *)res, "value");
-    if (v == NULL) {
-        v = cJSON_CreateNull();
-    }
-    cJSON_Delete(root);
-    if (v == NULL) {
-        return pc_error_set(err, PC_ERR_NOMEM, NULL, "out of memory");
-    }
-    if (value != NULL) {
-        *value = v;
-    } else {
-        cJSON_Delete(v);
-    }
-    if (seq != NULL) {
-        *seq = after;
-    }
-    return PC_OK;
+    return pc__request_act(&c->rq, action_id, type, payload,
+                           c->cfg.request_attempts, value, seq, err);
 }
 
 pc_err pc_client_act(pc_client *c, const char *type, const cJSON *payload,
                      cJSON **value, uint64_t *seq, pc_error *err)
 {
-    char id[40];
-    snprintf(id, sizeof(id), "%s-%llu", c->action_prefix,
-             (unsigned long long)++c->action_counter);
+    char id[PC__ACTION_ID_SIZE];
+    pc__request_action_id(&c->rq, id);
     return pc_client_act_id(c, id, type, payload, value, seq, err);
 }
 
