@@ -25,8 +25,9 @@
  *   transition                      function
  *   NONE -> CHANGES                 need_repair (from on_change, on_heartbeat)
  *   CHANGES -> NONE | SNAPSHOT      repair_changes
- *   NONE -> SNAPSHOT                need_repair (from verify_applied)
- *   SNAPSHOT -> NONE                repair_snapshot
+ *   NONE -> SNAPSHOT                need_repair (from apply_change,
+ *                                   changes_round)
+ *   SNAPSHOT -> NONE                run_repair (after take_snapshot)
  *   SNAPSHOT -> GAVE_UP (-> NONE)   run_repair (budget check)
  *
  * An incident starts when need leaves NONE and ends when a change is
