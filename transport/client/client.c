@@ -1,9 +1,10 @@
 /*
- * client.c - the networked room client: opening and joining, the SUB
- * socket, the replica's ordering and repair state machine, staleness and
- * closing. Every request goes through request.c, which owns the REQ socket
- * and its retries. It is driven entirely by the caller's thread
- * (pc_client_poll); nng's own threads never run client code, so nothing
+ * client.c - the networked room client: opening and joining, following
+ * the broadcast, the replica's ordering and repair state machine,
+ * staleness and closing. The sockets live in their own modules:
+ * subscription.c owns the SUB socket and checks every envelope, request.c
+ * owns the REQ socket and its retries. It is driven entirely by the caller's
+ * thread (pc_client_poll); nng's own threads never run client code, so nothing
  * here is locked. It does not interpret game rules and does not keep
  * history: it holds one replica at one seq.
  *
@@ -51,13 +52,13 @@
 #include <time.h>
 
 #include <nng/nng.h>
-#include <nng/protocol/pubsub0/sub.h>
 
 #include "phasecast/alloc.h"
 #include "phasecast/json.h"
 
 #include "replica.h"
 #include "request.h"
+#include "subscription.h"
 #include "wire.h"
 
 /* What the replica needs next. */
@@ -75,14 +76,10 @@ struct pc_client {
     char *req_url;
     char *room;
     char *name;
-    char *topic; /* "<room> " */
-    size_t topic_len;
 
-    nng_socket sub;
-    nng_dialer sub_dialer; /* closed before its socket, see destroy */
-    bool sub_open;
-    pc__request rq;     /* the REQ socket and every request */
-    pc_json_limits lim; /* for every received document */
+    pc__subscription sub; /* the SUB socket and the room's envelopes */
+    pc__request rq;       /* the REQ socket and every request */
+    pc_json_limits lim;   /* for every received document */
 
     pc__replica rep;
     bool priv_mode; /* player's view differs from the public view, so
@@ -494,31 +491,11 @@ static pc_err on_heartbeat(pc_client *c, const cJSON *doc)
     return run_repair(c);
 }
 
-/* One broadcast message: "<room> " then an envelope. */
-static pc_err on_message(pc_client *c, nng_msg *msg)
+/* One envelope of the room, already checked by pc__subscription_recv. */
+static pc_err on_envelope(pc_client *c, const cJSON *doc)
 {
-    const char *body = nng_msg_body(msg);
-    size_t len = nng_msg_len(msg);
-    c->st.messages++;
-    if (len <= c->topic_len || memcmp(body, c->topic, c->topic_len) != 0) {
-        c->st.bad_messages++;
-        return PC_OK;
-    }
-    cJSON *doc = NULL;
-    pc_err rv = pc_json_parse(body + c->topic_len, len - c->topic_len, &c->lim,
-                              &doc, NULL);
-    if (rv != PC_OK) {
-        c->st.bad_messages++;
-        return rv == PC_ERR_NOMEM ? rv : PC_OK;
-    }
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(doc, "type");
-    const cJSON *room = cJSON_GetObjectItemCaseSensitive(doc, "room");
-    if (!cJSON_IsObject(doc) || !pc__wire_v1(doc) || !cJSON_IsString(type) ||
-        !cJSON_IsString(room) || strcmp(room->valuestring, c->room) != 0) {
-        c->st.bad_messages++;
-        cJSON_Delete(doc);
-        return PC_OK;
-    }
+    pc_err rv = PC_OK;
     c->last_msg = now_ms();
     if (c->stale) {
         c->stale = false;
@@ -547,7 +524,6 @@ static pc_err on_message(pc_client *c, nng_msg *msg)
         rv = on_heartbeat(c, doc);
     }
     /* Other types are from a newer protocol: ignored. */
-    cJSON_Delete(doc);
     return rv;
 }
 
@@ -593,20 +569,15 @@ static void destroy(pc_client *c)
      * its callback just as the socket closes can be lost, and nng_close then
      * never returns (fixed upstream in nng 2.0 with NNG_ESTOPPED). It needs
      * data arriving at the moment of close; see client.md. */
-    if (nng_dialer_id(c->sub_dialer) > 0) {
-        nng_dialer_close(c->sub_dialer);
-    }
+    pc__subscription_stop(&c->sub);
     pc__request_close(&c->rq);
-    if (c->sub_open) {
-        nng_close(c->sub);
-    }
+    pc__subscription_close(&c->sub);
     pc__replica_fini(&c->rep);
     pc__request_paths_free(c->paths);
     pc_free(c->pub_url);
     pc_free(c->req_url);
     pc_free(c->room);
     pc_free(c->name);
-    pc_free(c->topic);
     pc_free(c);
 }
 
@@ -621,17 +592,16 @@ static pc_err poll_inner(pc_client *c, int timeout_ms)
         }
         int handled = 0;
         while (handled < POLL_BATCH) {
-            nng_msg *msg;
-            int nrv = nng_recvmsg(c->sub, &msg, NNG_FLAG_NONBLOCK);
-            if (nrv == NNG_EAGAIN) {
+            bool got = false;
+            cJSON *doc = NULL;
+            rv = pc__subscription_recv(&c->sub, &got, &doc);
+            if (rv == PC_OK && !got) {
                 break;
             }
-            if (nrv != 0) {
-                return pc__request_nng_err(nrv) == PC_ERR_NOMEM ? PC_ERR_NOMEM
-                                                                : PC_ERR_IO;
+            if (rv == PC_OK && doc != NULL) {
+                rv = on_envelope(c, doc);
             }
-            rv = on_message(c, msg);
-            nng_msg_free(msg);
+            cJSON_Delete(doc);
             handled++;
             if (rv != PC_OK) {
                 return rv;
@@ -675,11 +645,7 @@ pc_err pc_client_poll(pc_client *c, int timeout_ms)
 
 int pc_client_fd(pc_client *c)
 {
-    int fd;
-    if (nng_socket_get_int(c->sub, NNG_OPT_RECVFD, &fd) != 0) {
-        return -1;
-    }
-    return fd;
+    return pc__subscription_fd(&c->sub);
 }
 
 void pc_client_close(pc_client *c)
@@ -719,26 +685,12 @@ static void resolve(pc_client_config *cfg)
     }
 }
 
+/* SUB first and subscribed before anything else, so that changes
+ * committed while we join are buffered, not lost. */
 static int open_sockets(pc_client *c)
 {
-    const pc_client_config *cfg = &c->cfg;
-    /* SUB first and subscribed before anything else, so that changes
-     * committed while we join are buffered, not lost. */
-    int rv = nng_sub0_open(&c->sub);
-    if (rv != 0) {
-        return rv;
-    }
-    c->sub_open = true;
-    if ((rv = nng_socket_set_size(c->sub, NNG_OPT_RECVMAXSZ,
-                                  cfg->recv_max_bytes)) != 0 ||
-        (rv = nng_socket_set_int(c->sub, NNG_OPT_RECVBUF, cfg->recv_buffer)) !=
-            0 ||
-        (rv = nng_socket_set(c->sub, NNG_OPT_SUB_SUBSCRIBE, c->topic,
-                             c->topic_len)) != 0 ||
-        (rv = pc__request_dial(c->sub, c->pub_url, cfg, &c->sub_dialer)) != 0) {
-        return rv;
-    }
-    return pc__request_open(&c->rq, cfg);
+    int rv = pc__subscription_open(&c->sub, &c->cfg);
+    return rv != 0 ? rv : pc__request_open(&c->rq, &c->cfg);
 }
 
 static char *copy_or_null(const char *s, bool *failed)
@@ -777,13 +729,11 @@ pc_err pc_client_open(const pc_client_config *cfg, pc_client **out,
     c->room = copy_or_null(cfg->room, &failed);
     c->name =
         cfg->role == PC_CLIENT_PLAYER ? copy_or_null(cfg->name, &failed) : NULL;
-    c->topic_len = strlen(cfg->room) + 1;
-    c->topic = pc_malloc(c->topic_len + 1);
-    if (failed || c->topic == NULL) {
+    if (failed ||
+        pc__subscription_init(&c->sub, c->room, &c->lim, &c->st) != PC_OK) {
         destroy(c);
         return pc_error_set(err, PC_ERR_NOMEM, NULL, "out of memory");
     }
-    snprintf(c->topic, c->topic_len + 1, "%s ", cfg->room);
     c->cfg.pub_url = c->pub_url;
     c->cfg.req_url = c->req_url;
     c->cfg.room = c->room;

@@ -1,0 +1,69 @@
+/*
+ * subscription.h - the client's broadcast side: one nng SUB socket
+ * subscribed to one room's topic, and the checks that turn a received
+ * message into an envelope of that room (internal; the public API is
+ * phasecast/client.h, the format docs/protocol.md "Broadcast (PUB)").
+ *
+ * It receives and checks; it does not apply changes, track seqs or decide
+ * on repairs (client.c does). Never blocks. Not thread-safe: the client's
+ * thread owns it.
+ */
+#ifndef PC_CLIENT_SUBSCRIPTION_H
+#define PC_CLIENT_SUBSCRIPTION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+#include <nng/nng.h>
+
+#include "phasecast/client.h"
+#include "phasecast/error.h"
+#include "phasecast/json.h"
+
+/* The SUB side of one client. Embedded in the client; the borrowed
+ * pointers must outlive it. */
+typedef struct pc__subscription {
+    nng_socket sock;
+    nng_dialer dialer; /* closed before sock, see pc__subscription_stop */
+    bool open;         /* sock was opened */
+    char *topic;       /* "<room> ", owned */
+    size_t topic_len;
+    const char *room;          /* borrowed */
+    const pc_json_limits *lim; /* borrowed: limits for every envelope */
+    pc_client_stats *st;       /* borrowed: the client's counters */
+} pc__subscription;
+
+/* pc__subscription_init - an unopened subscription to room. Returns PC_OK
+ * or PC_ERR_NOMEM; pc__subscription_close cleans up either way. */
+pc_err pc__subscription_init(pc__subscription *s, const char *room,
+                             const pc_json_limits *lim, pc_client_stats *st);
+
+/* pc__subscription_open - open the SUB socket with cfg's receive limits,
+ * subscribe to "<room> " and only then dial cfg->pub_url in the background,
+ * so nothing the room publishes after the dial is missed for want of a
+ * subscription. Returns 0 or an nng error. */
+int pc__subscription_open(pc__subscription *s, const pc_client_config *cfg);
+
+/* pc__subscription_stop - close the dialer (no new connections). */
+void pc__subscription_stop(pc__subscription *s);
+
+/* pc__subscription_close - close the socket, if open, and free the
+ * topic. Call pc__subscription_stop first. */
+void pc__subscription_close(pc__subscription *s);
+
+/* pc__subscription_fd - the socket's NNG_OPT_RECVFD, or -1. */
+int pc__subscription_fd(pc__subscription *s);
+
+/*
+ * pc__subscription_recv - take the next queued message without waiting.
+ * *got is false when none is queued. Otherwise the message counts in
+ * messages, and *doc receives its envelope (caller deletes) when it is
+ * "<room> " followed by a strict-JSON object with "v": 1, a string "type"
+ * and "room" naming this room; anything else counts in bad_messages and
+ * leaves *doc NULL. Returns PC_OK, PC_ERR_NOMEM or PC_ERR_IO (the socket
+ * failed).
+ */
+pc_err pc__subscription_recv(pc__subscription *s, bool *got, cJSON **doc);
+
+#endif
