@@ -56,6 +56,7 @@
 #include "phasecast/alloc.h"
 #include "phasecast/json.h"
 
+#include "config.h"
 #include "replica.h"
 #include "request.h"
 #include "subscription.h"
@@ -71,11 +72,7 @@ enum need { NEED_NONE = 0, NEED_CHANGES = 1, NEED_SNAPSHOT = 2 };
 
 /* The client; see phasecast/client.h. */
 struct pc_client {
-    pc_client_config cfg; /* resolved; strings point at the copies below */
-    char *pub_url;
-    char *req_url;
-    char *room;
-    char *name;
+    pc_client_config cfg; /* pc__config_copy's: resolved, strings owned */
 
     pc__subscription sub; /* the SUB socket and the room's envelopes */
     pc__request rq;       /* the REQ socket and every request */
@@ -110,11 +107,6 @@ static int64_t now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int or_default(int v, int def)
-{
-    return v > 0 ? v : def;
 }
 
 /* ------------------------------------------------------------------ */
@@ -574,10 +566,7 @@ static void destroy(pc_client *c)
     pc__subscription_close(&c->sub);
     pc__replica_fini(&c->rep);
     pc__request_paths_free(c->paths);
-    pc_free(c->pub_url);
-    pc_free(c->req_url);
-    pc_free(c->room);
-    pc_free(c->name);
+    pc__config_fini(&c->cfg);
     pc_free(c);
 }
 
@@ -664,27 +653,6 @@ void pc_client_close(pc_client *c)
 /* Open and join                                                       */
 /* ------------------------------------------------------------------ */
 
-static void resolve(pc_client_config *cfg)
-{
-    cfg->request_timeout_ms = or_default(cfg->request_timeout_ms, 1000);
-    cfg->request_attempts = or_default(cfg->request_attempts, 5);
-    cfg->repair_backoff_ms = or_default(cfg->repair_backoff_ms, 50);
-    cfg->repair_backoff_max_ms = or_default(cfg->repair_backoff_max_ms, 2000);
-    cfg->snapshots_per_incident = or_default(cfg->snapshots_per_incident, 3);
-    cfg->cooldown_ms = or_default(cfg->cooldown_ms, 5000);
-    cfg->stale_intervals = or_default(cfg->stale_intervals, 3);
-    cfg->heartbeat_ms = or_default(cfg->heartbeat_ms, 1000);
-    cfg->reconnect_min_ms = or_default(cfg->reconnect_min_ms, 100);
-    cfg->reconnect_max_ms = or_default(cfg->reconnect_max_ms, 2000);
-    if (cfg->recv_max_bytes == 0) {
-        cfg->recv_max_bytes = (size_t)16 << 20;
-    }
-    cfg->recv_buffer = or_default(cfg->recv_buffer, 1024);
-    if (cfg->recv_buffer > 8192) {
-        cfg->recv_buffer = 8192;
-    }
-}
-
 /* SUB first and subscribed before anything else, so that changes
  * committed while we join are buffered, not lost. */
 static int open_sockets(pc_client *c)
@@ -693,51 +661,26 @@ static int open_sockets(pc_client *c)
     return rv != 0 ? rv : pc__request_open(&c->rq, &c->cfg);
 }
 
-static char *copy_or_null(const char *s, bool *failed)
-{
-    if (s == NULL) {
-        return NULL;
-    }
-    char *d = pc_strdup(s);
-    if (d == NULL) {
-        *failed = true;
-    }
-    return d;
-}
-
 pc_err pc_client_open(const pc_client_config *cfg, pc_client **out,
                       pc_error *err)
 {
-    if (cfg == NULL || out == NULL || cfg->pub_url == NULL ||
-        cfg->req_url == NULL || !pc__wire_room_ok(cfg->room) ||
-        (cfg->role != PC_CLIENT_PLAYER && cfg->role != PC_CLIENT_SPECTATOR) ||
-        (cfg->role == PC_CLIENT_PLAYER && !pc__wire_name_ok(cfg->name))) {
-        return pc_error_set(err, PC_ERR_INVALID, NULL,
-                            "client config: need URLs, a valid room id and, "
-                            "for players, a valid name");
+    pc_client_config own;
+    /* A NULL out is refused like a bad config. */
+    pc_err rv = pc__config_copy(out != NULL ? cfg : NULL, &own, err);
+    if (rv != PC_OK) {
+        return rv;
     }
     pc_client *c = pc_malloc(sizeof(*c));
     if (c == NULL) {
+        pc__config_fini(&own);
         return pc_error_set(err, PC_ERR_NOMEM, NULL, "out of memory");
     }
     memset(c, 0, sizeof(*c));
-    c->cfg = *cfg;
-    resolve(&c->cfg);
-    bool failed = false;
-    c->pub_url = copy_or_null(cfg->pub_url, &failed);
-    c->req_url = copy_or_null(cfg->req_url, &failed);
-    c->room = copy_or_null(cfg->room, &failed);
-    c->name =
-        cfg->role == PC_CLIENT_PLAYER ? copy_or_null(cfg->name, &failed) : NULL;
-    if (failed ||
-        pc__subscription_init(&c->sub, c->room, &c->lim, &c->st) != PC_OK) {
+    c->cfg = own;
+    if (pc__subscription_init(&c->sub, c->cfg.room, &c->lim, &c->st) != PC_OK) {
         destroy(c);
         return pc_error_set(err, PC_ERR_NOMEM, NULL, "out of memory");
     }
-    c->cfg.pub_url = c->pub_url;
-    c->cfg.req_url = c->req_url;
-    c->cfg.room = c->room;
-    c->cfg.name = c->name;
     pc__replica_init(&c->rep);
     c->lim = pc_json_limits_default();
     c->lim.max_depth = PC_JSON_DEPTH_CEILING;
@@ -745,16 +688,16 @@ pc_err pc_client_open(const pc_client_config *cfg, pc_client **out,
     c->lim.max_nodes = 4 * c->lim.max_nodes + 1000;
     c->backoff_ms = c->cfg.repair_backoff_ms;
     c->heartbeat_ms = c->cfg.heartbeat_ms;
-    pc__request_init(&c->rq, c->room, &c->cfg, &c->lim, &c->st);
+    pc__request_init(&c->rq, c->cfg.room, &c->cfg, &c->lim, &c->st);
 
     int nrv = open_sockets(c);
     if (nrv != 0) {
-        pc_err rv = pc__request_nng_err(nrv);
+        rv = pc__request_nng_err(nrv);
         destroy(c);
         return pc_error_set(err, rv, NULL, "nng: %s", nng_strerror(nrv));
     }
-    pc_err rv = pc__request_join(&c->rq, c->name, c->cfg.request_attempts,
-                                 &c->paths, err);
+    rv = pc__request_join(&c->rq, c->cfg.name, c->cfg.request_attempts,
+                          &c->paths, err);
     c->pub_game.private_paths = (const char *const *)c->paths;
     if (rv == PC_OK) {
         rv = take_snapshot(c, err);
@@ -813,12 +756,12 @@ bool pc_client_stale(const pc_client *c)
 
 const char *pc_client_room(const pc_client *c)
 {
-    return c->room;
+    return c->cfg.room;
 }
 
 const char *pc_client_player(const pc_client *c)
 {
-    return c->name;
+    return c->cfg.name;
 }
 
 void pc_client_stats_get(const pc_client *c, pc_client_stats *out)
