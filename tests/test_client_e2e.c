@@ -30,6 +30,8 @@
 #include "phasecast/server.h"
 #include "phasecast/view.h"
 
+#include "countergame.h"
+
 #define ROOM    "count"
 #define WAIT_MS 60000
 
@@ -42,64 +44,6 @@ static int scale(int n)
     bool slow = vg != NULL && vg[0] != '\0' && strcmp(vg, "0") != 0;
     return slow ? (n + 9) / 10 : n;
 }
-
-/* ------------------------------------------------------------------ */
-/* The counter game                                                    */
-/* ------------------------------------------------------------------ */
-
-static double data_number(const pc_room *room, const char *key)
-{
-    const cJSON *data =
-        cJSON_GetObjectItemCaseSensitive(pc_room_state(room), "data");
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(data, key);
-    return cJSON_IsNumber(v) ? v->valuedouble : 0;
-}
-
-/* Commit one counting change: n+1 and one of 32 rotating slots. */
-static pc_err count_once(pc_room *room, const char *reason)
-{
-    double n = data_number(room, "n") + 1;
-    char text[96];
-    snprintf(text, sizeof(text), "{\"n\":%.0f,\"s%d\":%.0f}", n, (int)n % 32,
-             n * 7);
-    return pc_update_phase_text(room, text, reason);
-}
-
-static pc_err counting_action(pc_room *room, const pc_action *act,
-                              cJSON **result, pc_error *err, void *arg)
-{
-    (void)arg;
-    if (strcmp(act->type, "join") == 0) {
-        return PC_OK;
-    }
-    if (strcmp(act->type, "inc") == 0) {
-        pc_err rv = count_once(room, "player counted");
-        if (rv == PC_OK) {
-            *result = cJSON_CreateNumber(data_number(room, "n"));
-        }
-        return rv;
-    }
-    if (strcmp(act->type, "deal") == 0) {
-        /* A secret for the acting player only (private path). */
-        char text[160];
-        snprintf(text, sizeof(text), "{\"hands\":{\"%s\":{\"card\":%.0f}}}",
-                 act->player, data_number(room, "n") * 3 + 1);
-        return pc_update_phase_text(room, text, "dealt a card");
-    }
-    return pc_error_set(err, PC_ERR_ACTION, "unknown_action", "no %s here",
-                        act->type);
-}
-
-static const pc_phase counting_phases[] = {
-    {.name = "COUNTING", .action = counting_action},
-};
-static const char *const counting_private[] = {"/hands/{player}", NULL};
-static const pc_game counting_game = {
-    .name = "counter",
-    .phases = counting_phases,
-    .nphases = 1,
-    .private_paths = counting_private,
-};
 
 /* ------------------------------------------------------------------ */
 /* Server side                                                         */
@@ -123,7 +67,7 @@ static pc_server *server_up(size_t history)
     pc_server_room_options_init(&ro);
     ro.room.id = ROOM;
     ro.room.history_capacity = history;
-    assert_int_equal(pc_server_add_room(srv, &counting_game, &ro, NULL), PC_OK);
+    assert_int_equal(pc_server_add_room(srv, countergame(), &ro, NULL), PC_OK);
     assert_int_equal(pc_server_start(srv), PC_OK);
     return srv;
 }
@@ -141,7 +85,7 @@ static void burst_on_loop(pc_server *srv, void *arg)
     loop_job *j = arg;
     pc_room *room = pc_server_find_room(srv, ROOM);
     for (int i = 0; i < j->count; i++) {
-        if (count_once(room, "burst") != PC_OK) {
+        if (countergame_count(room, "burst") != PC_OK) {
             break;
         }
     }
@@ -158,7 +102,7 @@ static void read_on_loop(pc_server *srv, void *arg)
         pc_canon_print(pc_room_state(room), &j->canon, NULL);
         return;
     }
-    if (pc_view_state(&counting_game, pc_room_state(room), j->player, &view) ==
+    if (pc_view_state(countergame(), pc_room_state(room), j->player, &view) ==
         PC_OK) {
         pc_canon_print(view, &j->canon, NULL);
         cJSON_Delete(view);

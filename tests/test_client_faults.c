@@ -29,6 +29,8 @@
 #include "phasecast/server.h"
 #include "phasecast/view.h"
 
+#include "countergame.h"
+
 #define ROOM "faulty"
 
 static bool under_valgrind(void)
@@ -58,44 +60,6 @@ static int64_t mono_ms(void)
 }
 
 /* ------------------------------------------------------------------ */
-/* A counting game: every change bumps n and one of 16 slots.          */
-/* ------------------------------------------------------------------ */
-
-static pc_err count_once(pc_room *room)
-{
-    const cJSON *data =
-        cJSON_GetObjectItemCaseSensitive(pc_room_state(room), "data");
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(data, "n");
-    double n = (cJSON_IsNumber(v) ? v->valuedouble : 0) + 1;
-    char text[96];
-    snprintf(text, sizeof text, "{\"n\":%.0f,\"k%d\":%.0f}", n, (int)n % 16,
-             n * 3);
-    return pc_update_phase_text(room, text, "counted");
-}
-
-static pc_err count_action(pc_room *room, const pc_action *act, cJSON **result,
-                           pc_error *err, void *arg)
-{
-    (void)room;
-    (void)result;
-    (void)arg;
-    if (strcmp(act->type, "join") == 0) {
-        return PC_OK;
-    }
-    return pc_error_set(err, PC_ERR_ACTION, "unknown_action", "no %s here",
-                        act->type);
-}
-
-static const pc_phase count_phases[] = {
-    {.name = "COUNTING", .action = count_action},
-};
-static const pc_game count_game = {
-    .name = "faulty-counter",
-    .phases = count_phases,
-    .nphases = 1,
-};
-
-/* ------------------------------------------------------------------ */
 /* Server side                                                         */
 /* ------------------------------------------------------------------ */
 
@@ -114,7 +78,8 @@ static pc_server *server_up(const char *pub, const char *rep, unsigned drop)
     pc_server_room_options_init(&ro);
     ro.room.id = ROOM;
     ro.room.history_capacity = 1000;
-    assert_int_equal(pc_server_add_room(srv, &count_game, &ro, NULL), PC_OK);
+    assert_int_equal(pc_server_add_room(srv, countergame_public(), &ro, NULL),
+                     PC_OK);
     assert_int_equal(pc_server_start(srv), PC_OK);
     return srv;
 }
@@ -132,13 +97,13 @@ static void job_on_loop(pc_server *srv, void *arg)
     loop_job *j = arg;
     pc_room *room = pc_server_find_room(srv, ROOM);
     for (int i = 0; i < j->count; i++) {
-        assert_int_equal(count_once(room), PC_OK);
+        assert_int_equal(countergame_count(room, "counted"), PC_OK);
     }
     j->seq = pc_room_seq(room);
     if (j->want_canon) {
         cJSON *view = NULL;
-        if (pc_view_state(&count_game, pc_room_state(room), NULL, &view) ==
-            PC_OK) {
+        if (pc_view_state(countergame_public(), pc_room_state(room), NULL,
+                          &view) == PC_OK) {
             pc_canon_print(view, &j->canon, NULL);
             cJSON_Delete(view);
         }
@@ -329,7 +294,7 @@ static void hold_loop(pc_server *srv, void *arg)
     /* Commit while paused: these go out only once the loop resumes. */
     pc_room *room = pc_server_find_room(srv, ROOM);
     for (int i = 0; i < 10; i++) {
-        assert_int_equal(count_once(room), PC_OK);
+        assert_int_equal(countergame_count(room, "counted"), PC_OK);
     }
     pthread_mutex_lock(&g->mu);
     g->entered = true;
@@ -520,7 +485,8 @@ static void test_late_and_replacement_clients_converge_mid_burst(void **state)
     pc_server_room_options_init(&ro);
     ro.room.id = ROOM;
     ro.room.history_capacity = 1000;
-    assert_int_equal(pc_server_add_room(srv, &count_game, &ro, NULL), PC_OK);
+    assert_int_equal(pc_server_add_room(srv, countergame_public(), &ro, NULL),
+                     PC_OK);
     assert_int_equal(pc_server_start(srv), PC_OK);
     pc_client *cs[NJOIN] = {NULL};
     watch ws[NJOIN];

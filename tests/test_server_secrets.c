@@ -1,12 +1,13 @@
 /*
  * test_server_secrets.c - private data never leaves the request channel of
- * its owner. A card game deals each of three players a hand holding a
- * unique canary string, re-dealt with fresh canaries on most of 1,000
- * changes; a raw nng SUB subscribed to everything, a spectator client and
- * token-less requests (snapshots, `changes`, refused requests) must never
- * see the word CANARY nor any player's token, while each player's replica
- * ends holding its own current canary and nobody else's. Real nng sockets
- * over TCP on 127.0.0.1; every wait polls against a deadline.
+ * its owner. In a counter room (tests/support/countergame.h, where
+ * /hands/{player} is private) the test deals each of three players a hand
+ * holding a unique canary string, re-dealt with fresh canaries on most of
+ * 1,000 changes; a raw nng SUB subscribed to everything, a spectator client
+ * and token-less requests (snapshots, `changes`, refused requests) must
+ * never see the word CANARY nor any player's token, while each player's
+ * replica ends holding its own current canary and nobody else's. Real nng
+ * sockets over TCP on 127.0.0.1; every wait polls against a deadline.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -16,6 +17,8 @@
 #include "phasecast/client.h"
 #include "phasecast/room.h"
 #include "phasecast/view.h"
+
+#include "countergame.h"
 
 #define ROOM   "cards"
 #define CANARY "CANARY"
@@ -43,32 +46,9 @@ static void canary_of(const char *p, uint64_t k, char *out, size_t size)
 }
 
 /* ------------------------------------------------------------------ */
-/* The card game: public n, private /hands/{player}.                   */
+/* The deals, on the counter game (countergame.h): public n, private  */
+/* /hands/{player}.                                                    */
 /* ------------------------------------------------------------------ */
-
-static pc_err cards_action(pc_room *room, const pc_action *act, cJSON **result,
-                           pc_error *err, void *arg)
-{
-    (void)room;
-    (void)result;
-    (void)arg;
-    if (strcmp(act->type, "join") == 0) {
-        return PC_OK;
-    }
-    return pc_error_set(err, PC_ERR_ACTION, "unknown_action", "no %s here",
-                        act->type);
-}
-
-static const pc_phase cards_phases[] = {
-    {.name = "DEALING", .action = cards_action},
-};
-static const char *const cards_private[] = {"/hands/{player}", NULL};
-static const pc_game cards_game = {
-    .name = "canary-cards",
-    .phases = cards_phases,
-    .nphases = 1,
-    .private_paths = cards_private,
-};
 
 /* Change k: n = k, and (on 9 of every 10) every hand re-dealt. */
 static void deal(pc_room *room, uint64_t k)
@@ -110,7 +90,7 @@ static void job_on_loop(pc_server *srv, void *arg)
     if (j->print) {
         cJSON *view = NULL;
         assert_int_equal(
-            pc_view_state(&cards_game, pc_room_state(room), j->viewer, &view),
+            pc_view_state(countergame(), pc_room_state(room), j->viewer, &view),
             PC_OK);
         pc_canon_print(view, &j->canon, NULL);
         cJSON_Delete(view);
@@ -259,7 +239,7 @@ static void test_canaries_never_reach_the_public_or_other_players(void **state)
     pc_server_room_options_init(&ro);
     ro.room.id = ROOM;
     ro.room.history_capacity = 1000;
-    assert_int_equal(pc_server_add_room(srv, &cards_game, &ro, NULL), PC_OK);
+    assert_int_equal(pc_server_add_room(srv, countergame(), &ro, NULL), PC_OK);
     assert_int_equal(pc_server_start(srv), PC_OK);
 
     tape pub_tape = {0}, spec_tape = {0}, req_tape = {0};
