@@ -5,7 +5,8 @@
  * bursts and end with the server's exact state; a slow subscriber and a
  * late joiner converge; a repeated action id is applied once; players see
  * their own private data and nobody else's. Every wait polls with a
- * deadline; nothing asserts on elapsed time.
+ * deadline; nothing asserts on elapsed time. Under valgrind the tests run
+ * a tenth of the changes (testenv_scale), so memcheck stays fast.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -31,19 +32,10 @@
 #include "phasecast/view.h"
 
 #include "countergame.h"
+#include "testenv.h"
 
 #define ROOM    "count"
 #define WAIT_MS 60000
-
-/* Under valgrind (scripts/valgrind sets PHASECAST_VALGRIND=1) every test
- * runs a tenth of the changes, so the memcheck step stays fast; the
- * overflow and repair paths are still exercised. */
-static int scale(int n)
-{
-    const char *vg = getenv("PHASECAST_VALGRIND");
-    bool slow = vg != NULL && vg[0] != '\0' && strcmp(vg, "0") != 0;
-    return slow ? (n + 9) / 10 : n;
-}
 
 /* ------------------------------------------------------------------ */
 /* Server side                                                         */
@@ -132,13 +124,6 @@ static char *server_view(pc_server *srv, const char *player, uint64_t *seq)
 /* Client side                                                         */
 /* ------------------------------------------------------------------ */
 
-static int64_t mono_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 /* Per-client bookkeeping from its callbacks. */
 typedef struct follower {
     pc_server *srv;
@@ -213,8 +198,8 @@ static uint64_t read_target(follower *f)
 /* Poll until the producer is done and the replica reached its seq. */
 static void follower_finish(follower *f)
 {
-    int64_t end = mono_ms() + WAIT_MS;
-    while (mono_ms() < end) {
+    int64_t end = testenv_mono_ms() + WAIT_MS;
+    while (testenv_mono_ms() < end) {
         uint64_t t = read_target(f);
         if (t != 0 && pc_client_seq(f->c) >= t) {
             break;
@@ -301,7 +286,7 @@ static void test_ten_clients_follow_ten_thousand_changes(void **state)
         pthread_create(&th[i], NULL, follower_main, &fs[i]);
     }
     uint64_t seq = 0;
-    int bursts = scale(100);
+    int bursts = testenv_scale(100);
     for (int b = 0; b < bursts; b++) {
         seq = burst(srv, 100);
     }
@@ -348,7 +333,7 @@ static void test_slow_subscriber_converges(void **state)
     pthread_t th;
     pthread_create(&th, NULL, follower_main, &f);
     uint64_t seq = 0;
-    for (int b = 0; b < scale(20); b++) {
+    for (int b = 0; b < testenv_scale(20); b++) {
         seq = burst(srv, 150); /* more than the history holds */
     }
     pthread_mutex_lock(&mu);
@@ -393,14 +378,14 @@ static void test_late_joiner_during_a_burst_converges(void **state)
     pc_server *srv = server_up(100);
     pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
     uint64_t target = 0;
-    producer p = {srv, scale(60), 0};
+    producer p = {srv, testenv_scale(60), 0};
     pthread_t pt;
     pthread_create(&pt, NULL, producer_main, &p);
     /* Join once the room is well under way, while it keeps changing. */
     uint64_t seq = 0;
-    int64_t end = mono_ms() + WAIT_MS;
+    int64_t end = testenv_mono_ms() + WAIT_MS;
     uint64_t late = (uint64_t)p.bursts * 50 / 6; /* 500 normally */
-    while (seq < late && mono_ms() < end) {
+    while (seq < late && testenv_mono_ms() < end) {
         char *s = server_view(srv, NULL, &seq);
         pc_free(s);
     }
@@ -455,8 +440,8 @@ static void test_repeated_action_id_is_applied_once(void **state)
     /* A fresh id counts again. */
     assert_int_equal(pc_client_act(c, "inc", NULL, NULL, &s2, &err), PC_OK);
     assert_int_equal(s2, s1 + 1);
-    int64_t end = mono_ms() + WAIT_MS;
-    while (pc_client_seq(c) < s2 && mono_ms() < end) {
+    int64_t end = testenv_mono_ms() + WAIT_MS;
+    while (pc_client_seq(c) < s2 && testenv_mono_ms() < end) {
         pc_client_poll(c, 20);
     }
     const cJSON *n = pc_json_pointer_get(pc_client_state(c), "/data/n");

@@ -30,33 +30,14 @@
 #include "phasecast/view.h"
 
 #include "countergame.h"
+#include "testenv.h"
 
 #define ROOM "faulty"
-
-static bool under_valgrind(void)
-{
-    const char *vg = getenv("PHASECAST_VALGRIND");
-    return vg != NULL && vg[0] != '\0' && strcmp(vg, "0") != 0;
-}
-
-/* Workloads shrink tenfold under valgrind (scripts/valgrind sets
- * PHASECAST_VALGRIND=1); the fault paths are still exercised. */
-static int scale(int n)
-{
-    return under_valgrind() ? (n + 9) / 10 : n;
-}
 
 /* The longest any one wait may take before the test fails. */
 static int wait_ms(void)
 {
-    return under_valgrind() ? 120000 : 20000;
-}
-
-static int64_t mono_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+    return testenv_under_valgrind() ? 120000 : 20000;
 }
 
 /* ------------------------------------------------------------------ */
@@ -199,7 +180,7 @@ static void poll_all(pc_client **cs, size_t n, int timeout_ms)
 /* Poll until every client's replica is at seq (fails after the deadline). */
 static void converge(pc_client **cs, size_t n, uint64_t seq)
 {
-    int64_t end = mono_ms() + wait_ms();
+    int64_t end = testenv_mono_ms() + wait_ms();
     for (;;) {
         bool all = true;
         for (size_t i = 0; i < n; i++) {
@@ -210,7 +191,7 @@ static void converge(pc_client **cs, size_t n, uint64_t seq)
         if (all) {
             break;
         }
-        if (mono_ms() > end) {
+        if (testenv_mono_ms() > end) {
             fail_msg("clients did not reach seq %llu", (unsigned long long)seq);
         }
         poll_all(cs, n, 10);
@@ -253,7 +234,7 @@ static void test_one_percent_suppressed_changes_are_repaired(void **state)
     for (int i = 0; i < NDROP; i++) {
         cs[i] = client_open(srv, names[i], &ws[i]);
     }
-    int total = scale(5000);
+    int total = testenv_scale(5000);
     uint64_t seq = 0;
     for (int done = 0; done < total; done += 25) {
         seq = burst(srv, 25);
@@ -335,9 +316,9 @@ test_paused_server_goes_stale_and_recovers_without_snapshots(void **state)
     uint64_t seq = burst(srv, 50);
     converge(cs, NSTALE, seq);
     /* Let every client learn the real heartbeat interval. */
-    int64_t end = mono_ms() + wait_ms();
+    int64_t end = testenv_mono_ms() + wait_ms();
     for (bool heard = false; !heard;) {
-        assert_true(mono_ms() < end);
+        assert_true(testenv_mono_ms() < end);
         poll_all(cs, NSTALE, 10);
         heard = true;
         for (int i = 0; i < NSTALE; i++) {
@@ -355,9 +336,9 @@ test_paused_server_goes_stale_and_recovers_without_snapshots(void **state)
     assert_int_equal(pc_server_post(srv, hold_loop, &g), PC_OK);
     /* While the loop is held, clients keep polling until all call the
      * room stale: that takes more than stale_intervals (3) heartbeats. */
-    end = mono_ms() + wait_ms();
+    end = testenv_mono_ms() + wait_ms();
     while (!all_stale(cs, NSTALE, true)) {
-        if (mono_ms() > end) {
+        if (testenv_mono_ms() > end) {
             fail_msg("clients never reported the paused room stale");
         }
         poll_all(cs, NSTALE, 10);
@@ -371,9 +352,9 @@ test_paused_server_goes_stale_and_recovers_without_snapshots(void **state)
     seq = burst(srv, 100);
     assert_int_equal(seq, 160);
     converge(cs, NSTALE, seq);
-    end = mono_ms() + wait_ms();
+    end = testenv_mono_ms() + wait_ms();
     while (!all_stale(cs, NSTALE, false)) {
-        assert_true(mono_ms() < end);
+        assert_true(testenv_mono_ms() < end);
         poll_all(cs, NSTALE, 10);
     }
     uint64_t at = 0;
@@ -454,10 +435,10 @@ static uint64_t producer_seq(producer *p, bool *held, bool *done)
 static void poll_until_produced(producer *p, pc_client **cs, size_t n,
                                 uint64_t seq)
 {
-    int64_t end = mono_ms() + wait_ms();
+    int64_t end = testenv_mono_ms() + wait_ms();
     bool held = false, done = false;
     while (producer_seq(p, &held, &done) < seq && !held && !done) {
-        assert_true(mono_ms() < end);
+        assert_true(testenv_mono_ms() < end);
         poll_all(cs, n, 5);
     }
 }
@@ -492,7 +473,7 @@ static void test_late_and_replacement_clients_converge_mid_burst(void **state)
     watch ws[NJOIN];
     cs[0] = client_open(srv, "dan", &ws[0]);
     cs[1] = client_open(srv, NULL, &ws[1]);
-    producer p = {.srv = srv, .bursts = scale(150)};
+    producer p = {.srv = srv, .bursts = testenv_scale(150)};
     assert_int_equal(pthread_mutex_init(&p.mu, NULL), 0);
     assert_int_equal(pthread_cond_init(&p.cv, NULL), 0);
     uint64_t total = (uint64_t)p.bursts * 20;

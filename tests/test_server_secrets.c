@@ -19,21 +19,10 @@
 #include "phasecast/view.h"
 
 #include "countergame.h"
+#include "testenv.h"
 
 #define ROOM   "cards"
 #define CANARY "CANARY"
-
-static bool under_valgrind(void)
-{
-    const char *vg = getenv("PHASECAST_VALGRIND");
-    return vg != NULL && vg[0] != '\0' && strcmp(vg, "0") != 0;
-}
-
-/* A tenth of the changes under valgrind; every path still runs. */
-static int scale(int n)
-{
-    return under_valgrind() ? (n + 9) / 10 : n;
-}
 
 static const char *const players[] = {"alice", "bob", "carol", "dave"};
 #define NPLAYERS 4 /* three pc_clients and one raw REQ player (dave) */
@@ -265,7 +254,7 @@ static void test_canaries_never_reach_the_public_or_other_players(void **state)
     cs[3] = client_open(srv, NULL, &spec_tape);
     canon_onto(pc_client_state(cs[3]), &spec_tape);
 
-    int total = scale(1000);
+    int total = testenv_scale(1000);
     uint64_t seq = 0;
     for (int done = 0; done < total; done += 10) {
         seq = run_job(srv, 10);

@@ -34,22 +34,22 @@
 #include "phasecast/merge.h"
 #include "phasecast/server.h"
 
+#include "testenv.h"
+
 /* Longest any single wait may take before the test fails: generous, and
  * six times longer under valgrind (scripts/valgrind sets
  * PHASECAST_VALGRIND=1), where a loaded 2-core machine runs everything
  * 20-50 times slower. */
 static inline int pc_test_wait_ms(void)
 {
-    const char *vg = getenv("PHASECAST_VALGRIND");
-    return vg != NULL && vg[0] != '\0' && strcmp(vg, "0") != 0 ? 60000 : 10000;
+    return testenv_under_valgrind() ? 60000 : 10000;
 }
 #define WAIT_MS pc_test_wait_ms()
 
+/* The deadline clock (monotonic, so a clock step cannot stretch a wait). */
 static inline int64_t mono_ms(void)
 {
-    struct timespec ts;
-    timespec_get(&ts, TIME_UTC);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return testenv_mono_ms();
 }
 
 /* A REQ socket dialed to url; resends are off so each request is sent
