@@ -5,12 +5,17 @@
  * library (include/phasecast/client.h) and prints every change the client
  * applies, one line each: seq, phase, reason, the public patch as compact
  * JSON and "sum ok", since the client verifies each change's checksum
- * before it reports it. At exit it prints the client's repair counters. It
- * does not act, does not see private data and, after a resnapshot, does not
- * print the seqs the snapshot covered.
+ * before it reports it. When it stops it can print members of its replica
+ * (--show) and the room's last changes as the server's history holds them
+ * (--history, one "changes" request on its own REQ socket, since the
+ * client library has no call for it); then the seq and phase it reached
+ * and the client's repair counters. It does not act, does not see private
+ * data and, after a resnapshot, does not print the seqs the snapshot
+ * covered.
  *
  * usage: phasecast-watch --pub URL --req URL --room ROOM [--count N]
- *                        [--until PHASE] [--timeout S]
+ *                        [--until PHASE] [--timeout S] [--show POINTER]...
+ *                        [--history N]
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -20,10 +25,20 @@
 #include <time.h>
 
 #include <cjson/cJSON.h>
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
 
 #include "phasecast/client.h"
 #include "phasecast/error.h"
+#include "phasecast/json.h"
 #include "phasecast/server.h"
+
+/* Most --show pointers; most changes --history asks for (the protocol's
+ * largest "changes" answer). */
+#define SHOW_MAX    8
+#define HISTORY_MAX 1000
+/* How long the --history request may take. */
+#define HISTORY_TIMEOUT_MS 5000
 
 /* What the change callback needs to decide when to stop. */
 typedef struct watch {
@@ -35,19 +50,25 @@ typedef struct watch {
 
 static void usage(FILE *to)
 {
-    fprintf(to, "usage: phasecast-watch --pub URL --req URL --room ROOM "
-                "[options]\n"
-                "Follow a room as a spectator; print one line per change.\n"
-                "\n"
-                "  --pub URL       the server's broadcast URL\n"
-                "  --req URL       the server's request URL\n"
-                "  --room ROOM     the room to follow\n"
-                "  --count N       exit 0 after N changes\n"
-                "  --until PHASE   exit 0 once the room is in PHASE\n"
-                "  --timeout S     give up (exit 1) after S seconds [60]\n"
-                "  --help          show this and exit\n"
-                "\n"
-                "Line format: seq N phase P reason \"R\" patch {...} sum ok\n");
+    fprintf(to,
+            "usage: phasecast-watch --pub URL --req URL --room ROOM "
+            "[options]\n"
+            "Follow a room as a spectator; print one line per change.\n"
+            "\n"
+            "  --pub URL       the server's broadcast URL\n"
+            "  --req URL       the server's request URL\n"
+            "  --room ROOM     the room to follow\n"
+            "  --count N       exit 0 after N changes\n"
+            "  --until PHASE   exit 0 once the room is in PHASE\n"
+            "  --timeout S     give up (exit 1) after S seconds [60]\n"
+            "  --show POINTER  at the end, print this JSON Pointer of the\n"
+            "                  replica, e.g. /data/scores (repeatable)\n"
+            "  --history N     at the end, print the room's last N changes\n"
+            "                  (up to %d) from the server's history\n"
+            "  --help          show this and exit\n"
+            "\n"
+            "Line format: seq N phase P reason \"R\" patch {...} sum ok\n",
+            HISTORY_MAX);
 }
 
 /* Parse a non-negative integer argument of at most max. */
@@ -96,12 +117,130 @@ static const char *replica_phase(const pc_client *c)
     return cJSON_IsString(p) ? p->valuestring : "";
 }
 
+/* --show: print the replica's member at pointer; an object whose members
+ * are all scalars (such as scores) as one "name value" line per member. */
+static void print_show(const pc_client *c, const char *pointer)
+{
+    const cJSON *v = pc_json_pointer_get(pc_client_state(c), pointer);
+    const cJSON *m;
+    bool flat = cJSON_IsObject(v);
+    cJSON_ArrayForEach(m, v)
+    {
+        flat = flat && !cJSON_IsObject(m) && !cJSON_IsArray(m);
+    }
+    if (v == NULL || !flat) {
+        char *text = v != NULL ? cJSON_PrintUnformatted(v) : NULL;
+        printf("%s %s\n", pointer,
+               v == NULL      ? "(absent)"
+               : text != NULL ? text
+                              : "?");
+        cJSON_free(text);
+        return;
+    }
+    printf("%s:\n", pointer);
+    cJSON_ArrayForEach(m, v)
+    {
+        char *text = cJSON_PrintUnformatted(m);
+        printf("  %-12s %s\n", m->string, text != NULL ? text : "?");
+        cJSON_free(text);
+    }
+}
+
+/* Send one request on a fresh REQ socket and parse the reply's "result";
+ * *out is the whole reply (cJSON_Delete). False, with a message on stderr,
+ * when the server cannot be reached or refuses. */
+static bool request(const char *url, const char *body, cJSON **out)
+{
+    nng_socket s = NNG_SOCKET_INITIALIZER;
+    nng_msg *reply = NULL;
+    int rv = nng_req0_open(&s);
+    if (rv == 0) {
+        rv = nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, HISTORY_TIMEOUT_MS);
+    }
+    if (rv == 0) {
+        rv = nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, HISTORY_TIMEOUT_MS);
+    }
+    if (rv == 0) {
+        rv = nng_dial(s, url, NULL, 0);
+    }
+    if (rv == 0) {
+        rv = nng_send(s, (void *)body, strlen(body), 0);
+    }
+    if (rv == 0) {
+        rv = nng_recvmsg(s, &reply, 0);
+    }
+    nng_close(s);
+    if (rv != 0) {
+        fprintf(stderr, "phasecast-watch: request to %s: %s\n", url,
+                nng_strerror(rv));
+        return false;
+    }
+    pc_json_limits lim;
+    pc_json_limits_resolve(NULL, &lim);
+    lim.max_bytes = nng_msg_len(reply) + 1;
+    cJSON *tree = NULL;
+    pc_error e = {0};
+    pc_err rc =
+        pc_json_parse(nng_msg_body(reply), nng_msg_len(reply), &lim, &tree, &e);
+    nng_msg_free(reply);
+    if (rc != PC_OK) {
+        fprintf(stderr, "phasecast-watch: bad reply: %s\n", e.message);
+        return false;
+    }
+    if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(tree, "ok"))) {
+        const cJSON *err = cJSON_GetObjectItemCaseSensitive(tree, "error");
+        fprintf(
+            stderr, "phasecast-watch: the server refused: %s: %s\n",
+            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(err, "code")),
+            cJSON_GetStringValue(
+                cJSON_GetObjectItemCaseSensitive(err, "message")));
+        cJSON_Delete(tree);
+        return false;
+    }
+    *out = tree;
+    return true;
+}
+
+/* --history: the last n changes up to seq, as the server's history holds
+ * them (public view), one "seq N PHASE: reason" line each. */
+static bool print_history(const char *url, const char *room, uint64_t seq,
+                          long n)
+{
+    uint64_t since = seq > (uint64_t)n ? seq - (uint64_t)n : 0;
+    char body[256];
+    snprintf(body, sizeof body,
+             "{\"op\":\"changes\",\"room\":\"%s\",\"since\":%llu,"
+             "\"limit\":%ld}",
+             room, (unsigned long long)since, n);
+    cJSON *reply = NULL;
+    if (!request(url, body, &reply)) {
+        return false;
+    }
+    const cJSON *changes = pc_json_pointer_get(reply, "/result/changes");
+    const cJSON *ch;
+    printf("history: the last %d changes from the server (since seq %llu):\n",
+           cJSON_GetArraySize(changes), (unsigned long long)since);
+    cJSON_ArrayForEach(ch, changes)
+    {
+        const cJSON *s = cJSON_GetObjectItemCaseSensitive(ch, "seq");
+        printf(
+            "  seq %-6.0f %-13s %s\n", cJSON_IsNumber(s) ? s->valuedouble : 0,
+            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ch, "phase")),
+            cJSON_GetStringValue(
+                cJSON_GetObjectItemCaseSensitive(ch, "reason")));
+    }
+    cJSON_Delete(reply);
+    return true;
+}
+
 int main(int argc, char **argv)
 {
     pc_client_config cfg = {0};
     cfg.role = PC_CLIENT_SPECTATOR;
     watch w = {0};
-    long timeout_s = 60;
+    long timeout_s = 60, history = 0;
+    const char *show[SHOW_MAX];
+    int nshow = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -124,6 +263,11 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--until") == 0) {
             w.until = v;
         } else if (strcmp(a, "--count") == 0 && number(v, 1L << 30, &w.count)) {
+        } else if (strcmp(a, "--show") == 0 && nshow < SHOW_MAX &&
+                   v[0] == '/') {
+            show[nshow++] = v;
+        } else if (strcmp(a, "--history") == 0 &&
+                   number(v, HISTORY_MAX, &history) && history > 0) {
         } else if (strcmp(a, "--timeout") == 0 &&
                    number(v, 86400, &timeout_s) && timeout_s > 0) {
         } else {
@@ -174,6 +318,15 @@ int main(int argc, char **argv)
             break;
         }
     }
+    for (int i = 0; i < nshow; i++) {
+        print_show(c, show[i]);
+    }
+    if (history > 0 &&
+        !print_history(cfg.req_url, cfg.room, pc_client_seq(c), history)) {
+        status = 1;
+    }
+    printf("end: seq %llu phase %s\n", (unsigned long long)pc_client_seq(c),
+           replica_phase(c));
     pc_client_stats st;
     pc_client_stats_get(c, &st);
     printf("stats: changes %llu, gaps repaired %llu, snapshots %llu, "
