@@ -1,7 +1,7 @@
 /*
  * test_server_requests.c - the server's REP side over real nng sockets
  * (tcp on 127.0.0.1, ephemeral ports): every operation's happy path, the
- * game's typed refusals, idempotent actions, and a list of hostile bodies
+ * game's typed refusals, idempotent actions and joins, and hostile bodies
  * that each get a structured error while the room's seq and state stay as
  * they were and the server keeps answering.
  */
@@ -161,6 +161,132 @@ test_join_issues_tokens_and_refuses_taken_names_and_full_rooms(void **state)
     assert_error(r, "bad_request");
     cJSON_Delete(r);
     assert_int_equal(room_now().seq, 2);
+}
+
+#define NONCE_A "nonce-A_0123456789abcdef"
+#define NONCE_B "nonce-B_0123456789abcdef"
+
+/* A join of name as a player of r1 with this nonce member (raw JSON, or
+ * NULL for none); returns the raw reply (caller frees), *len its length. */
+static char *join_raw(const char *name, const char *nonce_json, size_t *len)
+{
+    char body[512];
+    int n = snprintf(body, sizeof body,
+                     "{\"op\":\"join\",\"room\":\"r1\",\"role\":\"player\","
+                     "\"name\":\"%s\"%s%s}",
+                     name, nonce_json ? ",\"nonce\":" : "",
+                     nonce_json ? nonce_json : "");
+    assert_true(n > 0 && (size_t)n < sizeof body);
+    return request_raw(fx.req, body, (size_t)n, len);
+}
+
+static void
+test_join_repeated_with_the_same_nonce_gets_the_first_reply(void **state)
+{
+    (void)state;
+    size_t l1, l2;
+    char *first = join_raw("alice", "\"" NONCE_A "\"", &l1);
+    assert_int_equal(room_now().seq, 1); /* tictactoe seats X */
+    char *again = join_raw("alice", "\"" NONCE_A "\"", &l2);
+    /* The same reply byte for byte: same token, same seq. */
+    assert_int_equal(l1, l2);
+    assert_memory_equal(first, again, l1);
+    cJSON *r = NULL;
+    assert_int_equal(pc_json_parse(again, l2, NULL, &r, NULL), PC_OK);
+    assert_int_equal(strlen(str(ok_result(r), "token")), 32);
+    assert_int_equal(num(ok_result(r), "seq"), 1);
+    /* The game saw one join: the seq did not move. */
+    assert_int_equal(room_now().seq, 1);
+    /* And the token works. */
+    char *o = join("bob");
+    cJSON *m = move(str(ok_result(r), "token"), "m1", 4);
+    assert_int_equal(num(ok_result(m), "seq"), 3);
+    cJSON_Delete(m);
+    /* Still the first reply after the room moved on. */
+    char *late = join_raw("alice", "\"" NONCE_A "\"", &l2);
+    assert_int_equal(l1, l2);
+    assert_memory_equal(first, late, l1);
+    assert_int_equal(room_now().seq, 3);
+    cJSON_Delete(r);
+    free(first);
+    free(again);
+    free(late);
+    free(o);
+}
+
+static void test_join_with_another_nonce_or_none_is_name_taken(void **state)
+{
+    (void)state;
+    size_t len;
+    free(join_raw("alice", "\"" NONCE_A "\"", &len));
+    const char *others[] = {"\"" NONCE_B "\"", NULL, "null"};
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
+        char *text = join_raw("alice", others[i], &len);
+        cJSON *r = NULL;
+        assert_int_equal(pc_json_parse(text, len, NULL, &r, NULL), PC_OK);
+        assert_error(r, "name_taken");
+        assert_null(strstr(text, NONCE_A)); /* the nonce is a secret */
+        cJSON_Delete(r);
+        free(text);
+    }
+    /* A join without a nonce cannot be repeated, not even with one. */
+    free(join("bob"));
+    char *text = join_raw("bob", "\"" NONCE_B "\"", &len);
+    cJSON *r = NULL;
+    assert_int_equal(pc_json_parse(text, len, NULL, &r, NULL), PC_OK);
+    assert_error(r, "name_taken");
+    cJSON_Delete(r);
+    free(text);
+    assert_int_equal(room_now().seq, 2);
+}
+
+static void test_a_malformed_nonce_is_refused_and_changes_nothing(void **state)
+{
+    (void)state;
+    const char *bad[] = {
+        "\"\"",
+        "\"short_123456789\"",              /* 15 */
+        "\"" NONCE_A NONCE_A NONCE_A "0\"", /* 73 */
+        "\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdefX\"",
+        "\"with space 0123456789\"",
+        "\"with.dot.0123456789\"",
+        "\"caf\xc3\xa9-0123456789abcdef\"",
+        "\"nul\\u0001-0123456789abcdef\"",
+        "7",
+        "[\"" NONCE_A "\"]",
+        "{\"n\":\"" NONCE_A "\"}",
+        "true",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        size_t len;
+        char *text = join_raw("alice", bad[i], &len);
+        cJSON *r = NULL;
+        assert_int_equal(pc_json_parse(text, len, NULL, &r, NULL), PC_OK);
+        assert_error(r, "bad_request");
+        cJSON_Delete(r);
+        free(text);
+        assert_int_equal(room_now().seq, 0);
+    }
+    cJSON *r = request(fx.req, "{\"op\":\"join\",\"room\":\"r1\",\"role\":"
+                               "\"spectator\",\"nonce\":\"short\"}");
+    assert_error(r, "bad_request");
+    cJSON_Delete(r);
+    /* Nothing was registered: the name is still free, and the shortest and
+     * longest nonces are fine. */
+    size_t len;
+    char *text = join_raw("alice", "\"0123456789abcdef\"", &len);
+    assert_int_equal(pc_json_parse(text, len, NULL, &r, NULL), PC_OK);
+    assert_int_equal(num(ok_result(r), "seq"), 1);
+    cJSON_Delete(r);
+    free(text);
+    text = join_raw(
+        "bob",
+        "\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789_-AZxy\"",
+        &len);
+    assert_int_equal(pc_json_parse(text, len, NULL, &r, NULL), PC_OK);
+    assert_int_equal(num(ok_result(r), "seq"), 2);
+    cJSON_Delete(r);
+    free(text);
 }
 
 static void test_snapshot_gives_state_seq_and_checksum(void **state)
@@ -514,6 +640,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_ping_and_info_answer),
         T(test_join_issues_tokens_and_refuses_taken_names_and_full_rooms),
+        T(test_join_repeated_with_the_same_nonce_gets_the_first_reply),
+        T(test_join_with_another_nonce_or_none_is_name_taken),
+        T(test_a_malformed_nonce_is_refused_and_changes_nothing),
         T(test_snapshot_gives_state_seq_and_checksum),
         T(test_changes_since_returns_each_change_or_too_old),
         T(test_action_replies_with_seq_or_the_games_error),

@@ -1,15 +1,16 @@
 /*
- * players.c - names, secret tokens and action-reply caches of one room's
- * players.
+ * players.c - names, secret tokens, join nonces and reply caches of one
+ * room's players.
  *
  * A token is 128 bits from the kernel's CSPRNG (getrandom, falling back to
  * /dev/urandom), printed as 32 hex digits; it is compared without an early
  * exit so the time a lookup takes does not leak how many leading digits a
- * guess got right. Each player keeps the replies to its last
- * PC_SERVER_ACTION_CACHE actions in a ring, which is what makes a resent
- * action (nng REQ resends) idempotent. Lookups are linear: a room has tens
- * of players, not thousands. Nothing here is thread-safe; the room's loop
- * owns it.
+ * guess got right; a join nonce, which also hands out the token, is
+ * compared the same way. Each player keeps the reply to its join and the
+ * replies to its last PC_SERVER_ACTION_CACHE actions in a ring, which is
+ * what makes a resent join or action (nng REQ resends) idempotent. Lookups are
+ * linear: a room has tens of players, not thousands. Nothing here is
+ * thread-safe; the room's loop owns it.
  */
 #include "players.h"
 
@@ -33,6 +34,9 @@ typedef struct reply {
 struct pc__player {
     char name[PC_SERVER_NAME_MAX + 1];
     char token[PC__TOKEN_HEX + 1];
+    char nonce[PC_SERVER_NONCE_MAX + 1]; /* "" when joined without one */
+    char *join_reply;                    /* NULL until remembered */
+    size_t join_reply_len;
     reply cache[PC_SERVER_ACTION_CACHE];
     size_t next; /* slot the next reply overwrites */
 };
@@ -58,6 +62,7 @@ static void player_free(pc__player *p)
     for (size_t i = 0; i < PC_SERVER_ACTION_CACHE; i++) {
         pc_free(p->cache[i].text);
     }
+    pc_free(p->join_reply);
     pc_free(p);
 }
 
@@ -92,6 +97,20 @@ bool pc__players_valid_name(const char *name)
     return n > 0;
 }
 
+bool pc__players_valid_nonce(const char *nonce)
+{
+    size_t n = 0;
+    for (const char *s = nonce; *s != '\0'; s++, n++) {
+        char c = *s;
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                  (c >= '0' && c <= '9') || c == '_' || c == '-';
+        if (!ok || n >= PC_SERVER_NONCE_MAX) {
+            return false;
+        }
+    }
+    return n >= PC_SERVER_NONCE_MIN;
+}
+
 pc__player *pc__players_find_name(pc__players *ps, const char *name)
 {
     for (size_t i = 0; i < ps->n; i++) {
@@ -102,14 +121,18 @@ pc__player *pc__players_find_name(pc__players *ps, const char *name)
     return NULL;
 }
 
-/* Constant-time comparison of a guess with a token. */
-static bool token_equal(const char *token, const char *guess)
+/*
+ * Whether guess equals the secret held NUL-padded in a buffer of cap bytes,
+ * in a time that depends on cap and the guess's length only, never on how
+ * many leading bytes match.
+ */
+static bool secret_equal(const char *secret, size_t cap, const char *guess)
 {
     size_t n = strlen(guess);
-    unsigned diff = n != PC__TOKEN_HEX;
-    for (size_t i = 0; i < PC__TOKEN_HEX; i++) {
+    unsigned diff = n >= cap;
+    for (size_t i = 0; i < cap; i++) {
         char g = i < n ? guess[i] : 0;
-        diff |= (unsigned)(unsigned char)(token[i] ^ g);
+        diff |= (unsigned)(unsigned char)(secret[i] ^ g);
     }
     return diff == 0;
 }
@@ -118,7 +141,7 @@ pc__player *pc__players_find_token(pc__players *ps, const char *token)
 {
     pc__player *found = NULL;
     for (size_t i = 0; i < ps->n; i++) {
-        if (token_equal(ps->v[i]->token, token)) {
+        if (secret_equal(ps->v[i]->token, sizeof ps->v[i]->token, token)) {
             found = ps->v[i];
         }
     }
@@ -161,9 +184,11 @@ static bool random_bytes(unsigned char *buf, size_t n)
     return got == n;
 }
 
-pc_err pc__players_add(pc__players *ps, const char *name, pc__player **out)
+pc_err pc__players_add(pc__players *ps, const char *name, const char *nonce,
+                       pc__player **out)
 {
-    if (!pc__players_valid_name(name)) {
+    if (!pc__players_valid_name(name) ||
+        (nonce != NULL && !pc__players_valid_nonce(nonce))) {
         return PC_ERR_INVALID;
     }
     if (pc__players_find_name(ps, name) != NULL) {
@@ -191,6 +216,9 @@ pc_err pc__players_add(pc__players *ps, const char *name, pc__player **out)
         snprintf(p->token + 2 * i, 3, "%02x", raw[i]);
     }
     memcpy(p->name, name, strlen(name) + 1);
+    if (nonce != NULL) {
+        memcpy(p->nonce, nonce, strlen(nonce) + 1);
+    }
     ps->v[ps->n++] = p;
     *out = p;
     return PC_OK;
@@ -213,6 +241,41 @@ const char *pc__player_token(const pc__player *p)
     return p->token;
 }
 
+bool pc__player_nonce_is(const pc__player *p, const char *nonce)
+{
+    return p->nonce[0] != '\0' &&
+           secret_equal(p->nonce, sizeof p->nonce, nonce);
+}
+
+const char *pc__player_join_reply(const pc__player *p, size_t *len)
+{
+    *len = p->join_reply_len;
+    return p->join_reply;
+}
+
+/* A NUL-terminated copy of len bytes of text, or NULL. */
+static char *copy_text(const char *text, size_t len)
+{
+    char *copy = pc_malloc(len + 1);
+    if (copy != NULL) {
+        memcpy(copy, text, len);
+        copy[len] = '\0';
+    }
+    return copy;
+}
+
+pc_err pc__player_remember_join(pc__player *p, const char *text, size_t len)
+{
+    char *copy = copy_text(text, len);
+    if (copy == NULL) {
+        return PC_ERR_NOMEM;
+    }
+    pc_free(p->join_reply);
+    p->join_reply = copy;
+    p->join_reply_len = len;
+    return PC_OK;
+}
+
 const char *pc__player_reply(const pc__player *p, const char *action_id,
                              size_t *len)
 {
@@ -233,12 +296,10 @@ pc_err pc__player_remember(pc__player *p, const char *action_id,
     if (idlen > PC_SERVER_ACTION_ID_MAX) {
         return PC_ERR_INVALID;
     }
-    char *copy = pc_malloc(len + 1);
+    char *copy = copy_text(text, len);
     if (copy == NULL) {
         return PC_ERR_NOMEM;
     }
-    memcpy(copy, text, len);
-    copy[len] = '\0';
     reply *r = &p->cache[p->next];
     pc_free(r->text);
     memcpy(r->id, action_id, idlen + 1);

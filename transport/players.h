@@ -1,9 +1,10 @@
 /*
  * players.h - the players who joined one hosted room: names, secret
- * tokens and each player's recent action replies (internal).
+ * tokens, join nonces and replies, and each player's recent action replies
+ * (internal).
  *
- * Lives beside the room, not in its state: tokens are secrets and never
- * enter a change, a snapshot or a log.
+ * Lives beside the room, not in its state: tokens and nonces are secrets
+ * and never enter a change, a snapshot or a log.
  */
 #ifndef PC_TRANSPORT_PLAYERS_H
 #define PC_TRANSPORT_PLAYERS_H
@@ -25,18 +26,30 @@ void pc__players_free(pc__players *ps);
 size_t pc__players_count(const pc__players *ps);
 /* True if name is [A-Za-z0-9_.-]{1,PC_SERVER_NAME_MAX}. */
 bool pc__players_valid_name(const char *name);
+/* True if nonce is [A-Za-z0-9_-]{PC_SERVER_NONCE_MIN,PC_SERVER_NONCE_MAX}. */
+bool pc__players_valid_nonce(const char *nonce);
 pc__player *pc__players_find_name(pc__players *ps, const char *name);
 /* The player holding token (any string; compared in constant time per
  * player), or NULL. */
 pc__player *pc__players_find_token(pc__players *ps, const char *token);
-/* Add a player with a fresh random token. Returns PC_OK, PC_ERR_INVALID
- * (bad name), PC_ERR_STATE (name taken), PC_ERR_LIMIT (full), PC_ERR_IO
+/* Add a player with a fresh random token, keeping the join's nonce (NULL:
+ * none, so the join cannot be repeated). Returns PC_OK, PC_ERR_INVALID (bad
+ * name or nonce), PC_ERR_STATE (name taken), PC_ERR_LIMIT (full), PC_ERR_IO
  * (no randomness) or PC_ERR_NOMEM. */
-pc_err pc__players_add(pc__players *ps, const char *name, pc__player **out);
+pc_err pc__players_add(pc__players *ps, const char *name, const char *nonce,
+                       pc__player **out);
 /* Undo the last pc__players_add (the game refused the join). */
 void pc__players_remove_last(pc__players *ps);
 const char *pc__player_name(const pc__player *p);
 const char *pc__player_token(const pc__player *p);
+/* True if p joined with a nonce and nonce (any string) is that nonce;
+ * compared in constant time, like tokens. */
+bool pc__player_nonce_is(const pc__player *p, const char *nonce);
+/* The reply remembered for p's join, or NULL; *len gets its length. */
+const char *pc__player_join_reply(const pc__player *p, size_t *len);
+/* Remember p's join reply (copied). Returns PC_OK or PC_ERR_NOMEM (not
+ * remembered; a repeated join then gets a fresh reply). */
+pc_err pc__player_remember_join(pc__player *p, const char *reply, size_t len);
 /* The reply remembered for action_id, or NULL; *len gets its length. */
 const char *pc__player_reply(const pc__player *p, const char *action_id,
                              size_t *len);

@@ -15,8 +15,9 @@
  * room's state only through pc_room_action, that is through the game's
  * action callback; everything else here reads. Error replies carry the
  * client's own words and the game's refusal, never state. Replies to
- * actions are remembered per player (players.c), so a request nng resends
- * is answered with the first reply instead of acting twice.
+ * actions, and to joins that carry a nonce, are remembered per player
+ * (players.c), so a request nng resends is answered with the first reply
+ * instead of acting (or joining) twice.
  */
 #include "requests.h"
 
@@ -62,6 +63,7 @@ typedef struct outcome {
     pc_error e;
     pc__player *remember_for; /* action replies: cache under (player, id) */
     const char *action_id;
+    pc__player *joined; /* a successful join: remember its reply */
     const char *cached; /* a remembered reply to send as it is */
     size_t cached_len;
 } outcome;
@@ -274,9 +276,72 @@ static bool add_private_paths(cJSON *r, const pc_game *game)
     return true;
 }
 
+/* The optional join nonce; false (with o->e set) when it is malformed. The
+ * message never repeats the nonce: it hands out a token. */
+static bool want_nonce(const cJSON *req, const char **nonce, outcome *o)
+{
+    if (!want_string(req, "nonce", false, PC_SERVER_NONCE_MAX, nonce, o)) {
+        return false;
+    }
+    if (*nonce != NULL && !pc__players_valid_nonce(*nonce)) {
+        pc_error_set(&o->e, PC_ERR_INVALID, "bad_request",
+                     "\"nonce\" must match [A-Za-z0-9_-]{%d,%d}",
+                     PC_SERVER_NONCE_MIN, PC_SERVER_NONCE_MAX);
+        return false;
+    }
+    return true;
+}
+
+/*
+ * Register name (joining with nonce, may be NULL) and deliver the game's
+ * join action. A repeat of an earlier join - same name, same nonce - is
+ * answered with that join's reply and delivers nothing; *p is then the
+ * player and o->cached the reply, or NULL if none was remembered.
+ */
+static bool join_player(pc__host *h, const char *name, const char *nonce,
+                        pc__player **p, outcome *o)
+{
+    pc__player *known = pc__players_find_name(h->players, name);
+    if (known != NULL && nonce != NULL && pc__player_nonce_is(known, nonce)) {
+        *p = known;
+        o->cached = pc__player_join_reply(known, &o->cached_len);
+        o->joined = known; /* remember the fresh reply if none was */
+        return true;
+    }
+    pc_err rc = pc__players_add(h->players, name, nonce, p);
+    if (rc == PC_ERR_STATE) {
+        pc_error_set(&o->e, rc, "name_taken", "%s has already joined", name);
+        return false;
+    }
+    if (rc == PC_ERR_LIMIT) {
+        pc_error_set(&o->e, rc, "room_full", "room %s is full",
+                     pc_room_id(h->room));
+        return false;
+    }
+    if (rc != PC_OK) {
+        return nomem(o);
+    }
+    if (h->join_action != NULL) {
+        pc_action act = {.player = name, .type = h->join_action};
+        pc_error ge = {0};
+        cJSON *value = NULL;
+        rc = pc_room_action(h->room, &act, &value, &ge);
+        cJSON_Delete(value);
+        if (rc != PC_OK) {
+            pc__players_remove_last(h->players);
+            action_error(h, rc, &ge, o);
+            return false;
+        }
+    }
+    if (nonce != NULL) {
+        o->joined = *p; /* only a join with a nonce can be repeated */
+    }
+    return true;
+}
+
 static bool op_join(pc_server *srv, const cJSON *req, outcome *o)
 {
-    const char *role, *name = NULL;
+    const char *role, *name = NULL, *nonce = NULL;
     pc__host *h = want_room(srv, req, o);
     if (h == NULL || !want_string(req, "role", true, 16, &role, o)) {
         return false;
@@ -298,31 +363,18 @@ static bool op_join(pc_server *srv, const cJSON *req, outcome *o)
                          PC_SERVER_NAME_MAX);
             return false;
         }
-        pc_err rc = pc__players_add(h->players, name, &p);
-        if (rc == PC_ERR_STATE) {
-            pc_error_set(&o->e, rc, "name_taken", "%s has already joined",
-                         name);
+    }
+    /* Checked for spectators too (strict input), though only a player's
+     * join can be repeated. */
+    if (!want_nonce(req, &nonce, o)) {
+        return false;
+    }
+    if (player) {
+        if (!join_player(h, name, nonce, &p, o)) {
             return false;
         }
-        if (rc == PC_ERR_LIMIT) {
-            pc_error_set(&o->e, rc, "room_full", "room %s is full",
-                         pc_room_id(h->room));
-            return false;
-        }
-        if (rc != PC_OK) {
-            return nomem(o);
-        }
-        if (h->join_action != NULL) {
-            pc_action act = {.player = name, .type = h->join_action};
-            pc_error ge = {0};
-            cJSON *value = NULL;
-            rc = pc_room_action(h->room, &act, &value, &ge);
-            cJSON_Delete(value);
-            if (rc != PC_OK) {
-                pc__players_remove_last(h->players);
-                action_error(h, rc, &ge, o);
-                return false;
-            }
+        if (o->cached != NULL) {
+            return true; /* a repeat: the first reply, byte for byte */
         }
     }
     cJSON *r = o->result = cJSON_CreateObject();
@@ -334,7 +386,8 @@ static bool op_join(pc_server *srv, const cJSON *req, outcome *o)
         cJSON_AddNumberToObject(r, "seq", (double)pc_room_seq(h->room)) ==
             NULL ||
         !add_private_paths(r, pc_room_game(h->room))) {
-        /* The player stays registered: its join already reached the game. */
+        /* The player stays registered: its join already reached the game.
+         * A repeat with the same nonce gets a fresh reply. */
         return nomem(o);
     }
     return true;
@@ -605,6 +658,9 @@ pc_err pc__requests_answer(pc_server *srv, const char *body, size_t len,
     } else {
         if (o.remember_for != NULL && o.e.err != PC_ERR_NOMEM) {
             (void)pc__player_remember(o.remember_for, o.action_id, s, n);
+        }
+        if (o.joined != NULL && o.e.err == PC_OK) {
+            (void)pc__player_remember_join(o.joined, s, n);
         }
         *text = s;
         *text_len = n;

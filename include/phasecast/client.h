@@ -131,7 +131,9 @@ typedef struct pc_client_stats {
  * pc_client_open - connect and join. Opens the SUB socket, subscribes to
  * "<room> " and dials (non-blocking, so it reconnects by itself), opens and
  * dials the REQ socket, sends `join` (players keep the token), then
- * `snapshot`, retrying each request up to request_attempts times. On
+ * `snapshot`, retrying each request up to request_attempts times. A
+ * player's join carries a random nonce drawn for this call, so a retry
+ * after a lost reply gets the same seat back rather than name_taken. On
  * success *out receives the client, whose replica holds the snapshot;
  * broadcast changes are processed by pc_client_poll. The caller frees it
  * with pc_client_close. No callback fires during the call (the first

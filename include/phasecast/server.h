@@ -68,6 +68,10 @@ typedef struct pc_server pc_server;
 #define PC_SERVER_ACTION_ID_MAX 64
 /* Longest player name in bytes (names are [A-Za-z0-9_.-]{1,32}). */
 #define PC_SERVER_NAME_MAX 32
+/* Shortest and longest join nonce in bytes (nonces are [A-Za-z0-9_-]); see
+ * docs/protocol.md "join". */
+#define PC_SERVER_NONCE_MIN 16
+#define PC_SERVER_NONCE_MAX 64
 
 /* Server settings; start from pc_server_options_init. */
 typedef struct pc_server_options {

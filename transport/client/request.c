@@ -6,9 +6,10 @@
  * nng's own REQ resend is disabled, so the loop in pc__request_call is the
  * only retry policy: each attempt resends the same bytes and waits twice as
  * long as the one before. That is safe for every request the client sends
- * more than once: reads change nothing, and the server applies an action id
- * once and answers every copy alike. It does not decide what to ask or
- * when (client.c does) and never touches the replica.
+ * more than once: reads change nothing, the server applies an action id
+ * once and answers every copy alike, and it answers a repeated join (same
+ * name, same nonce) with the first join's reply. It does not decide what to ask
+ * or when (client.c does) and never touches the replica.
  */
 #include "request.h"
 
@@ -82,6 +83,14 @@ void pc__request_init(pc__request *r, const char *room,
     r->st = st;
     snprintf(r->action_prefix, sizeof(r->action_prefix), "%08x%08x",
              (unsigned)nng_random(), (unsigned)nng_random());
+    /* 32 characters of 6 random bits each: the nonce hands out the token
+     * to whoever repeats the join, so it must be as hard to guess. */
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+    for (size_t i = 0; i + 1 < sizeof(r->nonce); i++) {
+        r->nonce[i] = alphabet[nng_random() % 64];
+    }
+    r->nonce[sizeof(r->nonce) - 1] = '\0';
 }
 
 int pc__request_open(pc__request *r, const pc_client_config *cfg)
@@ -244,7 +253,8 @@ pc_err pc__request_join(pc__request *r, const char *name, int attempts,
     if (req == NULL ||
         cJSON_AddStringToObject(req, "role", player ? "player" : "spectator") ==
             NULL ||
-        (player && cJSON_AddStringToObject(req, "name", name) == NULL)) {
+        (player && (cJSON_AddStringToObject(req, "name", name) == NULL ||
+                    cJSON_AddStringToObject(req, "nonce", r->nonce) == NULL))) {
         cJSON_Delete(req);
         return PC_ERR_NOMEM;
     }

@@ -41,6 +41,7 @@ typedef struct pc__request {
     const pc_json_limits *lim; /* borrowed: limits for every reply */
     pc_client_stats *st;       /* borrowed: the client's counters */
     char token[33];            /* players: 32 hex digits from join; "" before */
+    char nonce[33];            /* random [A-Za-z0-9_-], sent with a join */
     uint64_t action_counter;
     char action_prefix[17]; /* random, hex */
 } pc__request;
@@ -59,7 +60,7 @@ int pc__request_dial(nng_socket s, const char *url, const pc_client_config *cfg,
                      nng_dialer *out);
 
 /* pc__request_init - an unopened channel for room, with cfg's (resolved)
- * timeout and a fresh random action-id prefix. */
+ * timeout, a fresh random action-id prefix and a fresh random join nonce. */
 void pc__request_init(pc__request *r, const char *room,
                       const pc_client_config *cfg, const pc_json_limits *lim,
                       pc_client_stats *st);
@@ -89,7 +90,10 @@ pc_err pc__request_call(pc__request *r, const cJSON *req, int attempts,
 
 /*
  * pc__request_join - send `join` as a player called name, or as a spectator
- * when name is NULL. A player's token is checked (32 hex digits) and kept
+ * when name is NULL. A player's join carries the channel's nonce, so every
+ * attempt is the same join: a retry after a lost reply gets the first
+ * reply again instead of name_taken. A player's token is checked (32 hex
+ * digits) and kept
  * for every later request, and *paths receives the game's private-path
  * patterns the reply announced (NULL-terminated; the caller frees them
  * with pc__request_paths_free), or NULL when they are absent or malformed
