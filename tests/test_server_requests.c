@@ -180,6 +180,17 @@ static char *join_raw(const char *name, const char *nonce_json, size_t *len)
     return request_raw(fx.req, body, (size_t)n, len);
 }
 
+/* join_raw, parsed (caller deletes). */
+static cJSON *join_with(const char *name, const char *nonce_json)
+{
+    size_t len;
+    char *text = join_raw(name, nonce_json, &len);
+    cJSON *r = NULL;
+    assert_int_equal(pc_json_parse(text, len, NULL, &r, NULL), PC_OK);
+    free(text);
+    return r;
+}
+
 static void
 test_join_repeated_with_the_same_nonce_gets_the_first_reply(void **state)
 {
@@ -231,12 +242,9 @@ static void test_join_with_another_nonce_or_none_is_name_taken(void **state)
     }
     /* A join without a nonce cannot be repeated, not even with one. */
     free(join("bob"));
-    char *text = join_raw("bob", "\"" NONCE_B "\"", &len);
-    cJSON *r = NULL;
-    assert_int_equal(pc_json_parse(text, len, NULL, &r, NULL), PC_OK);
+    cJSON *r = join_with("bob", "\"" NONCE_B "\"");
     assert_error(r, "name_taken");
     cJSON_Delete(r);
-    free(text);
     assert_int_equal(room_now().seq, 2);
 }
 
@@ -258,13 +266,9 @@ static void test_a_malformed_nonce_is_refused_and_changes_nothing(void **state)
         "true",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        size_t len;
-        char *text = join_raw("alice", bad[i], &len);
-        cJSON *r = NULL;
-        assert_int_equal(pc_json_parse(text, len, NULL, &r, NULL), PC_OK);
+        cJSON *r = join_with("alice", bad[i]);
         assert_error(r, "bad_request");
         cJSON_Delete(r);
-        free(text);
         assert_int_equal(room_now().seq, 0);
     }
     cJSON *r = request(fx.req, "{\"op\":\"join\",\"room\":\"r1\",\"role\":"
@@ -273,20 +277,14 @@ static void test_a_malformed_nonce_is_refused_and_changes_nothing(void **state)
     cJSON_Delete(r);
     /* Nothing was registered: the name is still free, and the shortest and
      * longest nonces are fine. */
-    size_t len;
-    char *text = join_raw("alice", "\"0123456789abcdef\"", &len);
-    assert_int_equal(pc_json_parse(text, len, NULL, &r, NULL), PC_OK);
+    r = join_with("alice", "\"0123456789abcdef\"");
     assert_int_equal(num(ok_result(r), "seq"), 1);
     cJSON_Delete(r);
-    free(text);
-    text = join_raw(
+    r = join_with(
         "bob",
-        "\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789_-AZxy\"",
-        &len);
-    assert_int_equal(pc_json_parse(text, len, NULL, &r, NULL), PC_OK);
+        "\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789_-AZxy\"");
     assert_int_equal(num(ok_result(r), "seq"), 2);
     cJSON_Delete(r);
-    free(text);
 }
 
 static void test_snapshot_gives_state_seq_and_checksum(void **state)

@@ -8,9 +8,9 @@
  * guess got right; a join nonce, which also hands out the token, is
  * compared the same way. Each player keeps the reply to its join and the
  * replies to its last PC_SERVER_ACTION_CACHE actions in a ring, which is
- * what makes a resent join or action (nng REQ resends) idempotent. Lookups are
- * linear: a room has tens of players, not thousands. Nothing here is
- * thread-safe; the room's loop owns it.
+ * what makes a resent join or action (nng REQ resends) idempotent.
+ * Lookups are linear: a room has tens of players, not thousands. Nothing
+ * here is thread-safe; the room's loop owns it.
  */
 #include "players.h"
 
