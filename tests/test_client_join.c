@@ -34,6 +34,7 @@
 #include "tictactoe/tictactoe.h"
 
 #include "testenv.h"
+#include "testnet.h"
 
 #define ROOM     "r1"
 #define MAX_SEEN 16
@@ -122,13 +123,7 @@ static proxy *proxy_new(const char *server_url, int lose_replies)
     assert_int_equal(nng_req0_open_raw(&p->back), 0);
     assert_int_equal(nng_socket_set_ms(p->front, NNG_OPT_RECVTIMEO, 10), 0);
     assert_int_equal(nng_socket_set_ms(p->back, NNG_OPT_RECVTIMEO, 10), 0);
-    nng_listener l;
-    nng_sockaddr sa;
-    assert_int_equal(nng_listen(p->front, "tcp://127.0.0.1:0", &l, 0), 0);
-    assert_int_equal(nng_listener_get_addr(l, NNG_OPT_LOCADDR, &sa), 0);
-    snprintf(
-        p->url, sizeof p->url, "tcp://127.0.0.1:%u",
-        (unsigned)((sa.s_in.sa_port >> 8 | sa.s_in.sa_port << 8) & 0xffff));
+    testnet_listen_any(p->front, p->url, sizeof p->url);
     assert_int_equal(nng_dial(p->back, server_url, NULL, 0), 0);
     assert_int_equal(pthread_create(&p->thread, NULL, proxy_main, p), 0);
     return p;
@@ -152,20 +147,7 @@ static void proxy_free(proxy *p)
 
 static pc_server *server_up(void)
 {
-    pc_server_options o;
-    pc_server_options_init(&o);
-    o.pub_url = "tcp://127.0.0.1:0";
-    o.rep_url = "tcp://127.0.0.1:0";
-    o.heartbeat_ms = 50;
-    pc_server *srv = NULL;
-    assert_int_equal(pc_server_new(&o, &srv, NULL), PC_OK);
-    pc_server_room_options ro;
-    pc_server_room_options_init(&ro);
-    ro.room.id = ROOM;
-    assert_int_equal(pc_server_add_room(srv, tictactoe_game(), &ro, NULL),
-                     PC_OK);
-    assert_int_equal(pc_server_start(srv), PC_OK);
-    return srv;
+    return testnet_serve(NULL, tictactoe_game(), ROOM, PC_HISTORY_DEFAULT);
 }
 
 static void read_seq(pc_server *srv, void *arg)
