@@ -33,6 +33,7 @@
 
 #include "countergame.h"
 #include "testenv.h"
+#include "testnet.h"
 
 #define ROOM    "count"
 #define WAIT_MS 60000
@@ -41,27 +42,9 @@
 /* Server side                                                         */
 /* ------------------------------------------------------------------ */
 
-typedef struct srv_fix {
-    pc_server *srv;
-} srv_fix;
-
 static pc_server *server_up(size_t history)
 {
-    pc_server_options o;
-    pc_server_options_init(&o);
-    o.pub_url = "tcp://127.0.0.1:0";
-    o.rep_url = "tcp://127.0.0.1:0";
-    o.heartbeat_ms = 50;
-    pc_server *srv = NULL;
-    pc_error err = {0};
-    assert_int_equal(pc_server_new(&o, &srv, &err), PC_OK);
-    pc_server_room_options ro;
-    pc_server_room_options_init(&ro);
-    ro.room.id = ROOM;
-    ro.room.history_capacity = history;
-    assert_int_equal(pc_server_add_room(srv, countergame(), &ro, NULL), PC_OK);
-    assert_int_equal(pc_server_start(srv), PC_OK);
-    return srv;
+    return testnet_serve(NULL, countergame(), ROOM, history);
 }
 
 /* Work for the loop thread: commit `count` changes, or read the state. */

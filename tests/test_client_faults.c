@@ -31,6 +31,7 @@
 
 #include "countergame.h"
 #include "testenv.h"
+#include "testnet.h"
 
 #define ROOM "faulty"
 
@@ -53,16 +54,7 @@ static pc_server *server_up(const char *pub, const char *rep, unsigned drop)
     o.heartbeat_ms = 50;
     o.drop_permille = drop;
     o.drop_seed = 0x5eed;
-    pc_server *srv = NULL;
-    assert_int_equal(pc_server_new(&o, &srv, NULL), PC_OK);
-    pc_server_room_options ro;
-    pc_server_room_options_init(&ro);
-    ro.room.id = ROOM;
-    ro.room.history_capacity = 1000;
-    assert_int_equal(pc_server_add_room(srv, countergame_public(), &ro, NULL),
-                     PC_OK);
-    assert_int_equal(pc_server_start(srv), PC_OK);
-    return srv;
+    return testnet_serve(&o, countergame_public(), ROOM, 1000);
 }
 
 /* Loop work: commit count changes, then report the seq and public state. */
@@ -460,15 +452,7 @@ static void test_late_and_replacement_clients_converge_mid_burst(void **state)
     o.pub_url = "inproc://pc-faults-pub";
     o.rep_url = "inproc://pc-faults-rep";
     o.heartbeat_ms = -1;
-    pc_server *srv = NULL;
-    assert_int_equal(pc_server_new(&o, &srv, NULL), PC_OK);
-    pc_server_room_options ro;
-    pc_server_room_options_init(&ro);
-    ro.room.id = ROOM;
-    ro.room.history_capacity = 1000;
-    assert_int_equal(pc_server_add_room(srv, countergame_public(), &ro, NULL),
-                     PC_OK);
-    assert_int_equal(pc_server_start(srv), PC_OK);
+    pc_server *srv = testnet_serve(&o, countergame_public(), ROOM, 1000);
     pc_client *cs[NJOIN] = {NULL};
     watch ws[NJOIN];
     cs[0] = client_open(srv, "dan", &ws[0]);

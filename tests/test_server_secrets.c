@@ -20,6 +20,7 @@
 
 #include "countergame.h"
 #include "testenv.h"
+#include "testnet.h"
 
 #define ROOM   "cards"
 #define CANARY "CANARY"
@@ -217,19 +218,7 @@ static void canon_onto(const cJSON *doc, tape *t)
 static void test_canaries_never_reach_the_public_or_other_players(void **state)
 {
     (void)state;
-    pc_server_options o;
-    pc_server_options_init(&o);
-    o.pub_url = "tcp://127.0.0.1:0";
-    o.rep_url = "tcp://127.0.0.1:0";
-    o.heartbeat_ms = 50;
-    pc_server *srv = NULL;
-    assert_int_equal(pc_server_new(&o, &srv, NULL), PC_OK);
-    pc_server_room_options ro;
-    pc_server_room_options_init(&ro);
-    ro.room.id = ROOM;
-    ro.room.history_capacity = 1000;
-    assert_int_equal(pc_server_add_room(srv, countergame(), &ro, NULL), PC_OK);
-    assert_int_equal(pc_server_start(srv), PC_OK);
+    pc_server *srv = testnet_serve(NULL, countergame(), ROOM, 1000);
 
     tape pub_tape = {0}, spec_tape = {0}, req_tape = {0};
     /* Raw SUB with the empty subscription: every byte PUB sends. */
