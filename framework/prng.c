@@ -24,6 +24,7 @@ void pc__prng_init(pc__prng *p, uint64_t seed)
     for (int i = 0; i < 4; i++) {
         p->s[i] = splitmix64(&x);
     }
+    p->draws = 0;
 }
 
 uint64_t pc__prng_next(pc__prng *p)
@@ -37,7 +38,15 @@ uint64_t pc__prng_next(pc__prng *p)
     s[0] ^= s[3];
     s[2] ^= t;
     s[3] = rotl(s[3], 45);
+    p->draws++;
     return result;
+}
+
+void pc__prng_skip(pc__prng *p, uint64_t n)
+{
+    while (n-- > 0) {
+        (void)pc__prng_next(p);
+    }
 }
 
 uint64_t pc__prng_below(pc__prng *p, uint64_t bound)

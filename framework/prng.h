@@ -13,10 +13,13 @@
 /* Generator state; embedded in the room. */
 typedef struct pc__prng {
     uint64_t s[4];
+    uint64_t draws; /* outputs drawn since seeding, for the change log */
 } pc__prng;
 
 void pc__prng_init(pc__prng *p, uint64_t seed);
 uint64_t pc__prng_next(pc__prng *p);
+/* Advance by n outputs, as n calls of pc__prng_next would. */
+void pc__prng_skip(pc__prng *p, uint64_t n);
 /* Uniform in [0, bound) by rejection; bound 0 gives 0. */
 uint64_t pc__prng_below(pc__prng *p, uint64_t bound);
 

@@ -252,7 +252,8 @@ const pc__history *pc__room_history(const pc_room *room)
 
 bool pc__room_in_flux(const pc_room *room)
 {
-    return (room->busy & (PC__IN_VALIDATE | PC__IN_EXIT)) != 0;
+    return (room->busy & (PC__IN_VALIDATE | PC__IN_EXIT | PC__IN_JOURNAL)) !=
+           0;
 }
 
 int64_t pc_room_now_ms(const pc_room *room)
@@ -300,6 +301,9 @@ static const char *busy_context(unsigned busy)
     if (busy & PC__IN_EXIT) {
         return "an exit callback";
     }
+    if (busy & PC__IN_JOURNAL) {
+        return "the journal";
+    }
     return "a sink";
 }
 
@@ -318,6 +322,11 @@ pc_err pc__room_check_context(pc_room *r, const char *what)
     if (!r->started) {
         return fail(r, PC_ERR_STATE, "not_started",
                     "%s on room %s before pc_room_start", what, r->id);
+    }
+    if (r->failure.err != PC_OK) {
+        return fail(r, PC_ERR_IO, "room_failed",
+                    "room %s stopped accepting changes: %s", r->id,
+                    r->failure.message);
     }
     return PC_OK;
 }
@@ -385,7 +394,7 @@ pc_err pc_room_start(pc_room *room)
     if (ph->timeout_ms > 0 && ph->timeout != NULL) {
         pc__room_timer_arm(room, ph->timeout_ms);
     }
-    if (ph->enter != NULL) {
+    if (ph->enter != NULL && !room->restored) {
         ph->enter(room, NULL, room->arg);
     }
     pc__room_leave(room);
@@ -571,4 +580,103 @@ void pc_room_set_timer_host(pc_room *room, pc_timer_fn fn, void *arg)
         int64_t left = room->deadline_ms - room->clock(room->clock_arg);
         fn(room, left < 0 ? 0 : left, arg);
     }
+}
+
+/* ---- Durability: journal, PRNG position, restore (see room.h) ---------- */
+
+void pc_room_set_journal(pc_room *room, pc_journal_fn fn, void *arg)
+{
+    room->journal_fn = fn;
+    room->journal_arg = arg;
+    pc_error_clear(&room->failure);
+}
+
+bool pc_room_failed(const pc_room *room, pc_error *why)
+{
+    if (room->failure.err == PC_OK) {
+        return false;
+    }
+    if (why != NULL) {
+        *why = room->failure;
+    }
+    return true;
+}
+
+uint64_t pc_room_draws(const pc_room *room)
+{
+    return room->prng.draws;
+}
+
+const pc__prng *pc__room_prng(const pc_room *room)
+{
+    return &room->prng;
+}
+
+void pc__room_set_prng(pc_room *room, const pc__prng *prng)
+{
+    room->prng = *prng;
+}
+
+void pc__room_adopt_history(pc_room *room, pc__history *h)
+{
+    pc__history_fini(&room->history);
+    room->history = *h;
+    memset(h, 0, sizeof(*h));
+}
+
+pc_err pc_room_restore(const pc_game *game, const pc_room_options *opts,
+                       const pc_room_image *image, pc_room **out)
+{
+    pc_room_options o;
+    if (opts != NULL) {
+        o = *opts;
+    } else {
+        pc_room_options_init(&o);
+    }
+    if (image == NULL || out == NULL || !cJSON_IsObject(image->state) ||
+        cJSON_GetArraySize(image->state) != 2) {
+        return PC_ERR_INVALID;
+    }
+    const cJSON *ph = cJSON_GetObjectItemCaseSensitive(image->state, "phase");
+    const cJSON *data = cJSON_GetObjectItemCaseSensitive(image->state, "data");
+    if (!cJSON_IsString(ph) || !cJSON_IsObject(data)) {
+        return PC_ERR_INVALID;
+    }
+    o.seed = image->seed;
+    o.seed_set = true;
+    pc_room *r;
+    pc_err rv = pc_room_new(game, &o, &r);
+    if (rv != PC_OK) {
+        return rv;
+    }
+    const pc_phase *phase = pc__room_find_phase(game, ph->valuestring);
+    cJSON *doc = NULL;
+    uint64_t sum = 0;
+    size_t bytes = 0;
+    if (phase == NULL) {
+        rv = PC_ERR_PHASE;
+    } else if ((rv = pc_json_check(image->state, &r->limits, NULL)) == PC_OK) {
+        doc = cJSON_Duplicate(image->state, 1);
+        rv = doc == NULL ? PC_ERR_NOMEM
+                         : pc__digest_build(&r->digest, doc, &sum, &bytes);
+    }
+    if (rv == PC_OK && bytes > r->limits.max_state_bytes) {
+        rv = PC_ERR_LIMIT;
+    }
+    if (rv != PC_OK) {
+        cJSON_Delete(doc);
+        pc_room_free(r);
+        return rv;
+    }
+    cJSON_Delete(r->doc);
+    r->doc = doc;
+    r->data = cJSON_GetObjectItemCaseSensitive(doc, "data");
+    r->phase = phase;
+    r->seq = image->seq;
+    r->checksum = sum;
+    r->state_bytes = bytes;
+    pc__prng_skip(&r->prng, image->draws);
+    r->restored = true;
+    *out = r;
+    return PC_OK;
 }

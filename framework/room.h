@@ -31,7 +31,8 @@
 enum {
     PC__IN_SINK = 1u << 0,
     PC__IN_VALIDATE = 1u << 1,
-    PC__IN_EXIT = 1u << 2
+    PC__IN_EXIT = 1u << 2,
+    PC__IN_JOURNAL = 1u << 3
 };
 
 /* One registered sink. */
@@ -73,6 +74,10 @@ struct pc_room {
     int64_t deadline_ms;
     pc_timer_fn timer_fn;
     void *timer_arg;
+    pc_journal_fn journal_fn; /* NULL: changes are not journaled */
+    void *journal_arg;
+    pc_error failure; /* err != PC_OK: a journal failure stopped the room */
+    bool restored;    /* made by pc_room_restore: start skips enter */
 };
 
 /* The room's history ring, read-only. */
@@ -81,6 +86,16 @@ const pc__history *pc__room_history(const pc_room *room);
 /* True while a validator or exit callback runs: the document then holds a
  * proposed state that the history does not describe yet. */
 bool pc__room_in_flux(const pc_room *room);
+
+/* The room's PRNG, for the change log; and setting it back on a restored
+ * room (skipping the replay of pc_room_restore's draws). */
+const pc__prng *pc__room_prng(const pc_room *room);
+void pc__room_set_prng(pc_room *room, const pc__prng *prng);
+
+/* Replace the room's (empty) history with *h, whose records must end at
+ * the room's seq and whose capacity must be the room's; *h is left empty.
+ * For recovery, which rebuilds the last records from the log. */
+void pc__room_adopt_history(pc_room *room, pc__history *h);
 
 /* Record an error on the room (pc_room_last_error) and return err. */
 pc_err pc__room_vfail(pc_room *r, pc_err err, const char *code, const char *fmt,

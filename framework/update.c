@@ -17,6 +17,7 @@
  *      the checksum of the touched paths    --fail--> undo, return error
  *   -> validator on the proposed state         --no--> undo, return error
  *   -> state size, room in the checksum cache  --fail--> undo, return error
+ *   -> journal (the durable log, if any)      --fail--> undo, return error
  *   == point of no return ==
  *   -> exit callback (transitions) -> seq++, commit the checksum cache,
  *      record, history push
@@ -176,6 +177,46 @@ static void check_digest(const pc_room *r)
 }
 #endif
 
+/* Hand the proposed change to the journal (c holds the record's text).
+ * A refusal other than "out of memory" or "too big", which wrote nothing,
+ * fails the room: whether the change reached the disk is unknown. */
+static pc_err journal(pc_room *r, const pc_phase *next, const cJSON *patch,
+                      const pc_change *c, int line, int64_t now, uint64_t sum,
+                      size_t bytes)
+{
+    static const cJSON empty = {.type = cJSON_Object};
+    pc_change j = *c;
+    j.seq = r->seq + 1;
+    j.time_ms = now;
+    j.kind = next != NULL ? PC_CHANGE_TRANSITION : PC_CHANGE_UPDATE;
+    j.phase = next != NULL ? next->name : r->phase->name;
+    j.prev_phase = r->phase->name;
+    j.line = line;
+    j.patch = patch != NULL ? patch : &empty;
+    j.checksum = sum;
+    j.state_bytes = bytes;
+    pc_error why = {0};
+    r->busy |= PC__IN_JOURNAL;
+    pc_err rv = r->journal_fn(r, &j, &why, r->journal_arg);
+    r->busy &= ~(unsigned)PC__IN_JOURNAL;
+    if (rv == PC_OK) {
+        return PC_OK;
+    }
+    if (why.err == PC_OK) {
+        pc_error_set(&why, rv, NULL, "the journal refused seq %llu: %s",
+                     (unsigned long long)j.seq, pc_strerror(rv));
+    }
+    if (rv == PC_ERR_NOMEM || rv == PC_ERR_LIMIT) {
+        return fail(r, rv, why.code, "%s", why.message);
+    }
+    r->failure = why;
+    r->failure.err = PC_ERR_IO;
+    return fail(r, PC_ERR_IO, "log_write_failed",
+                "room %s: seq %llu was not committed and the room stopped "
+                "accepting changes: %s",
+                r->id, (unsigned long long)j.seq, why.message);
+}
+
 static pc_err change(pc_room *r, const pc_phase *next, const cJSON *patch,
                      const char *reason, const char *file, int line,
                      const char *func, const char *what)
@@ -249,6 +290,14 @@ static pc_err change(pc_room *r, const pc_phase *next, const cJSON *patch,
         }
         return fail(r, rv, NULL, "out of memory caching the checksum");
     }
+    int64_t now = r->clock(r->clock_arg);
+    if (r->journal_fn != NULL &&
+        (rv = journal(r, next, patch, &p.rec.change, line, now, sum, bytes)) !=
+            PC_OK) {
+        rollback(r, &p);
+        prepared_release(&p);
+        return rv;
+    }
 
     /* Point of no return: nothing below allocates or fails. */
     const pc_phase *prev = r->phase;
@@ -270,7 +319,7 @@ static pc_err change(pc_room *r, const pc_phase *next, const cJSON *patch,
 #endif
     pc_change *c = &p.rec.change;
     c->seq = r->seq;
-    c->time_ms = r->clock(r->clock_arg);
+    c->time_ms = now;
     c->kind = next != NULL ? PC_CHANGE_TRANSITION : PC_CHANGE_UPDATE;
     c->phase = r->phase->name;
     c->prev_phase = prev->name;

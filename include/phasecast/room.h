@@ -327,6 +327,75 @@ pc_err pc_room_fire_timeout(pc_room *room);
  * pc_timer_fn); fn NULL removes the host. An armed timer is handed over. */
 void pc_room_set_timer_host(pc_room *room, pc_timer_fn fn, void *arg);
 
+/* ---- Durability: the journal, the PRNG position, restoring a room ---- */
+
+/*
+ * A journal makes every change durable before it is committed; changelog.h
+ * provides one (the durable change log). It is called once per change,
+ * after the change has been applied, validated and checksummed, and before
+ * it is numbered, recorded or handed to any sink: change->seq and
+ * change->time_ms are what the change will get, pc_room_state already
+ * returns the proposed document and pc_room_draws the PRNG position.
+ * change is borrowed until the call returns. The room is read-only inside
+ * (like a validator: state changes and history queries are refused with
+ * PC_ERR_REENTRANT). why is never NULL.
+ *
+ * Returning PC_OK commits the change; nothing after the journal can fail.
+ * Any other return rolls the change back exactly as a validator refusal
+ * does (same state, seq and history, no sink called) and the update call
+ * fails: with the journal's code when it is PC_ERR_NOMEM or PC_ERR_LIMIT
+ * (nothing was written; the room carries on), otherwise with PC_ERR_IO,
+ * and the room FAILS: every later state change (and action) is refused
+ * with PC_ERR_IO, code "room_failed", until pc_room_set_journal is called
+ * again. So a change is either journaled and committed, or neither.
+ */
+typedef pc_err (*pc_journal_fn)(pc_room *room, const pc_change *change,
+                                pc_error *why, void *arg);
+
+/*
+ * pc_room_set_journal - install fn/arg as the room's journal (fn NULL
+ * removes it) and clear a failed state. Not from inside the journal.
+ */
+void pc_room_set_journal(pc_room *room, pc_journal_fn fn, void *arg);
+
+/*
+ * pc_room_failed - true when a journal failure has stopped the room; *why
+ * (may be NULL) then receives the error that stopped it.
+ */
+bool pc_room_failed(const pc_room *room, pc_error *why);
+
+/* pc_room_draws - how many values the room's PRNG has produced since it
+ * was seeded (pc_room_random_below may draw more than one per call). */
+uint64_t pc_room_draws(const pc_room *room);
+
+/* What a room is rebuilt from: what a durable log records. */
+typedef struct pc_room_image {
+    const cJSON *state; /* the whole document {"phase": P, "data": {...}}, as
+                           after seq; borrowed, copied by pc_room_restore */
+    uint64_t seq;       /* the last committed seq */
+    uint64_t seed;      /* the room's PRNG seed */
+    uint64_t draws;     /* PRNG values drawn (pc_room_draws) at seq */
+} pc_room_image;
+
+/*
+ * pc_room_restore - like pc_room_new, but the room continues from image:
+ * its document is a copy of image->state, its seq image->seq (the next
+ * change gets seq + 1), its phase the one the document names, and its PRNG
+ * is seeded with image->seed and advanced by image->draws, so the game
+ * continues exactly as it would have (opts->seed is ignored). The history
+ * starts empty. The room is CREATED: attach sinks and a journal, then call
+ * pc_room_start, which for a restored room does NOT run the phase's enter
+ * callback (it ran before the image was taken, and its changes are in the
+ * state) but does arm the phase's timer afresh with its full timeout_ms
+ * when the phase has one: a deadline is not part of the image. Advancing
+ * the PRNG costs one step per draw. Returns what pc_room_new returns, plus
+ * PC_ERR_INVALID (state not {"phase": string, "data": object} or fails
+ * pc_json_check), PC_ERR_PHASE (the game has no such phase) and
+ * PC_ERR_LIMIT (state over the room's limits).
+ */
+pc_err pc_room_restore(const pc_game *game, const pc_room_options *opts,
+                       const pc_room_image *image, pc_room **out);
+
 #ifdef __cplusplus
 }
 #endif
