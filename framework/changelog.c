@@ -1,0 +1,349 @@
+/*
+ * changelog.c - the durable change log's writer: the room's journal,
+ * fsync policies and compaction (see phasecast/changelog.h).
+ *
+ * The journal runs inside the room's update path, before the change is
+ * committed. It encodes the record in memory first, so running out of
+ * memory refuses the change with nothing written; then it writes the whole
+ * frame with one write and, under PC_FSYNC_ALWAYS, fdatasyncs it. If the
+ * write or the sync fails, the file is truncated back to where the frame
+ * began (so a record the room never committed does not come back at the
+ * next start), the failure is remembered, and the room fails. A failure to
+ * truncate is reported too; recovery then sees a torn or complete last
+ * record, an "in doubt" change exactly as with a crash after the sync and
+ * before the reply.
+ *
+ * Compaction (a keyframe) replaces the file by one holding only a base
+ * record with the state after the change just written: temporary file,
+ * fsync, rename over the log, fsync of the directory. It runs in the same
+ * journal call, after the record is written, because from there on the
+ * room is certain to commit the change; a compaction that fails before the
+ * rename is abandoned (the old file is intact and still complete) and
+ * retried at the next change; one that fails after the rename leaves the
+ * log unsure of its own directory entry, and fails the log.
+ */
+#include "phasecast/changelog.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "phasecast/alloc.h"
+#include "phasecast/canon.h"
+#include "changelog.h"
+#include "logfile.h"
+#include "prng.h"
+#include "room.h"
+
+/* everysec: sync at most this often from the journal itself. */
+#define EVERYSEC_MS 1000
+
+struct pc_changelog {
+    char path[PC_CHANGELOG_PATH_MAX];
+    char tmp[PC_CHANGELOG_PATH_MAX];
+    char dir[PC_CHANGELOG_PATH_MAX];
+    int fd;
+    pc_fsync_policy policy;
+    uint64_t keyframe_every;
+    uint64_t size;        /* bytes in the file that belong to the log */
+    uint64_t since_base;  /* change records after the base record */
+    bool dirty;           /* written since the last sync */
+    int64_t last_sync_ms; /* monotonic */
+    pc_error failure;     /* err != PC_OK: the log refuses appends */
+    pc__buf buf;          /* reused for every record */
+    pc_changelog_stats stats;
+};
+
+void pc_changelog_options_init(pc_changelog_options *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->fsync = PC_FSYNC_EVERYSEC;
+    o->keyframe_every = PC_CHANGELOG_KEYFRAME_DEFAULT;
+}
+
+const char *pc_fsync_policy_name(pc_fsync_policy p)
+{
+    switch (p) {
+    case PC_FSYNC_ALWAYS:
+        return "always";
+    case PC_FSYNC_NONE:
+        return "none";
+    case PC_FSYNC_EVERYSEC:
+        break;
+    }
+    return "everysec";
+}
+
+bool pc_fsync_policy_parse(const char *s, pc_fsync_policy *out)
+{
+    static const pc_fsync_policy all[] = {PC_FSYNC_ALWAYS, PC_FSYNC_EVERYSEC,
+                                          PC_FSYNC_NONE};
+    for (size_t i = 0; i < 3; i++) {
+        if (s != NULL && strcmp(s, pc_fsync_policy_name(all[i])) == 0) {
+            *out = all[i];
+            return true;
+        }
+    }
+    return false;
+}
+
+const char *pc_changelog_path(const pc_changelog *log)
+{
+    return log->path;
+}
+
+void pc_changelog_stats_get(const pc_changelog *log, pc_changelog_stats *out)
+{
+    *out = log->stats;
+}
+
+/* Fill base with what a base record of room holds: the state the room
+ * shows now (inside the journal: the proposed one) as of seq. */
+static void base_of(const pc_room *room, uint64_t seq, uint64_t sum,
+                    uint64_t bytes, pc__base *base)
+{
+    const pc__prng *prng = pc__room_prng(room);
+    base->game = pc_room_game(room)->name;
+    base->room = pc_room_id(room);
+    base->seq = seq;
+    base->time_ms = pc_room_now_ms(room);
+    base->seed = pc_room_seed(room);
+    base->draws = prng->draws;
+    memcpy(base->prng, prng->s, sizeof(base->prng));
+    base->sum = sum;
+    base->bytes = bytes;
+    base->state = pc_room_state(room);
+}
+
+/* Write a new file holding only a base record and make it the log. */
+static pc_err publish_base(pc_changelog *log, const pc__base *base,
+                           const char *fp_prefix, bool *renamed, pc_error *err)
+{
+    pc_err rv = pc__record_base(&log->buf, base);
+    if (rv == PC_OK && log->buf.len - PC__FRAME_HEAD > PC_CHANGELOG_FRAME_MAX) {
+        rv = PC_ERR_LIMIT;
+    }
+    if (rv != PC_OK) {
+        *renamed = false;
+        return pc_error_set(err, rv, NULL,
+                            "cannot encode the base record of %s: %s",
+                            log->path, pc_strerror(rv));
+    }
+    pc__frame_seal(&log->buf);
+    int fd = -1;
+    uint64_t size = 0;
+    rv = pc__io_publish(log->dir, log->tmp, log->path, &log->buf, fp_prefix,
+                        &fd, &size, renamed, err);
+    if (*renamed) {
+        if (log->fd >= 0) {
+            close(log->fd);
+        }
+        log->fd = fd;
+        log->size = size;
+        log->since_base = 0;
+        log->dirty = false;
+        log->stats.syncs++;
+    }
+    return rv;
+}
+
+static pc_err fail_log(pc_changelog *log, pc_error *why, const pc_error *e)
+{
+    log->failure = *e;
+    *why = *e;
+    return PC_ERR_IO;
+}
+
+/* Undo a frame whose write or sync failed, so it cannot come back. */
+static void cut_back(pc_changelog *log, pc_error *e)
+{
+    if (ftruncate(log->fd, (off_t)log->size) != 0) {
+        size_t n = strlen(e->message);
+        snprintf(e->message + n, sizeof(e->message) - n,
+                 "; truncating it back failed too (%s): the change is in "
+                 "doubt",
+                 strerror(errno));
+    }
+}
+
+pc_err pc__changelog_journal(pc_room *room, const pc_change *c, pc_error *why,
+                             void *arg)
+{
+    pc_changelog *log = arg;
+    if (log->failure.err != PC_OK) {
+        *why = log->failure;
+        return PC_ERR_IO;
+    }
+    pc_err rv = pc__record_change(&log->buf, c, pc_room_draws(room));
+    if (rv == PC_OK && log->buf.len - PC__FRAME_HEAD > PC_CHANGELOG_FRAME_MAX) {
+        rv = PC_ERR_LIMIT;
+    }
+    if (rv != PC_OK) {
+        rv = rv == PC_ERR_INVALID ? PC_ERR_IO : rv;
+        return pc_error_set(why, rv,
+                            rv == PC_ERR_LIMIT ? "limit_exceeded" : NULL,
+                            "the record of seq %llu cannot be logged: %s",
+                            (unsigned long long)c->seq, pc_strerror(rv));
+    }
+    pc__frame_seal(&log->buf);
+    pc_error e = {0};
+    rv = pc__io_write(log->fd, log->buf.p, log->buf.len, "log.write", log->path,
+                      &e);
+    bool sync = log->policy == PC_FSYNC_ALWAYS ||
+                (log->policy == PC_FSYNC_EVERYSEC &&
+                 pc__mono_ms() - log->last_sync_ms >= EVERYSEC_MS);
+    if (rv == PC_OK && sync) {
+        rv = pc__io_sync(log->fd, true, "log.fsync", log->path, &e);
+        log->stats.syncs++;
+        log->last_sync_ms = pc__mono_ms();
+    }
+    if (rv != PC_OK) {
+        cut_back(log, &e);
+        return fail_log(log, why, &e);
+    }
+    log->size += log->buf.len;
+    log->dirty = !sync;
+    log->since_base++;
+    log->stats.appends++;
+    log->stats.bytes += log->buf.len;
+    if (log->keyframe_every > 0 && log->since_base >= log->keyframe_every) {
+        pc__base base;
+        bool renamed;
+        base_of(room, c->seq, c->checksum, c->state_bytes, &base);
+        rv = publish_base(log, &base, "compact", &renamed, &e);
+        if (rv == PC_OK) {
+            log->stats.compactions++;
+        } else if (renamed) {
+            /* The change is in both files, so it stands; later ones could
+             * land in a file whose name is not durable. */
+            log->failure = e;
+        } else {
+            log->stats.compaction_failures++;
+        }
+    }
+    return PC_OK;
+}
+
+pc_err pc_changelog_create(const pc_changelog_options *o, pc_room *room,
+                           pc_changelog **out, pc_error *err)
+{
+    if (o == NULL || o->dir == NULL || room == NULL || out == NULL ||
+        (unsigned)o->fsync > PC_FSYNC_NONE) {
+        return pc_error_set(err, PC_ERR_INVALID, NULL,
+                            "pc_changelog_create: bad arguments");
+    }
+    pc_changelog *log;
+    pc_err rv = pc__changelog_new(o, pc_room_id(room), &log, err);
+    if (rv != PC_OK) {
+        return rv;
+    }
+    if (access(log->path, F_OK) == 0) {
+        pc_error_set(err, PC_ERR_STATE, "log_exists",
+                     "%s already exists: recover the room from it", log->path);
+        pc_changelog_free(log);
+        return PC_ERR_STATE;
+    }
+    pc__base base;
+    bool renamed;
+    base_of(room, pc_room_seq(room), pc_room_checksum(room), 0, &base);
+    /* The size is not kept by the room; compute it with the checksum. */
+    size_t bytes = 0;
+    rv = pc_canon_checksum(base.state, &base.sum, &bytes);
+    base.bytes = bytes;
+    pc_error e = {0};
+    if (rv != PC_OK) {
+        pc_error_set(&e, rv, NULL, "cannot checksum room %s", pc_room_id(room));
+    } else {
+        rv = publish_base(log, &base, "create", &renamed, &e);
+    }
+    if (rv != PC_OK) {
+        pc_changelog_free(log);
+        if (err != NULL) {
+            *err = e;
+        }
+        return rv;
+    }
+    pc_room_set_journal(room, pc__changelog_journal, log);
+    *out = log;
+    return PC_OK;
+}
+
+pc_err pc_changelog_sync(pc_changelog *log, pc_error *err)
+{
+    if (log->failure.err != PC_OK) {
+        if (err != NULL) {
+            *err = log->failure;
+        }
+        return PC_ERR_IO;
+    }
+    if (!log->dirty) {
+        return PC_OK;
+    }
+    pc_error e = {0};
+    pc_err rv = pc__io_sync(log->fd, true, "log.fsync", log->path, &e);
+    log->stats.syncs++;
+    log->last_sync_ms = pc__mono_ms();
+    if (rv != PC_OK) {
+        log->failure = e;
+        if (err != NULL) {
+            *err = e;
+        }
+        return rv;
+    }
+    log->dirty = false;
+    return PC_OK;
+}
+
+void pc_changelog_free(pc_changelog *log)
+{
+    if (log == NULL) {
+        return;
+    }
+    if (log->fd >= 0) {
+        if (log->dirty && log->policy != PC_FSYNC_NONE &&
+            log->failure.err == PC_OK) {
+            (void)fdatasync(log->fd);
+        }
+        close(log->fd);
+    }
+    pc__buf_fini(&log->buf);
+    pc_free(log);
+}
+
+pc_err pc__changelog_new(const pc_changelog_options *o, const char *id,
+                         pc_changelog **out, pc_error *err)
+{
+    pc_changelog *log = pc_malloc(sizeof(*log));
+    if (log == NULL) {
+        return pc_error_set(err, PC_ERR_NOMEM, NULL, "out of memory");
+    }
+    memset(log, 0, sizeof(*log));
+    log->fd = -1;
+    log->policy = o->fsync;
+    log->keyframe_every = o->keyframe_every;
+    log->last_sync_ms = pc__mono_ms();
+    if (!pc__path(log->path, o->dir, id, PC_CHANGELOG_SUFFIX) ||
+        !pc__path(log->tmp, o->dir, id, PC_CHANGELOG_SUFFIX ".tmp") ||
+        snprintf(log->dir, sizeof(log->dir), "%s", o->dir) >=
+            (int)sizeof(log->dir)) {
+        pc_free(log);
+        return pc_error_set(err, PC_ERR_INVALID, NULL, "log path too long");
+    }
+    *out = log;
+    return PC_OK;
+}
+
+void pc__changelog_adopt(pc_changelog *log, int fd, uint64_t size,
+                         uint64_t since_base)
+{
+    log->fd = fd;
+    log->size = size;
+    log->since_base = since_base;
+}
+
+const char *pc__changelog_tmp(const pc_changelog *log)
+{
+    return log->tmp;
+}
