@@ -138,12 +138,12 @@ static pc_err handle_problem(const char *path, unsigned flags,
     return rv;
 }
 
-static const pc_game *find_game(const pc_game *const *games, size_t n,
-                                const char *name)
+static const pc_changelog_game *find_game(const pc_changelog_game *games,
+                                          size_t n, const char *name)
 {
     for (size_t i = 0; i < n; i++) {
-        if (games[i] != NULL && strcmp(games[i]->name, name) == 0) {
-            return games[i];
+        if (games[i].game != NULL && strcmp(games[i].game->name, name) == 0) {
+            return &games[i];
         }
     }
     return NULL;
@@ -172,7 +172,7 @@ static pc_err own_phases(pc__replay *rp, const pc_game *game, const char *path,
 }
 
 /* Turn the replayed log into a room that continues it. */
-static pc_err restore(const pc__replay *rp, const pc_game *game,
+static pc_err restore(const pc__replay *rp, const pc_changelog_game *game,
                       const pc_room_options *ropts, const char *id,
                       pc_room **out)
 {
@@ -183,10 +183,11 @@ static pc_err restore(const pc__replay *rp, const pc_game *game,
         pc_room_options_init(&o);
     }
     o.id = id;
+    o.arg = game->arg;
     pc_room_image img = {
         .state = rp->doc, .seq = rp->seq, .seed = rp->seed, .draws = 0};
     pc_room *room;
-    pc_err rv = pc_room_restore(game, &o, &img, &room);
+    pc_err rv = pc_room_restore(game->game, &o, &img, &room);
     if (rv != PC_OK) {
         return rv;
     }
@@ -200,7 +201,7 @@ static pc_err restore(const pc__replay *rp, const pc_game *game,
 }
 
 pc_err pc_changelog_recover(const pc_changelog_options *o, const char *id,
-                            const pc_game *const *games, size_t ngames,
+                            const pc_changelog_game *games, size_t ngames,
                             const pc_room_options *ropts, unsigned flags,
                             pc_room **room_out, pc_changelog **log_out,
                             pc_changelog_report *rep, pc_error *err)
@@ -229,7 +230,8 @@ pc_err pc_changelog_recover(const pc_changelog_options *o, const char *id,
         pc_error_set(err, rv, rv == PC_ERR_NOT_FOUND ? "no_log" : NULL, "%s",
                      rv == PC_ERR_NOMEM ? "out of memory" : rep->message);
     }
-    const pc_game *game = find_game(games, ngames, rp.game);
+    const pc_changelog_game *found = find_game(games, ngames, rp.game);
+    const pc_game *game = found != NULL ? found->game : NULL;
     if (rv == PC_OK && strcmp(rp.room, id) != 0) {
         rv =
             pc_error_set(err, PC_ERR_INVALID, "log_corrupt",
@@ -243,7 +245,7 @@ pc_err pc_changelog_recover(const pc_changelog_options *o, const char *id,
     if (rv == PC_OK && (rv = own_phases(&rp, game, path, err)) != PC_OK) {
         /* err says which */
     } else if (rv == PC_OK &&
-               (rv = restore(&rp, game, ropts, id, &room)) != PC_OK) {
+               (rv = restore(&rp, found, ropts, id, &room)) != PC_OK) {
         pc_error_set(err, rv, NULL,
                      "%s: cannot restore room %s at seq %llu: %s", path, id,
                      (unsigned long long)rp.seq, pc_strerror(rv));

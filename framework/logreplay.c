@@ -447,7 +447,8 @@ static pc_err replay_change(pc__replay *rp, cJSON *rec, pc_error *why)
     }
     const char *iphase = intern(rp, phase);
     const char *iprev = intern(rp, prev);
-    if (rp->nnames == PC__REPLAY_PHASES_MAX && (iphase == NULL || iprev == NULL)) {
+    if (rp->nnames == PC__REPLAY_PHASES_MAX &&
+        (iphase == NULL || iprev == NULL)) {
         return bad(why, "change record: more than %d phase names",
                    PC__REPLAY_PHASES_MAX);
     }
@@ -459,8 +460,8 @@ static pc_err replay_change(pc__replay *rp, cJSON *rec, pc_error *why)
     pc__digest_begin(&tx, &rp->digest);
     cJSON *undo = cJSON_CreateObject();
     if (iphase == NULL || iprev == NULL || undo == NULL ||
-        pc__record_init(&r, rp->hist.capacity > 0, patch, reason, file,
-                        func) != PC_OK) {
+        pc__record_init(&r, rp->hist.capacity > 0, patch, reason, file, func) !=
+            PC_OK) {
         cJSON_Delete(undo);
         return PC_ERR_NOMEM;
     }
@@ -471,8 +472,8 @@ static pc_err replay_change(pc__replay *rp, cJSON *rec, pc_error *why)
     uint64_t s = 0;
     size_t b = 0;
     if (rv == PC_OK) {
-        rv = pc__merge_apply_tracked(rp->doc, &dp.root, undo, &log, &tx, &s,
-                                     &b);
+        rv =
+            pc__merge_apply_tracked(rp->doc, &dp.root, undo, &log, &tx, &s, &b);
         if (rv == PC_ERR_INVALID) {
             rv = bad(why, "%s", "change record: the patch does not apply");
         } else if (rv == PC_OK && (s != sum || b != bytes)) {

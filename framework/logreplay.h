@@ -76,8 +76,8 @@ typedef struct pc__replay {
     uint64_t sum;
     uint64_t bytes;
     uint64_t records;
-    pc__history hist;   /* the last records, up to its capacity */
-    pc__digest digest;  /* doc's container hashes, for O(patch) checksums */
+    pc__history hist;  /* the last records, up to its capacity */
+    pc__digest digest; /* doc's container hashes, for O(patch) checksums */
     char *names[PC__REPLAY_PHASES_MAX]; /* the records' phase names */
     size_t nnames;
 } pc__replay;

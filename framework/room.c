@@ -252,8 +252,7 @@ const pc__history *pc__room_history(const pc_room *room)
 
 bool pc__room_in_flux(const pc_room *room)
 {
-    return (room->busy & (PC__IN_VALIDATE | PC__IN_EXIT | PC__IN_JOURNAL)) !=
-           0;
+    return (room->busy & (PC__IN_VALIDATE | PC__IN_EXIT | PC__IN_JOURNAL)) != 0;
 }
 
 int64_t pc_room_now_ms(const pc_room *room)

@@ -37,7 +37,7 @@
 
 static const pc_phase phases[] = {{.name = "A"}, {.name = "B"}};
 static const pc_game game = {.name = "crashy", .phases = phases, .nphases = 2};
-static const pc_game *const games[] = {&game};
+static const pc_changelog_game games[] = {{&game, NULL}};
 
 static char dir[64];
 static char path[128];

@@ -39,7 +39,7 @@ static const pc_phase phases[] = {{.name = "A"}, {.name = "B"}};
 static const pc_game game = {
     .name = "logged", .phases = phases, .nphases = 2, .validate = no_bad};
 static const pc_game other = {.name = "other", .phases = phases, .nphases = 2};
-static const pc_game *const games[] = {&other, &game};
+static const pc_changelog_game games[] = {{&other, NULL}, {&game, NULL}};
 
 static char dir[64];
 static char path[128];
@@ -305,7 +305,7 @@ static void test_recovery_refuses_wrong_room_game_and_missing_log(void **state)
     pc_changelog_free(log);
     pc_changelog_options o = log_options(PC_FSYNC_NONE, 0);
     pc_room_options ro = room_options();
-    const pc_game *only_other[] = {&other};
+    const pc_changelog_game only_other[] = {{&other, NULL}};
     assert_int_equal(pc_changelog_recover(&o, "r1", only_other, 1, &ro, 0, &b,
                                           &log, &rep, &e),
                      PC_ERR_NOT_FOUND);

@@ -308,3 +308,28 @@ pc_err pc__player_remember(pc__player *p, const char *action_id,
     p->next = (p->next + 1) % PC_SERVER_ACTION_CACHE;
     return PC_OK;
 }
+
+pc__player *pc__players_at(pc__players *ps, size_t i)
+{
+    return i < ps->n ? ps->v[i] : NULL;
+}
+
+const char *pc__player_nonce(const pc__player *p)
+{
+    return p->nonce;
+}
+
+pc_err pc__players_restore(pc__players *ps, const char *name, const char *token,
+                           const char *nonce)
+{
+    if (strlen(token) != PC__TOKEN_HEX ||
+        strspn(token, "0123456789abcdef") != PC__TOKEN_HEX) {
+        return PC_ERR_INVALID;
+    }
+    pc__player *p;
+    pc_err rc = pc__players_add(ps, name, nonce, &p);
+    if (rc == PC_OK) {
+        memcpy(p->token, token, PC__TOKEN_HEX + 1);
+    }
+    return rc;
+}

@@ -40,6 +40,16 @@ pc_err pc__players_add(pc__players *ps, const char *name, const char *nonce,
                        pc__player **out);
 /* Undo the last pc__players_add (the game refused the join). */
 void pc__players_remove_last(pc__players *ps);
+/* The ith player (0 <= i < count), in joining order. */
+pc__player *pc__players_at(pc__players *ps, size_t i);
+/* Add a player saved before a restart, with its token (32 lowercase hex
+ * digits) and join nonce (NULL: none), so that a join repeated across the
+ * restart still gets the same token. Returns what pc__players_add
+ * returns, PC_ERR_INVALID for a bad token. */
+pc_err pc__players_restore(pc__players *ps, const char *name, const char *token,
+                           const char *nonce);
+/* The nonce p joined with, "" if none. */
+const char *pc__player_nonce(const pc__player *p);
 const char *pc__player_name(const pc__player *p);
 const char *pc__player_token(const pc__player *p);
 /* True if p joined with a nonce and nonce (any string) is that nonce;

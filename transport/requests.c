@@ -36,6 +36,7 @@
 #include "phasecast/merge.h"
 #include "phasecast/version.h"
 #include "phasecast/view.h"
+#include "durable.h"
 #include "envelope.h"
 #include "players.h"
 #include "server.h"
@@ -189,6 +190,12 @@ static void action_error(pc__host *h, pc_err rc, const pc_error *ge, outcome *o)
     case PC_ERR_LIMIT:
         pc_error_set(&o->e, rc, "limit_exceeded", "%s", msg);
         break;
+    case PC_ERR_IO: /* the change log failed: the room refuses changes */
+        pc_error_set(&o->e, rc, code,
+                     "room %s stopped accepting changes: its change log "
+                     "cannot be written; an operator must restart the server",
+                     pc_room_id(h->room));
+        break;
     case PC_ERR_NOMEM:
     case PC_ERR_REENTRANT:
     case PC_ERR_STATE:
@@ -298,8 +305,8 @@ static bool want_nonce(const cJSON *req, const char **nonce, outcome *o)
  * answered with that join's reply and delivers nothing; *p is then the
  * player and o->cached the reply, or NULL if none was remembered.
  */
-static bool join_player(pc__host *h, const char *name, const char *nonce,
-                        pc__player **p, outcome *o)
+static bool join_player(pc_server *srv, pc__host *h, const char *name,
+                        const char *nonce, pc__player **p, outcome *o)
 {
     pc__player *known = pc__players_find_name(h->players, name);
     if (known != NULL && nonce != NULL && pc__player_nonce_is(known, nonce)) {
@@ -321,6 +328,16 @@ static bool join_player(pc__host *h, const char *name, const char *nonce,
     if (rc != PC_OK) {
         return nomem(o);
     }
+    /* Durable before the game sees it, marked pending until its action
+     * has committed: a token a client gets survives a restart, and a join
+     * cut short by a crash is undone (durable.c). */
+    if (pc__durable_save_players(srv, h, true, NULL) != PC_OK) {
+        pc__players_remove_last(h->players);
+        pc_error_set(&o->e, PC_ERR_IO, "internal",
+                     "the server cannot save the players of room %s",
+                     pc_room_id(h->room));
+        return false;
+    }
     if (h->join_action != NULL) {
         pc_action act = {.player = name, .type = h->join_action};
         pc_error ge = {0};
@@ -329,9 +346,20 @@ static bool join_player(pc__host *h, const char *name, const char *nonce,
         cJSON_Delete(value);
         if (rc != PC_OK) {
             pc__players_remove_last(h->players);
+            (void)pc__durable_save_players(srv, h, false, NULL);
             action_error(h, rc, &ge, o);
             return false;
         }
+    }
+    if (pc__durable_save_players(srv, h, false, NULL) != PC_OK) {
+        /* The join committed but cannot be confirmed on disk: the game has
+         * seated the player, so keep it; a restart drops the join only if
+         * the room's seq did not move, which it did here unless the join
+         * action changed nothing. */
+        pc_error_set(&o->e, PC_ERR_IO, "internal",
+                     "the server cannot save the players of room %s",
+                     pc_room_id(h->room));
+        return false;
     }
     if (nonce != NULL) {
         o->joined = *p; /* only a join with a nonce can be repeated */
@@ -370,7 +398,7 @@ static bool op_join(pc_server *srv, const cJSON *req, outcome *o)
         return false;
     }
     if (player) {
-        if (!join_player(h, name, nonce, &p, o)) {
+        if (!join_player(srv, h, name, nonce, &p, o)) {
             return false;
         }
         if (o->cached != NULL) {

@@ -26,6 +26,7 @@
 #include <nng/protocol/reqrep0/rep.h>
 
 #include "phasecast/alloc.h"
+#include "durable.h"
 #include "loop.h"
 #include "requests.h"
 
@@ -47,6 +48,8 @@ struct pc_server {
     pc__pub_stats pub_stats; /* loop thread only */
     char pub_url[URL_MAX];
     char rep_url[URL_MAX];
+    pc_changelog_options log; /* log.dir NULL: rooms are not logged */
+    struct event *sync_ev;    /* fsync=everysec: the 1 s sync timer */
 };
 
 void pc_server_options_init(pc_server_options *o)
@@ -55,6 +58,8 @@ void pc_server_options_init(pc_server_options *o)
     o->max_message_bytes = PC_SERVER_MESSAGE_DEFAULT;
     o->heartbeat_ms = PC_SERVER_HEARTBEAT_DEFAULT;
     o->pub_sendbuf = PC_SERVER_SENDBUF_DEFAULT;
+    o->fsync = PC_FSYNC_EVERYSEC;
+    o->keyframe_every = PC_CHANGELOG_KEYFRAME_DEFAULT;
 }
 
 void pc_server_room_options_init(pc_server_room_options *o)
@@ -115,7 +120,8 @@ pc_err pc_server_new(const pc_server_options *opts, pc_server **out,
 {
     if (opts == NULL || opts->pub_url == NULL || opts->rep_url == NULL ||
         opts->pub_sendbuf < 0 || opts->pub_sendbuf > 8192 ||
-        opts->max_message_bytes > SIZE_MAX / 2 || opts->drop_permille > 1000) {
+        opts->max_message_bytes > SIZE_MAX / 2 || opts->drop_permille > 1000 ||
+        (unsigned)opts->fsync > PC_FSYNC_NONE) {
         return pc_error_set(err, PC_ERR_INVALID, NULL,
                             "bad server options (URLs are required)");
     }
@@ -163,7 +169,12 @@ pc_err pc_server_new(const pc_server_options *opts, pc_server **out,
             pc_error_set(err, rc, NULL, "cannot watch the request socket");
         }
     }
+    if (rc == PC_OK && opts->log_dir != NULL) {
+        rc = pc__durable_init(srv, pc__loop_base(srv->loop), opts, &srv->log,
+                              &srv->sync_ev, err);
+    }
     if (rc != PC_OK) {
+        pc__requests_free(srv->requests);
         if (rep_open) {
             nng_close(srv->rep);
         }
@@ -190,6 +201,7 @@ static void host_free(pc__host *h)
         event_free(h->timer);
     }
     pc_free(h->join_action);
+    pc_changelog_free(h->log); /* after the room, whose journal it was */
     pc_free(h);
 }
 
@@ -204,6 +216,7 @@ void pc_server_free(pc_server *srv)
         host_free(srv->hosts[i]);
     }
     pc_free(srv->hosts);
+    pc__durable_fini(&srv->log, srv->sync_ev);
     nng_close(srv->rep);
     nng_close(srv->pub);
     pc__loop_free(srv->loop);
@@ -269,38 +282,26 @@ static void schedule(pc_room *room, int64_t delay_ms, void *arg)
     evtimer_add(h->timer, &tv);
 }
 
-pc_err pc_server_add_room(pc_server *srv, const pc_game *game,
-                          const pc_server_room_options *opts, pc_room **out)
+pc_err pc__server_host(pc_server *srv, pc_room *room, pc_changelog *log,
+                       const pc_server_room_options *opts, pc__host **out)
 {
-    if (!pc__loop_is_owner(srv->loop)) {
-        return PC_ERR_PERMISSION;
-    }
-    pc_server_room_options defaults;
-    if (opts == NULL) {
-        pc_server_room_options_init(&defaults);
-        opts = &defaults;
-    }
-    const char *id = opts->room.id != NULL ? opts->room.id : "room";
-    if (pc__server_find_host(srv, id) != NULL) {
-        return PC_ERR_INVALID;
-    }
     pc__host **hosts =
         pc_realloc(srv->hosts, (srv->nhosts + 1) * sizeof *hosts);
-    if (hosts == NULL) {
-        return PC_ERR_NOMEM;
+    pc__host *h = hosts != NULL ? pc_malloc(sizeof *h) : NULL;
+    if (hosts != NULL) {
+        srv->hosts = hosts;
     }
-    srv->hosts = hosts;
-    pc__host *h = pc_malloc(sizeof *h);
     if (h == NULL) {
+        pc_room_free(room);
+        pc_changelog_free(log);
         return PC_ERR_NOMEM;
     }
     memset(h, 0, sizeof *h);
+    h->room = room;
+    h->log = log;
     struct event_base *base = pc__loop_base(srv->loop);
-    pc_err rc = pc_room_new(game, &opts->room, &h->room);
-    if (rc == PC_OK) {
-        size_t max = opts->max_players ? opts->max_players : PLAYERS_DEFAULT;
-        rc = pc__players_new(max, &h->players);
-    }
+    size_t max = opts->max_players ? opts->max_players : PLAYERS_DEFAULT;
+    pc_err rc = pc__players_new(max, &h->players);
     if (rc == PC_OK && opts->join_action != NULL &&
         (h->join_action = pc_strdup(opts->join_action)) == NULL) {
         rc = PC_ERR_NOMEM;
@@ -323,6 +324,40 @@ pc_err pc_server_add_room(pc_server *srv, const pc_game *game,
     }
     pc_room_set_timer_host(h->room, schedule, h);
     srv->hosts[srv->nhosts++] = h;
+    *out = h;
+    return PC_OK;
+}
+
+pc_err pc_server_add_room(pc_server *srv, const pc_game *game,
+                          const pc_server_room_options *opts, pc_room **out)
+{
+    if (!pc__loop_is_owner(srv->loop)) {
+        return PC_ERR_PERMISSION;
+    }
+    pc_server_room_options defaults;
+    if (opts == NULL) {
+        pc_server_room_options_init(&defaults);
+        opts = &defaults;
+    }
+    const char *id = opts->room.id != NULL ? opts->room.id : "room";
+    if (pc__server_find_host(srv, id) != NULL) {
+        return PC_ERR_INVALID;
+    }
+    pc_room *room;
+    pc_changelog *log = NULL;
+    pc_err rc = pc_room_new(game, &opts->room, &room);
+    if (rc != PC_OK) {
+        return rc;
+    }
+    if (srv->log.dir != NULL &&
+        (rc = pc__durable_create(srv, room, &log, NULL)) != PC_OK) {
+        pc_room_free(room);
+        return rc;
+    }
+    pc__host *h;
+    if ((rc = pc__server_host(srv, room, log, opts, &h)) != PC_OK) {
+        return rc;
+    }
     (void)pc_room_start(h->room);
     if (out != NULL) {
         *out = h->room;
@@ -411,4 +446,14 @@ pc_err pc_server_stats_get(pc_server *srv, pc_server_stats *out)
         return PC_ERR_INVALID;
     }
     return pc_server_call(srv, copy_stats, out);
+}
+
+const pc_changelog_options *pc__server_log(const pc_server *srv)
+{
+    return srv->log.dir != NULL ? &srv->log : NULL;
+}
+
+bool pc__server_is_owner(pc_server *srv)
+{
+    return pc__loop_is_owner(srv->loop);
 }

@@ -5,8 +5,10 @@
 #ifndef PC_TRANSPORT_SERVER_H
 #define PC_TRANSPORT_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
+#include "phasecast/changelog.h"
 #include "phasecast/json.h"
 #include "phasecast/room.h"
 #include "phasecast/server.h"
@@ -23,6 +25,7 @@ typedef struct pc__host {
     pc__players *players;
     struct event *timer; /* the room's phase timer */
     char *join_action;   /* NULL: joining only registers the name */
+    pc_changelog *log;   /* the room's journal; NULL without a log dir */
 } pc__host;
 
 /* The hosted room with this id, or NULL. */
@@ -32,5 +35,14 @@ pc__host *pc__server_host_at(pc_server *srv, size_t i);
 /* Limits for request bodies (max_bytes is the answered-size limit). */
 const pc_json_limits *pc__server_request_limits(const pc_server *srv);
 int pc__server_heartbeat_ms(const pc_server *srv);
+/* True when the calling thread owns the server's loop. */
+bool pc__server_is_owner(pc_server *srv);
+/* The log settings (dir set), or NULL when rooms are not logged. */
+const pc_changelog_options *pc__server_log(const pc_server *srv);
+/* Host room (and its log, which may be NULL): attach the broadcast sink
+ * and timers, start it. Takes ownership of both, on failure too (they are
+ * freed). Loop owner. Returns PC_OK or PC_ERR_NOMEM. */
+pc_err pc__server_host(pc_server *srv, pc_room *room, pc_changelog *log,
+                       const pc_server_room_options *opts, pc__host **out);
 
 #endif

@@ -154,6 +154,14 @@ typedef struct pc_changelog_report {
  */
 pc_err pc_changelog_verify(const char *path, pc_changelog_report *rep);
 
+/* A game whose rooms can be recovered, and the arg its rooms get (as
+ * pc_room_options.arg): what its callbacks need that the log does not
+ * hold, such as configuration. */
+typedef struct pc_changelog_game {
+    const pc_game *game;
+    void *arg;
+} pc_changelog_game;
+
 /* pc_changelog_recover flags. */
 #define PC_CHANGELOG_REPAIR 1u /* cut a corrupt log at its valid prefix */
 
@@ -168,10 +176,10 @@ pc_err pc_changelog_verify(const char *path, pc_changelog_report *rep);
  * change after the damage). A leftover <id>.pclog.tmp is removed.
  *
  * The room is made with pc_room_restore (ropts may be NULL; its id is
- * replaced by id) from the game in games[0..ngames) whose name the log
- * records; its seq is the last record's, its PRNG where that record left
- * it, and its history holds the last records (up to its capacity). The log
- * is installed as its journal. The room is CREATED: attach sinks, then
+ * replaced by id, its arg by the game's) from the game in games[0..ngames)
+ * whose name the log records; its seq is the last record's, its PRNG where that
+ * record left it, and its history holds the last records (up to its capacity).
+ * The log is installed as its journal. The room is CREATED: attach sinks, then
  * pc_room_start (see pc_room_restore for timers). On success *room_out
  * and *log_out receive them (free the room first). Room's thread.
  * Returns PC_OK, PC_ERR_INVALID (corrupt, or a log of another room),
@@ -180,7 +188,7 @@ pc_err pc_changelog_verify(const char *path, pc_changelog_report *rep);
  * the file and the problem.
  */
 pc_err pc_changelog_recover(const pc_changelog_options *o, const char *id,
-                            const pc_game *const *games, size_t ngames,
+                            const pc_changelog_game *games, size_t ngames,
                             const pc_room_options *ropts, unsigned flags,
                             pc_room **room_out, pc_changelog **log_out,
                             pc_changelog_report *rep, pc_error *err);

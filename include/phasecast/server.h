@@ -7,7 +7,10 @@
  * ping); docs/protocol.md is the contract. It hosts any number of rooms,
  * each created by pc_server_add_room: the server attaches its broadcast
  * sink, drives the room's phase timers and heartbeat from the loop, and
- * delivers players' actions to the game. It does not persist rooms, rate
+ * delivers players' actions to the game. With a log directory it also
+ * keeps every room durable (changelog.h, docs/durability.md): each change
+ * is logged before it is committed, broadcast or acknowledged, and
+ * pc_server_recover rebuilds the rooms after a restart. It does not rate
  * limit clients, or spread rooms over several loops or processes. Only the
  * declarations in this header are public.
  *
@@ -45,6 +48,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "phasecast/changelog.h"
 #include "phasecast/error.h"
 #include "phasecast/room.h"
 
@@ -96,6 +100,16 @@ typedef struct pc_server_options {
      * gap and repair. Frames still hold only consecutive changes. */
     unsigned drop_permille;
     uint64_t drop_seed;
+    /* Durability. log_dir NULL (the default): rooms live in memory only.
+     * Otherwise every hosted room logs into log_dir (which must exist) as
+     * changelog.h describes, with the players who joined it (names and
+     * tokens, in <room>.players, mode 0600) so they can act after a
+     * restart. fsync: default PC_FSYNC_EVERYSEC, synced by a 1 s timer on
+     * the loop. keyframe_every: default PC_CHANGELOG_KEYFRAME_DEFAULT,
+     * 0 never compacts. Copied. */
+    const char *log_dir;
+    pc_fsync_policy fsync;
+    uint64_t keyframe_every;
 } pc_server_options;
 
 /* pc_server_options_init - fill o with the defaults (URLs NULL). */
@@ -197,11 +211,40 @@ void pc_server_room_options_init(pc_server_room_options *o);
  * are broadcast. Loop owner. game is borrowed for the life of the room;
  * opts is copied (NULL: defaults). On success *out (may be NULL) receives
  * the room, owned by the server: use it on the loop owner's thread only,
- * never pc_room_free it. Returns PC_OK, PC_ERR_INVALID (bad game or id,
- * or the id is taken on this server), PC_ERR_PERMISSION or PC_ERR_NOMEM.
+ * never pc_room_free it. With a log directory the room's log is created
+ * before the room starts. Returns PC_OK, PC_ERR_INVALID (bad game or id,
+ * or the id is taken on this server), PC_ERR_PERMISSION, PC_ERR_NOMEM, or
+ * (with a log directory) PC_ERR_STATE (the room has a log already: call
+ * pc_server_recover first) or PC_ERR_IO.
  */
 pc_err pc_server_add_room(pc_server *srv, const pc_game *game,
                           const pc_server_room_options *opts, pc_room **out);
+
+/* Told about each log pc_server_recover reads, once, whether the room
+ * was recovered (rc PC_OK) or not; rep and err are borrowed until the
+ * callback returns. */
+typedef void (*pc_server_recover_fn)(const pc_changelog_report *rep, pc_err rc,
+                                     const pc_error *err, void *arg);
+
+/*
+ * pc_server_recover - host every room logged in the server's log
+ * directory, in room id order: each is rebuilt with pc_changelog_recover
+ * (flags: 0 or PC_CHANGELOG_REPAIR) from the game in games[0..ngames)
+ * that its log names, given its players back, hosted with opts (NULL:
+ * defaults; opts->room.id is ignored, and opts->room.arg is replaced by
+ * the game entry's arg) and started (a restored room does
+ * not re-run its phase's enter callback; its phase timer restarts with a
+ * full timeout). fn (may be NULL) is told about each log. Stops at the
+ * first room that cannot be recovered (rooms recovered before it stay
+ * hosted), so a server does not start with a room missing. Call it once,
+ * before pc_server_add_room. Loop owner. Returns PC_OK (also when there
+ * is no log), PC_ERR_STATE (no log directory), PC_ERR_PERMISSION, or what
+ * pc_changelog_recover returns, with err naming the file and the problem.
+ */
+pc_err pc_server_recover(pc_server *srv, const pc_changelog_game *games,
+                         size_t ngames, const pc_server_room_options *opts,
+                         unsigned flags, pc_server_recover_fn fn, void *arg,
+                         pc_error *err);
 
 /*
  * pc_server_find_room - the hosted room with this id, or NULL. Loop

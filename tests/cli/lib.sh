@@ -14,7 +14,7 @@ pc_cleanup() {
     for p in "${pc_pids[@]}"; do
         wait "$p" 2>/dev/null || true
     done
-    rm -rf "$PC_TMP"
+    [[ -n ${PC_KEEP:-} ]] && echo "kept $PC_TMP" || rm -rf "$PC_TMP"
 }
 trap pc_cleanup EXIT
 

@@ -8,12 +8,16 @@
  * starts, so that thread inherits the mask and the main thread alone takes
  * them with sigwait: no handler, no async-signal rules. Every piles room
  * shares one piles_config, built from the options and alive until the
- * server is freed. It knows only the games in games/ and keeps nothing on
- * disk.
+ * server is freed. It knows only the games in games/. With --log-dir it
+ * keeps every room durable and recovers the logged rooms at start
+ * (serve_log.c, docs/durability.md).
  *
  * usage: phasecast-serve [--pub URL] [--rep URL] [--room ID[:GAME]]...
  *                        [--heartbeat MS] [--history N] [--max-message BYTES]
  *                        [--seed N] [piles options]
+ *                        [--log-dir DIR [--fsync POLICY] [--keyframe-every N]
+ *                        [--repair]]
+ *        phasecast-serve --verify FILE...
  */
 #include <errno.h>
 #include <signal.h>
@@ -28,6 +32,7 @@
 #include "phasecast/server.h"
 #include "phasecast/version.h"
 #include "piles/piles.h"
+#include "serve_log.h"
 #include "tictactoe/tictactoe.h"
 
 #define MAX_ROOMS 64
@@ -46,43 +51,48 @@ typedef struct room_arg {
 
 static void usage(FILE *to)
 {
-    fprintf(
-        to,
-        "usage: phasecast-serve [options]\n"
-        "Host tictactoe and piles rooms over nng (wire protocol v%d, "
-        "see\ndocs/protocol.md).\n"
-        "\n"
-        "  --pub URL            broadcast (PUB) URL "
-        "[tcp://127.0.0.1:7700]\n"
-        "  --rep URL            request (REP) URL "
-        "[tcp://127.0.0.1:7701]\n"
-        "  --room ID[:GAME]     host a room of GAME, tictactoe (the "
-        "default)\n"
-        "                       or piles (repeatable) [r1]\n"
-        "  --heartbeat MS       heartbeat period per room, 0 = none "
-        "[%d]\n"
-        "  --history N          changes each room keeps [%d]\n"
-        "  --max-message BYTES  largest request answered [%d]\n"
-        "  --seed N             seed every room's PRNG with N "
-        "[from the clock]\n"
-        "  --help               show this and exit\n"
-        "\n"
-        "Piles rooms (docs/games/piles.md), delays in milliseconds:\n"
-        "  --declare-ms MS      each player's time to declare [%d]\n"
-        "  --play-ms MS         each player's time to play [%d]\n"
-        "  --deal-ms MS         pause before each deal [%d]\n"
-        "  --results-ms MS      pause after each turn [%d]\n"
-        "  --scoring-ms MS      pause after each round's scores [%d]\n"
-        "  --target N           points that end the game [%d]\n"
-        "  --rounds N           rounds that end the game [%d]\n"
-        "\n"
-        "A TCP port 0 picks a free port; the URLs in use are printed as\n"
-        "\"pub URL\" and \"rep URL\", then one \"room ID GAME\" line "
-        "per room.\nStops on SIGINT or SIGTERM.\n",
-        PC_PROTOCOL_VERSION, PC_SERVER_HEARTBEAT_DEFAULT, PC_HISTORY_DEFAULT,
-        PC_SERVER_MESSAGE_DEFAULT, PILES_DECLARE_MS_DEFAULT,
-        PILES_PLAY_MS_DEFAULT, PILES_DEAL_MS_DEFAULT, PILES_RESULTS_MS_DEFAULT,
-        PILES_SCORING_MS_DEFAULT, PILES_TARGET_DEFAULT, PILES_ROUNDS_DEFAULT);
+    fprintf(to,
+            "usage: phasecast-serve [options]\n"
+            "Host tictactoe and piles rooms over nng (wire protocol v%d, "
+            "see\ndocs/protocol.md).\n"
+            "\n"
+            "  --pub URL            broadcast (PUB) URL "
+            "[tcp://127.0.0.1:7700]\n"
+            "  --rep URL            request (REP) URL "
+            "[tcp://127.0.0.1:7701]\n"
+            "  --room ID[:GAME]     host a room of GAME, tictactoe (the "
+            "default)\n"
+            "                       or piles (repeatable) [r1]\n"
+            "  --heartbeat MS       heartbeat period per room, 0 = none "
+            "[%d]\n"
+            "  --history N          changes each room keeps [%d]\n"
+            "  --max-message BYTES  largest request answered [%d]\n"
+            "  --seed N             seed every room's PRNG with N "
+            "[from the clock]\n"
+            "  --help               show this and exit\n"
+            "\n"
+            "Durability (docs/durability.md):\n",
+            PC_PROTOCOL_VERSION, PC_SERVER_HEARTBEAT_DEFAULT,
+            PC_HISTORY_DEFAULT, PC_SERVER_MESSAGE_DEFAULT);
+    serve_log_usage(to);
+    fprintf(to,
+            "\n"
+            "Piles rooms (docs/games/piles.md), delays in milliseconds:\n"
+            "  --declare-ms MS      each player's time to declare [%d]\n"
+            "  --play-ms MS         each player's time to play [%d]\n"
+            "  --deal-ms MS         pause before each deal [%d]\n"
+            "  --results-ms MS      pause after each turn [%d]\n"
+            "  --scoring-ms MS      pause after each round's scores [%d]\n"
+            "  --target N           points that end the game [%d]\n"
+            "  --rounds N           rounds that end the game [%d]\n"
+            "\n"
+            "A TCP port 0 picks a free port; the URLs in use are printed as\n"
+            "\"pub URL\" and \"rep URL\", then one \"room ID GAME\" line "
+            "per room.\nStops on SIGINT or SIGTERM.\n",
+            PILES_DECLARE_MS_DEFAULT, PILES_PLAY_MS_DEFAULT,
+            PILES_DEAL_MS_DEFAULT, PILES_RESULTS_MS_DEFAULT,
+            PILES_SCORING_MS_DEFAULT, PILES_TARGET_DEFAULT,
+            PILES_ROUNDS_DEFAULT);
 }
 
 /* Parse a non-negative integer argument of at most max. */
@@ -178,6 +188,7 @@ int main(int argc, char **argv)
     bool seeded = false;
     piles_config piles;
     piles_config_init(&piles);
+    serve_log sl = {0};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -185,6 +196,9 @@ int main(int argc, char **argv)
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
             return 0;
+        }
+        if (serve_log_flag(a, &sl)) {
+            continue;
         }
         if (v == NULL) {
             fprintf(stderr, "phasecast-serve: %s needs a value\n", a);
@@ -210,14 +224,16 @@ int main(int argc, char **argv)
             seeded = true;
         } else if (piles_option(a, v, &piles) > 0) {
             /* stored in piles */
+        } else if (serve_log_option(a, v, &o, &sl) > 0) {
+            /* stored in o or sl */
         } else {
             fprintf(stderr, "phasecast-serve: bad option %s %s\n", a, v);
             usage(stderr);
             return 2;
         }
     }
-    if (nrooms == 0) {
-        (void)room_spec("r1", &rooms[nrooms++]);
+    if (sl.nverify > 0) {
+        return serve_log_verify(&sl);
     }
 
     /* Blocked here, inherited by the loop thread, taken by sigwait below. */
@@ -234,7 +250,26 @@ int main(int argc, char **argv)
         pc_transport_fini();
         return 1;
     }
+    pc_changelog_game known[sizeof games / sizeof games[0]];
+    for (size_t i = 0; i < sizeof games / sizeof games[0]; i++) {
+        known[i].game = games[i].game();
+        known[i].arg = known[i].game == piles_game() ? &piles : NULL;
+    }
+    serve_recovered recovered = {0};
+    if (serve_log_recover(srv, &o, &sl, known, sizeof known / sizeof known[0],
+                          (size_t)history, &recovered) != 0) {
+        serve_recovered_free(&recovered);
+        pc_server_free(srv);
+        pc_transport_fini();
+        return 1;
+    }
+    if (nrooms == 0 && recovered.n == 0) {
+        (void)room_spec("r1", &rooms[nrooms++]);
+    }
     for (size_t i = 0; i < nrooms; i++) {
+        if (pc_server_find_room(srv, rooms[i].id) != NULL) {
+            continue; /* recovered from its log, printed below */
+        }
         pc_server_room_options ro;
         pc_server_room_options_init(&ro);
         ro.room.id = rooms[i].id;
@@ -250,6 +285,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "phasecast-serve: room %s: %s\n", rooms[i].id,
                     pc_strerror(rc));
             pc_server_free(srv);
+            serve_recovered_free(&recovered);
             pc_transport_fini();
             return 1;
         }
@@ -257,14 +293,24 @@ int main(int argc, char **argv)
     if (pc_server_start(srv) != PC_OK) {
         fprintf(stderr, "phasecast-serve: cannot start the loop thread\n");
         pc_server_free(srv);
+        serve_recovered_free(&recovered);
         pc_transport_fini();
         return 1;
     }
-    printf("phasecast-serve %s, protocol %d, %zu room(s)\n", pc_version(),
-           PC_PROTOCOL_VERSION, nrooms);
-    printf("pub %s\nrep %s\n", pc_server_pub_url(srv), pc_server_rep_url(srv));
+    size_t fresh = 0;
     for (size_t i = 0; i < nrooms; i++) {
-        printf("room %s %s\n", rooms[i].id, games[rooms[i].game].name);
+        fresh += !serve_recovered_has(&recovered, rooms[i].id);
+    }
+    printf("phasecast-serve %s, protocol %d, %zu room(s)\n", pc_version(),
+           PC_PROTOCOL_VERSION, recovered.n + fresh);
+    printf("pub %s\nrep %s\n", pc_server_pub_url(srv), pc_server_rep_url(srv));
+    for (size_t i = 0; i < recovered.n; i++) {
+        printf("room %s %s\n", recovered.id[i], recovered.game[i]);
+    }
+    for (size_t i = 0; i < nrooms; i++) {
+        if (!serve_recovered_has(&recovered, rooms[i].id)) {
+            printf("room %s %s\n", rooms[i].id, games[rooms[i].game].name);
+        }
     }
     fflush(stdout);
 
@@ -273,6 +319,7 @@ int main(int argc, char **argv)
     fprintf(stderr, "phasecast-serve: %s, stopping\n",
             sig == SIGINT ? "SIGINT" : "SIGTERM");
     pc_server_free(srv);
+    serve_recovered_free(&recovered);
     pc_transport_fini();
     return 0;
 }

@@ -1,0 +1,347 @@
+/*
+ * driver.c - load and checks for the crash tests of tests/cli/durlog_*.sh
+ * (a test program, not a tool).
+ *
+ *   pc-durlog-driver play --pub URL --req URL --acks FILE [--pace MS] ROOM...
+ *
+ * Plays one tictactoe game in each ROOM, as both players (two pc_client
+ * players per room, moving in turn along a fixed drawn game), the rooms
+ * interleaved so every room is mid-game most of the time, with MS
+ * milliseconds (default 0) between moves so a burst lasts long enough to
+ * be cut by a kill. Each action is
+ * retried with the same action id until the server answers, so the driver
+ * rides through a server that is killed and restarted. Every action the
+ * server acknowledged is appended to FILE as "ROOM SEQ MARK CELL" and
+ * flushed before the next action is sent. An action retried after the
+ * server came back may be refused because its first attempt was durable
+ * but unacknowledged (not_your_turn): the refusal is accepted only if the
+ * player's replica shows the move, and noted "doubt ROOM MARK CELL". At the
+ * end every player's replica must converge, without help, on a fresh
+ * snapshot (same seq, same state); exit 0 if all do.
+ *
+ *   pc-durlog-driver check --pub URL --req URL --acks FILE [FILE...]
+ *
+ * After a restart: every acknowledged action must be in its room's
+ * history at the seq it was acknowledged with (the reason names the same
+ * mark and cell), so nothing acknowledged was lost and no seq was reused.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
+
+#include "phasecast/client.h"
+#include "phasecast/error.h"
+#include "phasecast/json.h"
+#include "phasecast/server.h"
+
+#define ROOMS_MAX 64
+#define MOVES     9
+#define RETRY_FOR 60 /* seconds an action is retried */
+
+/* A drawn game: X and O alternate; nobody completes a line. */
+static const int game_cells[MOVES] = {0, 1, 2, 4, 3, 5, 7, 6, 8};
+
+typedef struct room {
+    const char *id;
+    pc_client *p[2]; /* X (alice), O (bob) */
+    int next;        /* index into game_cells */
+} room;
+
+static const char *pub_url, *req_url;
+static long pace_ms;
+
+static int64_t now_s(void)
+{
+    return (int64_t)time(NULL);
+}
+
+static pc_client *open_client(const char *id, const char *name)
+{
+    pc_client_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.pub_url = pub_url;
+    cfg.req_url = req_url;
+    cfg.room = id;
+    cfg.role = name != NULL ? PC_CLIENT_PLAYER : PC_CLIENT_SPECTATOR;
+    cfg.name = name;
+    cfg.request_timeout_ms = 300;
+    cfg.request_attempts = 3;
+    cfg.reconnect_max_ms = 200;
+    pc_client *c = NULL;
+    pc_error e = {0};
+    if (pc_client_open(&cfg, &c, &e) != PC_OK) {
+        fprintf(stderr, "driver: open %s as %s: %s\n", id,
+                name ? name : "spectator", e.message);
+        return NULL;
+    }
+    return c;
+}
+
+/* The mark at cell in c's replica, or "" */
+static const char *cell_of(const pc_client *c, int cell)
+{
+    char ptr[32];
+    snprintf(ptr, sizeof ptr, "/data/board/%d", cell);
+    const cJSON *v = pc_json_pointer_get(pc_client_state(c), ptr);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+/* Make room r's next move, retrying through server restarts. Returns
+ * false when the driver must give up. */
+static bool move(room *r, FILE *acks)
+{
+    int k = r->next;
+    int cell = game_cells[k];
+    const char *mark = k % 2 == 0 ? "X" : "O";
+    pc_client *c = r->p[k % 2];
+    char id[64];
+    snprintf(id, sizeof id, "%s-%d", r->id, k);
+    cJSON *payload = cJSON_CreateObject();
+    cJSON_AddNumberToObject(payload, "cell", cell);
+    int64_t until = now_s() + RETRY_FOR;
+    for (;;) {
+        uint64_t seq = 0;
+        pc_error e = {0};
+        pc_err rc = pc_client_act_id(c, id, "move", payload, NULL, &seq, &e);
+        if (rc == PC_OK) {
+            fprintf(acks, "%s %llu %s %d\n", r->id, (unsigned long long)seq,
+                    mark, cell);
+            fflush(acks);
+            break;
+        }
+        if (rc == PC_ERR_TIMEOUT || rc == PC_ERR_IO) {
+            if (now_s() > until) {
+                fprintf(stderr, "driver: %s gave up on %s\n", r->id, id);
+                cJSON_Delete(payload);
+                return false;
+            }
+            continue;
+        }
+        /* Refused. In this fixed game only a retry of an action whose
+         * first attempt was durable but never answered can be (the client
+         * library retries by itself too): then the mark is on the board. */
+        int64_t deadline = now_s() + 10;
+        while (strcmp(cell_of(c, cell), mark) != 0 && now_s() < deadline) {
+            pc_client_poll(c, 100);
+        }
+        if (strcmp(cell_of(c, cell), mark) != 0) {
+            fprintf(stderr, "driver: %s %s refused: %s %s\n", r->id, id, e.code,
+                    e.message);
+            cJSON_Delete(payload);
+            return false;
+        }
+        fprintf(acks, "doubt %s %s %d\n", r->id, mark, cell);
+        fflush(acks);
+        break;
+    }
+    cJSON_Delete(payload);
+    r->next++;
+    return true;
+}
+
+/* Poll c until its replica equals the spectator's snapshot. */
+static bool converges(pc_client *c, pc_client *truth)
+{
+    int64_t deadline = now_s() + 20;
+    while (now_s() < deadline) {
+        if (pc_client_seq(c) == pc_client_seq(truth) &&
+            pc_json_equal(pc_client_state(c), pc_client_state(truth))) {
+            return true;
+        }
+        pc_client_poll(c, 100);
+    }
+    return false;
+}
+
+static int play(const char *ackfile, char **ids, int n)
+{
+    FILE *acks = fopen(ackfile, "a");
+    room rooms[ROOMS_MAX];
+    if (acks == NULL || n > ROOMS_MAX) {
+        return 2;
+    }
+    int status = 0;
+    for (int i = 0; i < n; i++) {
+        rooms[i] = (room){.id = ids[i]};
+        rooms[i].p[0] = open_client(ids[i], "alice");
+        rooms[i].p[1] = open_client(ids[i], "bob");
+        if (rooms[i].p[0] == NULL || rooms[i].p[1] == NULL) {
+            return 1;
+        }
+    }
+    for (int k = 0; k < MOVES && status == 0; k++) {
+        for (int i = 0; i < n && status == 0; i++) {
+            if (!move(&rooms[i], acks)) {
+                status = 1;
+            }
+            pc_client_poll(rooms[i].p[0], 0);
+            pc_client_poll(rooms[i].p[1], 0);
+            if (pace_ms > 0) {
+                struct timespec ts = {pace_ms / 1000,
+                                      (pace_ms % 1000) * 1000000L};
+                nanosleep(&ts, NULL);
+            }
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        pc_client *truth = status == 0 ? open_client(ids[i], NULL) : NULL;
+        for (int p = 0; p < 2 && truth != NULL; p++) {
+            if (!converges(rooms[i].p[p], truth)) {
+                fprintf(stderr,
+                        "driver: %s: player %d did not converge (seq "
+                        "%llu, server %llu)\n",
+                        ids[i], p,
+                        (unsigned long long)pc_client_seq(rooms[i].p[p]),
+                        (unsigned long long)pc_client_seq(truth));
+                status = 1;
+            }
+        }
+        if (status == 0 && truth == NULL) {
+            status = 1;
+        }
+    }
+    fclose(acks);
+    if (status == 0) {
+        printf("driver: %d game(s) played, every replica converged\n", n);
+    }
+    /* The clients are not closed: after the server behind them was killed
+     * and restarted, nng 1.5.2's nng_close on their REQ socket can block
+     * for good (docs/reference/client.md, "Known issues"). The process
+     * exits instead, which frees everything. */
+    fflush(stdout);
+    _exit(status);
+}
+
+/* Ask the server's REP socket (a plain nng REQ, as any client could):
+ * the change at seq in room id. *reason receives a copy (free it). */
+static bool change_at(nng_socket s, const char *id, unsigned long long seq,
+                      char **reason, unsigned long long *head)
+{
+    char req[256];
+    snprintf(req, sizeof req,
+             "{\"op\":\"changes\",\"room\":\"%s\",\"since\":%llu,"
+             "\"limit\":1}",
+             id, seq - 1);
+    char *buf = NULL;
+    size_t len = 0;
+    if (nng_send(s, req, strlen(req), 0) != 0 ||
+        nng_recv(s, &buf, &len, NNG_FLAG_ALLOC) != 0) {
+        return false;
+    }
+    cJSON *doc = cJSON_ParseWithLength(buf, len);
+    nng_free(buf, len);
+    const cJSON *res = cJSON_GetObjectItemCaseSensitive(doc, "result");
+    const cJSON *c0 =
+        cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(res, "changes"), 0);
+    const cJSON *s0 = cJSON_GetObjectItemCaseSensitive(c0, "seq");
+    const cJSON *r0 = cJSON_GetObjectItemCaseSensitive(c0, "reason");
+    const cJSON *h = cJSON_GetObjectItemCaseSensitive(res, "seq");
+    bool ok = cJSON_IsNumber(s0) &&
+              (unsigned long long)s0->valuedouble == seq &&
+              cJSON_IsString(r0) && cJSON_IsNumber(h);
+    if (ok) {
+        *reason = strdup(r0->valuestring);
+        *head = (unsigned long long)h->valuedouble;
+    }
+    cJSON_Delete(doc);
+    return ok && *reason != NULL;
+}
+
+static int check(char **files, int n)
+{
+    nng_socket s;
+    if (nng_req0_open(&s) != 0 ||
+        nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, 5000) != 0 ||
+        nng_dial(s, req_url, NULL, 0) != 0) {
+        fprintf(stderr, "driver: cannot reach %s\n", req_url);
+        return 1;
+    }
+    int bad = 0, acks = 0, doubts = 0;
+    for (int f = 0; f < n; f++) {
+        FILE *in = fopen(files[f], "r");
+        char line[256];
+        while (in != NULL && fgets(line, sizeof line, in) != NULL) {
+            char id[80], mark[4];
+            unsigned long long seq, head = 0;
+            int cell;
+            if (strncmp(line, "doubt ", 6) == 0) {
+                doubts++;
+                continue;
+            }
+            if (sscanf(line, "%79s %llu %3s %d", id, &seq, mark, &cell) != 4) {
+                fprintf(stderr, "driver: bad ack line %s", line);
+                bad++;
+                continue;
+            }
+            acks++;
+            char *reason = NULL;
+            char want[64];
+            snprintf(want, sizeof want, "%s plays cell %d", mark, cell);
+            if (!change_at(s, id, seq, &reason, &head) ||
+                strncmp(reason, want, strlen(want)) != 0) {
+                fprintf(stderr,
+                        "driver: LOST or REUSED: %s seq %llu was acknowledged "
+                        "for \"%s\", the room now has \"%s\" there\n",
+                        id, seq, want, reason != NULL ? reason : "nothing");
+                bad++;
+            }
+            free(reason);
+        }
+        if (in != NULL) {
+            fclose(in);
+        }
+    }
+    nng_close(s);
+    printf("driver: %d acknowledged action(s) checked, %d in doubt, %d "
+           "problem(s)\n",
+           acks, doubts, bad);
+    return bad == 0 && acks > 0 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 6) {
+        fprintf(stderr, "usage: pc-durlog-driver play|check --pub URL --req "
+                        "URL --acks FILE [ROOM...]\n");
+        return 2;
+    }
+    const char *mode = argv[1];
+    const char *ackfile = NULL;
+    int i = 2;
+    for (; i + 1 < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
+        if (strcmp(argv[i], "--pub") == 0) {
+            pub_url = argv[i + 1];
+        } else if (strcmp(argv[i], "--req") == 0) {
+            req_url = argv[i + 1];
+        } else if (strcmp(argv[i], "--acks") == 0) {
+            ackfile = argv[i + 1];
+        } else if (strcmp(argv[i], "--pace") == 0) {
+            pace_ms = strtol(argv[i + 1], NULL, 10);
+        }
+    }
+    if (pub_url == NULL || req_url == NULL || ackfile == NULL) {
+        return 2;
+    }
+    int rc;
+    if (strcmp(mode, "play") == 0) {
+        rc = play(ackfile, argv + i, argc - i);
+    } else if (strcmp(mode, "check") == 0) {
+        /* The ack files are the arguments after the options; --acks names
+         * the first. */
+        argv[i - 1] = (char *)ackfile;
+        rc = check(argv + i - 1, argc - i + 1);
+    } else {
+        rc = 2;
+    }
+    pc_transport_fini();
+    return rc;
+}

@@ -1,0 +1,392 @@
+/*
+ * durable.c - durability for hosted rooms: one change log per room (see
+ * phasecast/changelog.h), a players file beside it, the everysec timer,
+ * and recovery at start-up.
+ *
+ * The change log holds everything the room's state depends on, but a
+ * room's players - their names and secret tokens - live beside the room,
+ * not in its state, and tokens must never enter a change or a log. Without
+ * them a player who was connected before a crash could neither act nor
+ * even repair its replica (players send their token with every request).
+ * So each join rewrites <room>.players (mode 0600) atomically: temporary
+ * file, fsync, rename, fsync of the directory (the syncs are skipped under
+ * fsync=none), twice. Before the game sees the join, the file names the new
+ * player as "pending" with the room's seq S at that moment; after the
+ * game's join action has returned (its changes journaled), the file is
+ * written again without the mark, and only then does the client get its
+ * token. The loop serves one request at a time, so the change right after
+ * S, if any, is the join's: at recovery a pending player is kept if the
+ * room's seq is past S (the join committed) and dropped if it is still S
+ * (the crash came first; the client never got a reply and its retried
+ * join, with the same nonce, starts over). A join action that changes
+ * nothing is dropped too, harmlessly: it can simply run again. Action replies
+ * remembered for de-duplication are not saved: an action retried across a
+ * restart is delivered to the game again. This file does not decide anything
+ * about the log's format or recovery rules; the framework does.
+ */
+#include "durable.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <event2/event.h>
+
+#include "phasecast/alloc.h"
+#include "phasecast/json.h"
+#include "players.h"
+
+#define PLAYERS_SUFFIX ".players"
+#define SYNC_PERIOD_MS 1000
+/* Largest players file read back: 64 players need about 5 KiB. */
+#define PLAYERS_FILE_MAX (1 << 20)
+
+static void on_sync(evutil_socket_t fd, short what, void *arg)
+{
+    pc_server *srv = arg;
+    (void)fd;
+    (void)what;
+    for (size_t i = 0; i < pc__server_host_count(srv); i++) {
+        pc__host *h = pc__server_host_at(srv, i);
+        if (h->log != NULL) {
+            /* A failure is remembered by the log: the room fails at its
+             * next change, which is where a client hears of it. */
+            (void)pc_changelog_sync(h->log, NULL);
+        }
+    }
+}
+
+pc_err pc__durable_init(pc_server *srv, struct event_base *base,
+                        const pc_server_options *opts,
+                        pc_changelog_options *log, struct event **sync_ev,
+                        pc_error *err)
+{
+    struct stat st;
+    if (stat(opts->log_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        return pc_error_set(err, PC_ERR_INVALID, NULL,
+                            "the log directory %s does not exist",
+                            opts->log_dir);
+    }
+    pc_changelog_options_init(log);
+    log->fsync = opts->fsync;
+    log->keyframe_every = opts->keyframe_every;
+    if ((log->dir = pc_strdup(opts->log_dir)) == NULL) {
+        return pc_error_set(err, PC_ERR_NOMEM, NULL, "out of memory");
+    }
+    if (opts->fsync == PC_FSYNC_EVERYSEC) {
+        struct timeval tv = {SYNC_PERIOD_MS / 1000, 0};
+        *sync_ev = event_new(base, -1, EV_PERSIST, on_sync, srv);
+        if (*sync_ev == NULL || event_add(*sync_ev, &tv) != 0) {
+            pc__durable_fini(log, *sync_ev);
+            *sync_ev = NULL;
+            return pc_error_set(err, PC_ERR_NOMEM, NULL, "out of memory");
+        }
+    }
+    return PC_OK;
+}
+
+void pc__durable_fini(pc_changelog_options *log, struct event *sync_ev)
+{
+    if (sync_ev != NULL) {
+        event_free(sync_ev);
+    }
+    pc_free((char *)log->dir);
+    log->dir = NULL;
+}
+
+static bool players_path(const pc_changelog_options *log, const char *id,
+                         const char *suffix, char *out)
+{
+    int n = snprintf(out, PC_CHANGELOG_PATH_MAX, "%s/%s%s%s", log->dir, id,
+                     PLAYERS_SUFFIX, suffix);
+    return n > 0 && n < PC_CHANGELOG_PATH_MAX;
+}
+
+pc_err pc__durable_create(pc_server *srv, pc_room *room, pc_changelog **out,
+                          pc_error *err)
+{
+    const pc_changelog_options *log = pc__server_log(srv);
+    char path[PC_CHANGELOG_PATH_MAX];
+    pc_err rc = pc_changelog_create(log, room, out, err);
+    if (rc == PC_OK && players_path(log, pc_room_id(room), "", path)) {
+        (void)unlink(path); /* from an earlier room whose log is gone */
+    }
+    return rc;
+}
+
+static pc_err io_fail(pc_error *err, const char *call, const char *path)
+{
+    return pc_error_set(err, PC_ERR_IO, "log_io", "%s %s: %s", call, path,
+                        strerror(errno));
+}
+
+/* Write text to path through path.tmp, syncing unless sync is false. */
+static pc_err replace_file(const char *dir, const char *path, const char *tmp,
+                           const char *text, size_t len, bool sync,
+                           pc_error *err)
+{
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        return io_fail(err, "open", tmp);
+    }
+    size_t done = 0;
+    while (done < len) {
+        ssize_t w = write(fd, text + done, len - done);
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        if (w <= 0) {
+            break;
+        }
+        done += (size_t)w;
+    }
+    pc_err rc = PC_OK;
+    if (done < len || (sync && fsync(fd) != 0)) {
+        rc = io_fail(err, done < len ? "write" : "fsync", tmp);
+    }
+    close(fd);
+    if (rc == PC_OK && rename(tmp, path) != 0) {
+        rc = io_fail(err, "rename", tmp);
+    }
+    if (rc != PC_OK) {
+        (void)unlink(tmp);
+        return rc;
+    }
+    if (sync) {
+        int dfd = open(dir, O_RDONLY | O_CLOEXEC);
+        if (dfd < 0 || (fsync(dfd) != 0 && errno != EINVAL)) {
+            rc = io_fail(err, "fsync", dir);
+        }
+        if (dfd >= 0) {
+            close(dfd);
+        }
+    }
+    return rc;
+}
+
+pc_err pc__durable_save_players(pc_server *srv, pc__host *h, bool pending,
+                                pc_error *err)
+{
+    const pc_changelog_options *log = pc__server_log(srv);
+    if (log == NULL || h->log == NULL) {
+        return PC_OK;
+    }
+    char path[PC_CHANGELOG_PATH_MAX], tmp[PC_CHANGELOG_PATH_MAX];
+    const char *id = pc_room_id(h->room);
+    if (!players_path(log, id, "", path) ||
+        !players_path(log, id, ".tmp", tmp)) {
+        return pc_error_set(err, PC_ERR_INVALID, NULL, "path too long");
+    }
+    /* Room ids, names and tokens are [A-Za-z0-9_.-] and hex: no escaping
+     * is needed. */
+    size_t n = pc__players_count(h->players);
+    size_t cap =
+        64 + strlen(id) + n * (PC_SERVER_NAME_MAX + PC_SERVER_NONCE_MAX + 96);
+    char *text = pc_malloc(cap);
+    if (text == NULL) {
+        return pc_error_set(err, PC_ERR_NOMEM, NULL, "out of memory");
+    }
+    size_t len =
+        (size_t)snprintf(text, cap, "{\"room\":\"%s\",\"players\":[", id);
+    for (size_t i = 0; i < n; i++) {
+        const pc__player *p = pc__players_at(h->players, i);
+        const char *nonce = pc__player_nonce(p);
+        len += (size_t)snprintf(
+            text + len, cap - len, "%s{\"name\":\"%s\",\"token\":\"%s\"%s%s%s}",
+            i > 0 ? "," : "", pc__player_name(p), pc__player_token(p),
+            nonce[0] != '\0' ? ",\"nonce\":\"" : "", nonce,
+            nonce[0] != '\0' ? "\"" : "");
+    }
+    len += (size_t)snprintf(text + len, cap - len, "]");
+    if (pending && n > 0) {
+        len +=
+            (size_t)snprintf(text + len, cap - len,
+                             ",\"pending\":{\"name\":\"%s\",\"seq\":%llu}",
+                             pc__player_name(pc__players_at(h->players, n - 1)),
+                             (unsigned long long)pc_room_seq(h->room));
+    }
+    len += (size_t)snprintf(text + len, cap - len, "}\n");
+    pc_err rc = replace_file(log->dir, path, tmp, text, len,
+                             log->fsync != PC_FSYNC_NONE, err);
+    pc_free(text);
+    return rc;
+}
+
+/* Give a recovered room its players back from <room>.players, if any. */
+static pc_err load_players(pc_server *srv, pc__host *h, pc_error *err)
+{
+    char path[PC_CHANGELOG_PATH_MAX];
+    if (!players_path(pc__server_log(srv), pc_room_id(h->room), "", path)) {
+        return pc_error_set(err, PC_ERR_INVALID, NULL, "path too long");
+    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return errno == ENOENT ? PC_OK : io_fail(err, "open", path);
+    }
+    char *text = pc_malloc(PLAYERS_FILE_MAX);
+    size_t len = 0;
+    ssize_t k = 0;
+    while (text != NULL && len < PLAYERS_FILE_MAX &&
+           ((k = read(fd, text + len, PLAYERS_FILE_MAX - len)) > 0 ||
+            (k < 0 && errno == EINTR))) {
+        len += k > 0 ? (size_t)k : 0;
+    }
+    close(fd);
+    if (text == NULL) {
+        return pc_error_set(err, PC_ERR_NOMEM, NULL, "out of memory");
+    }
+    cJSON *doc = NULL;
+    pc_err rc = k < 0 ? io_fail(err, "read", path)
+                      : pc_json_parse(text, len, NULL, &doc, NULL);
+    pc_free(text);
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(doc, "players");
+    /* A join the crash cut short before its action committed: drop it. */
+    const cJSON *pending = cJSON_GetObjectItemCaseSensitive(doc, "pending");
+    const cJSON *pname = cJSON_GetObjectItemCaseSensitive(pending, "name");
+    const cJSON *pseq = cJSON_GetObjectItemCaseSensitive(pending, "seq");
+    if (rc == PC_OK && pending != NULL &&
+        (!cJSON_IsString(pname) || !cJSON_IsNumber(pseq))) {
+        rc = PC_ERR_INVALID;
+    }
+    const char *drop = NULL;
+    if (rc == PC_OK && pending != NULL &&
+        pseq->valuedouble >= (double)pc_room_seq(h->room)) {
+        drop = pname->valuestring;
+    }
+    const cJSON *p;
+    cJSON_ArrayForEach(p, list)
+    {
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(p, "name");
+        if (drop != NULL && cJSON_IsString(name) &&
+            strcmp(name->valuestring, drop) == 0) {
+            continue;
+        }
+        const cJSON *token = cJSON_GetObjectItemCaseSensitive(p, "token");
+        const cJSON *nonce = cJSON_GetObjectItemCaseSensitive(p, "nonce");
+        if (rc == PC_OK &&
+            (!cJSON_IsString(name) || !cJSON_IsString(token) ||
+             (nonce != NULL && !cJSON_IsString(nonce)) ||
+             pc__players_restore(
+                 h->players, name->valuestring, token->valuestring,
+                 nonce != NULL ? nonce->valuestring : NULL) != PC_OK)) {
+            rc = PC_ERR_INVALID;
+        }
+    }
+    if (rc == PC_OK && !cJSON_IsArray(list)) {
+        rc = PC_ERR_INVALID;
+    }
+    cJSON_Delete(doc);
+    if (rc == PC_ERR_INVALID) {
+        pc_error_set(err, rc, "players_corrupt",
+                     "%s is not a valid players file", path);
+    } else if (rc == PC_ERR_NOMEM) {
+        pc_error_set(err, rc, NULL, "out of memory reading %s", path);
+    }
+    return rc;
+}
+
+/* The room ids pc_changelog_list found. */
+typedef struct idlist {
+    char **v;
+    size_t n, cap;
+    bool nomem;
+} idlist;
+
+static void add_id(const char *id, void *arg)
+{
+    idlist *l = arg;
+    if (l->n == l->cap) {
+        size_t cap = l->cap == 0 ? 16 : l->cap * 2;
+        char **v = pc_realloc(l->v, cap * sizeof *v);
+        if (v == NULL) {
+            l->nomem = true;
+            return;
+        }
+        l->v = v;
+        l->cap = cap;
+    }
+    if ((l->v[l->n] = pc_strdup(id)) == NULL) {
+        l->nomem = true;
+        return;
+    }
+    l->n++;
+}
+
+static pc_err recover_one(pc_server *srv, const char *id,
+                          const pc_changelog_game *games, size_t ngames,
+                          const pc_server_room_options *opts, unsigned flags,
+                          pc_changelog_report *rep, pc_error *err)
+{
+    pc_room *room;
+    pc_changelog *log;
+    if (pc__server_find_host(srv, id) != NULL) {
+        return pc_error_set(err, PC_ERR_INVALID, NULL,
+                            "room %s is already hosted", id);
+    }
+    pc_err rc = pc_changelog_recover(pc__server_log(srv), id, games, ngames,
+                                     &opts->room, flags, &room, &log, rep, err);
+    pc__host *h = NULL;
+    if (rc == PC_OK &&
+        (rc = pc__server_host(srv, room, log, opts, &h)) != PC_OK) {
+        pc_error_set(err, rc, NULL, "cannot host room %s: %s", id,
+                     pc_strerror(rc));
+    }
+    if (rc == PC_OK) {
+        rc = load_players(srv, h, err);
+        if (rc == PC_ERR_INVALID && (flags & PC_CHANGELOG_REPAIR)) {
+            rc = PC_OK; /* repaired: the players join again */
+        }
+    }
+    if (rc == PC_OK) {
+        (void)pc_room_start(h->room);
+    } else if (h != NULL) {
+        (void)pc_server_remove_room(srv, id);
+    }
+    return rc;
+}
+
+pc_err pc_server_recover(pc_server *srv, const pc_changelog_game *games,
+                         size_t ngames, const pc_server_room_options *opts,
+                         unsigned flags, pc_server_recover_fn fn, void *arg,
+                         pc_error *err)
+{
+    if (!pc__server_is_owner(srv)) {
+        return PC_ERR_PERMISSION;
+    }
+    const pc_changelog_options *log = pc__server_log(srv);
+    if (log == NULL) {
+        return pc_error_set(err, PC_ERR_STATE, NULL,
+                            "the server has no log directory");
+    }
+    pc_server_room_options defaults;
+    if (opts == NULL) {
+        pc_server_room_options_init(&defaults);
+        opts = &defaults;
+    }
+    idlist ids = {0};
+    pc_err rc = pc_changelog_list(log->dir, add_id, &ids, err);
+    if (rc == PC_OK && ids.nomem) {
+        rc = pc_error_set(err, PC_ERR_NOMEM, NULL, "out of memory");
+    }
+    for (size_t i = 0; i < ids.n && rc == PC_OK; i++) {
+        pc_changelog_report rep;
+        pc_error e = {0};
+        memset(&rep, 0, sizeof rep);
+        rc = recover_one(srv, ids.v[i], games, ngames, opts, flags, &rep, &e);
+        if (fn != NULL) {
+            fn(&rep, rc, &e, arg);
+        }
+        if (rc != PC_OK && err != NULL) {
+            *err = e;
+        }
+    }
+    for (size_t i = 0; i < ids.n; i++) {
+        pc_free(ids.v[i]);
+    }
+    pc_free(ids.v);
+    return rc;
+}
