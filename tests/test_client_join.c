@@ -254,11 +254,67 @@ static void test_each_client_joins_with_its_own_nonce(void **state)
     proxy_free(p);
 }
 
+/* A chosen join_nonce is what the join carries, and a second open with
+ * the same name and nonce (a program retrying its own open) gets the same
+ * seat and token back: the game sees one join. A malformed one is refused
+ * before anything is sent. */
+static void test_a_configured_nonce_keeps_the_seat_across_opens(void **state)
+{
+    (void)state;
+    pc_server *srv = server_up();
+    proxy *p = proxy_new(pc_server_rep_url(srv), 0);
+    static const char nonce[] = "my-own-nonce_0123456789";
+    pc_client_config cfg = {0};
+    cfg.pub_url = pc_server_pub_url(srv);
+    cfg.req_url = p->url;
+    cfg.room = ROOM;
+    cfg.role = PC_CLIENT_PLAYER;
+    cfg.name = "alice";
+    cfg.join_nonce = nonce;
+    cfg.request_timeout_ms = testenv_under_valgrind() ? 2000 : 250;
+    pc_client *a = NULL, *b = NULL;
+    pc_error err = {0};
+    assert_int_equal(pc_client_open(&cfg, &a, &err), PC_OK);
+    assert_int_equal(pc_client_open(&cfg, &b, &err), PC_OK);
+    pthread_mutex_lock(&p->mu);
+    char n0[72], n1[72];
+    memcpy(n0, p->nonce[0], sizeof n0);
+    memcpy(n1, p->nonce[1], sizeof n1);
+    pthread_mutex_unlock(&p->mu);
+    assert_string_equal(n0, nonce);
+    assert_string_equal(n1, nonce);
+    assert_int_equal(room_seq(srv), 1); /* seated once */
+    /* b holds alice's token: the server accepts it (a wrong token would
+     * be PC_ERR_PERMISSION) and hands the move to the game, which refuses
+     * it because the second player is missing. */
+    uint64_t seq = 0;
+    cJSON *cell = cJSON_CreateObject();
+    cJSON_AddNumberToObject(cell, "cell", 4);
+    assert_int_equal(pc_client_act(b, "move", cell, NULL, &seq, &err),
+                     PC_ERR_ACTION);
+    cJSON_Delete(cell);
+
+    static const char *const bad[] = {"short", "has space in it 0123",
+                                      "0123456789012345678901234567890123"
+                                      "4567890123456789012345678901234"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        pc_client *c = NULL;
+        cfg.join_nonce = bad[i];
+        assert_int_equal(pc_client_open(&cfg, &c, &err), PC_ERR_INVALID);
+        assert_null(c);
+    }
+    pc_server_free(srv);
+    pc_client_close(a);
+    pc_client_close(b);
+    proxy_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_client_join_survives_a_lost_reply_and_joins_once),
         cmocka_unit_test(test_each_client_joins_with_its_own_nonce),
+        cmocka_unit_test(test_a_configured_nonce_keeps_the_seat_across_opens),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     pc_transport_fini();

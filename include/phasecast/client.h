@@ -104,6 +104,14 @@ typedef struct pc_client_config {
     size_t recv_max_bytes;      /* NNG_OPT_RECVMAXSZ on both sockets, 16 MiB */
     int recv_buffer;            /* NNG_OPT_RECVBUF on the SUB socket (messages,
                                    1..8192), 1024 */
+    /* The nonce a player's join carries, [A-Za-z0-9_-]{16,64}, secret like
+     * a token; NULL (the default) draws a random one per pc_client_open.
+     * Set it (and keep it, with the name) to get the same seat back when
+     * the program calls pc_client_open again after a failed open, for
+     * example while the server restarts: the first join may have been
+     * durable though its reply was lost, and the server recognises the
+     * repeat, across a restart too (docs/durability.md). */
+    const char *join_nonce;
 } pc_client_config;
 
 /* Counters for tests and benchmarks; they only grow. */
@@ -132,8 +140,9 @@ typedef struct pc_client_stats {
  * "<room> " and dials (non-blocking, so it reconnects by itself), opens and
  * dials the REQ socket, sends `join` (players keep the token), then
  * `snapshot`, retrying each request up to request_attempts times. A
- * player's join carries a random nonce drawn for this call, so a retry
- * after a lost reply gets the same seat back rather than name_taken. On
+ * player's join carries cfg->join_nonce or a random nonce drawn for this
+ * call, so a retry after a lost reply gets the same seat back rather than
+ * name_taken. On
  * success *out receives the client, whose replica holds the snapshot;
  * broadcast changes are processed by pc_client_poll. The caller frees it
  * with pc_client_close. No callback fires during the call (the first

@@ -27,7 +27,8 @@ iterations=${PC_CRASH_ITERATIONS:-20}
 per=3 # rooms per round, each played by its own pair of clients
 logs=$PC_TMP/logs
 mkdir "$logs"
-serve_args=(--log-dir "$logs" --fsync always --heartbeat 200 --history 200)
+serve_args=(--log-dir "$logs" --fsync always --keyframe-every 7 --heartbeat 200
+    --history 200)
 seed=${PC_CRASH_SEED:-$$}
 RANDOM=$seed
 echo "crash loop: $iterations kills, seed $seed"

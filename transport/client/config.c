@@ -64,6 +64,11 @@ pc_err pc__config_copy(const pc_client_config *in, pc_client_config *out,
                             "client config: need URLs, a valid room id and, "
                             "for players, a valid name");
     }
+    if (in->join_nonce != NULL && !pc__wire_nonce_ok(in->join_nonce)) {
+        return pc_error_set(err, PC_ERR_INVALID, NULL,
+                            "client config: join_nonce must be 16 to 64 of "
+                            "[A-Za-z0-9_-]");
+    }
     pc_client_config c = *in;
     resolve(&c);
     bool failed = false;
@@ -72,6 +77,7 @@ pc_err pc__config_copy(const pc_client_config *in, pc_client_config *out,
     c.room = copy_or_null(in->room, &failed);
     c.name =
         in->role == PC_CLIENT_PLAYER ? copy_or_null(in->name, &failed) : NULL;
+    c.join_nonce = copy_or_null(in->join_nonce, &failed);
     if (failed) {
         pc__config_fini(&c);
         return pc_error_set(err, PC_ERR_NOMEM, NULL, "out of memory");
@@ -87,4 +93,5 @@ void pc__config_fini(pc_client_config *cfg)
     pc_free((char *)cfg->req_url);
     pc_free((char *)cfg->room);
     pc_free((char *)cfg->name);
+    pc_free((char *)cfg->join_nonce);
 }

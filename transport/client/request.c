@@ -87,10 +87,14 @@ void pc__request_init(pc__request *r, const char *room,
      * to whoever repeats the join, so it must be as hard to guess. */
     static const char alphabet[] =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
-    for (size_t i = 0; i + 1 < sizeof(r->nonce); i++) {
+    if (cfg->join_nonce != NULL) {
+        snprintf(r->nonce, sizeof(r->nonce), "%s", cfg->join_nonce);
+        return;
+    }
+    for (size_t i = 0; i < 32; i++) {
         r->nonce[i] = alphabet[nng_random() % 64];
     }
-    r->nonce[sizeof(r->nonce) - 1] = '\0';
+    r->nonce[32] = '\0';
 }
 
 int pc__request_open(pc__request *r, const pc_client_config *cfg)

@@ -41,7 +41,8 @@ typedef struct pc__request {
     const pc_json_limits *lim; /* borrowed: limits for every reply */
     pc_client_stats *st;       /* borrowed: the client's counters */
     char token[33];            /* players: 32 hex digits from join; "" before */
-    char nonce[33];            /* random [A-Za-z0-9_-], sent with a join */
+    char nonce[65];            /* [A-Za-z0-9_-], sent with a join: the
+                                  config's, or 32 random characters */
     uint64_t action_counter;
     char action_prefix[17]; /* random, hex */
 } pc__request;

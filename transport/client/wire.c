@@ -124,6 +124,14 @@ bool pc__wire_name_ok(const char *name)
     return id_ok(name, 32);
 }
 
+bool pc__wire_nonce_ok(const char *nonce)
+{
+    size_t n = strlen(nonce);
+    return n >= 16 && n <= 64 &&
+           strspn(nonce, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                         "0123456789_-") == n;
+}
+
 bool pc__wire_v1(const cJSON *obj)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, "v");

@@ -42,6 +42,8 @@ bool pc__wire_room_ok(const char *room);
 
 /* pc__wire_name_ok - a player id: [A-Za-z0-9_.-]{1,32}. */
 bool pc__wire_name_ok(const char *name);
+/* pc__wire_nonce_ok - a join nonce: [A-Za-z0-9_-]{16,64}. */
+bool pc__wire_nonce_ok(const char *nonce);
 
 /* pc__wire_v1 - the object carries "v": 1. */
 bool pc__wire_v1(const cJSON *obj);

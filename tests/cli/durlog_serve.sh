@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# tests/cli/durlog_serve.sh - what an operator sees of the change log, with
+# real phasecast-serve processes (docs/durability.md, "Operator commands"):
+#   1. a torn tail (garbage after the last record, as a crash during a
+#      write leaves) is cut at start-up, logged, and the original kept as
+#      .broken; nothing acknowledged is lost;
+#   2. damage in the middle of a log stops start-up, naming the file and
+#      the offset, every time; --verify reports it; --repair cuts it;
+#   3. a crash at each step of compaction (PHASECAST_FAILPOINTS) loses no
+#      acknowledged action and leaves no temporary file;
+#   4. a failed fsync under --fsync always stops the room: the action gets
+#      a clear error, so does every later one, and a restart recovers the
+#      room at its last acknowledged seq.
+here=$(dirname "${BASH_SOURCE[0]}")
+# shellcheck source=tests/cli/lib.sh
+source "$here/lib.sh"
+
+fail() {
+    echo "FAIL: $*"
+    for f in "$PC_TMP"/*.out "$PC_TMP"/*.err; do
+        [[ -f $f ]] && { echo "--- $f"; tail -n 20 "$f"; }
+    done
+    exit 1
+}
+
+# serve_at NAME ARG... - start phasecast-serve on the ports of the first
+# server (pc_serve) and wait for its URLs or its exit; sets serve_pid.
+serve_at() {
+    local name=$1 i
+    shift
+    for ((i = 0; i < 50; i++)); do
+        : >"$PC_TMP/$name.out"
+        : >"$PC_TMP/$name.err"
+        "$PC_SERVE" --pub "$PC_PUB" --rep "$PC_REQ" "$@" \
+            >"$PC_TMP/$name.out" 2>"$PC_TMP/$name.err" &
+        serve_pid=$!
+        pc_pids+=("$serve_pid")
+        local j
+        for ((j = 0; j < 100; j++)); do
+            grep -q '^rep ' "$PC_TMP/$name.out" && return 0
+            kill -0 "$serve_pid" 2>/dev/null || break
+            sleep 0.05
+        done
+        grep -q 'Address in use' "$PC_TMP/$name.err" || return 0
+        sleep 0.1
+    done
+    fail "$name: the ports stayed busy"
+}
+
+stop_server() { # SIGTERM, a clean stop
+    kill "$serve_pid" 2>/dev/null || true
+    wait "$serve_pid" 2>/dev/null || true
+}
+
+logs=$PC_TMP/logs
+mkdir "$logs"
+
+# ---- 1. A torn tail is cut and kept aside --------------------------------
+pc_serve --log-dir "$logs" --fsync always --room t1
+serve_pid=${pc_pids[-1]}
+"$PC_DRIVER" play --pub "$PC_PUB" --req "$PC_REQ" --acks "$PC_TMP/acks1" t1 \
+    >"$PC_TMP/driver1.out" 2>&1 || fail "the first game did not finish"
+kill -9 "$serve_pid"
+wait "$serve_pid" 2>/dev/null || true
+good=$(stat -c %s "$logs/t1.pclog")
+head -c 300 /dev/urandom >>"$logs/t1.pclog"
+serve_at torn --log-dir "$logs" --fsync always
+grep -q "^rep " "$PC_TMP/torn.out" || fail "no start after a torn tail"
+grep -q "cut at offset $good" "$PC_TMP/torn.err" ||
+    fail "the torn tail was not cut at $good"
+[[ -f $logs/t1.pclog.broken ]] || fail "no .broken copy"
+(($(stat -c %s "$logs/t1.pclog.broken") == good + 300)) ||
+    fail "the .broken copy is not the original"
+(($(stat -c %s "$logs/t1.pclog") == good)) || fail "the log was not cut"
+"$PC_DRIVER" check --pub "$PC_PUB" --req "$PC_REQ" --acks "$PC_TMP/acks1" ||
+    fail "an acknowledged action was lost with the torn tail"
+stop_server
+echo "ok 1 - a torn tail is cut at $good and kept as t1.pclog.broken"
+
+# ---- 2. Damage in the middle stops start-up, unless --repair ------------
+size=$(stat -c %s "$logs/t1.pclog")
+for trial in 1 2 3 4 5; do
+    cp "$logs/t1.pclog" "$PC_TMP/t1.good"
+    # A byte well inside the log (past the header and base record, before
+    # the last record), flipped.
+    at=$((size / 3 + RANDOM % (size / 3)))
+    byte=$(od -An -tu1 -j "$at" -N1 "$logs/t1.pclog" | tr -d ' ')
+    printf "$(printf '\\%03o' $((byte ^ 0x5a)))" |
+        dd of="$logs/t1.pclog" bs=1 seek="$at" conv=notrunc status=none
+    set +e
+    timeout 20 "$PC_SERVE" --pub tcp://127.0.0.1:0 --rep tcp://127.0.0.1:0 \
+        --log-dir "$logs" >"$PC_TMP/refuse.out" 2>"$PC_TMP/refuse.err"
+    rc=$?
+    "$PC_SERVE" --verify "$logs/t1.pclog" >"$PC_TMP/verify.out"
+    vrc=$?
+    set -e
+    ((rc == 1)) || fail "trial $trial: start-up did not stop (exit $rc)"
+    grep -q "t1.pclog" "$PC_TMP/refuse.err" &&
+        grep -q "offset [0-9]" "$PC_TMP/refuse.err" ||
+        fail "trial $trial: the error does not name the file and offset"
+    ((vrc == 1)) && grep -q "^first problem: .*offset" "$PC_TMP/verify.out" ||
+        fail "trial $trial: --verify did not report the damage"
+    cmp -s "$logs/t1.pclog" "$PC_TMP/t1.good" &&
+        fail "trial $trial: the flip did not change the file"
+    if ((trial < 5)); then
+        cp "$PC_TMP/t1.good" "$logs/t1.pclog"
+    fi
+done
+serve_at repair --log-dir "$logs" --repair
+grep -q "^rep " "$PC_TMP/repair.out" || fail "--repair did not start"
+grep -q "recovered room t1" "$PC_TMP/repair.err" || fail "t1 not repaired"
+stop_server
+"$PC_SERVE" --verify "$logs/t1.pclog" >"$PC_TMP/verify.out" ||
+    fail "the repaired log does not verify"
+echo "ok 2 - mid-log damage stops start-up 5/5 times; --repair cuts it"
+
+# ---- 3. A crash at each step of compaction ------------------------------
+for point in compact.open compact.write compact.fsync compact.rename \
+    compact.dirsync; do
+    dir=$PC_TMP/k-$point
+    mkdir "$dir"
+    serve_at "k-$point" --log-dir "$dir" --fsync always --keyframe-every 4 \
+        --room k1 --room k2
+    # The failpoint is armed from the second start on: the first creates
+    # the logs (a "create.*" publish, not a compaction).
+    stop_server
+    PHASECAST_FAILPOINTS="$point=crash@1" serve_at "k-$point-crash" \
+        --log-dir "$dir" --fsync always --keyframe-every 4
+    crashed=$serve_pid
+    "$PC_DRIVER" play --pub "$PC_PUB" --req "$PC_REQ" --pace 20 \
+        --acks "$PC_TMP/acks-$point" k1 k2 >"$PC_TMP/driver-$point.out" 2>&1 &
+    driver=$!
+    pc_pids+=("$driver")
+    wait "$crashed" 2>/dev/null && fail "$point: the failpoint did not fire"
+    serve_at "k-$point-after" --log-dir "$dir" --fsync always \
+        --keyframe-every 4
+    wait "$driver" || fail "$point: the game did not survive the crash"
+    "$PC_DRIVER" check --pub "$PC_PUB" --req "$PC_REQ" \
+        --acks "$PC_TMP/acks-$point" || fail "$point: lost an action"
+    stop_server
+    compgen -G "$dir/*.tmp" >/dev/null && fail "$point: a .tmp file is left"
+    for f in "$dir"/*.pclog; do
+        "$PC_SERVE" --verify "$f" >/dev/null || fail "$point: $f is damaged"
+    done
+done
+echo "ok 3 - a crash at each step of compaction loses nothing"
+
+# ---- 4. A failed fsync stops the room -----------------------------------
+dir=$PC_TMP/f
+mkdir "$dir"
+# Appends synced: alice's join (1), bob's join (2), alice's move (3).
+PHASECAST_FAILPOINTS="log.fsync=eio@3" serve_at fsync --log-dir "$dir" \
+    --fsync always --room f1
+mkfifo "$PC_TMP/alice.in"
+timeout 60 "$PC_PLAY" --pub "$PC_PUB" --req "$PC_REQ" --room f1 --name alice \
+    <"$PC_TMP/alice.in" >"$PC_TMP/alice.out" 2>&1 &
+pc_pids+=($!)
+exec 3>"$PC_TMP/alice.in"
+wait_for() { # wait_for FILE PATTERN
+    local i
+    for ((i = 0; i < 200; i++)); do
+        grep -q "$2" "$1" && return 0
+        sleep 0.05
+    done
+    fail "no \"$2\" in $1"
+}
+wait_for "$PC_TMP/alice.out" "joined f1"
+timeout 60 "$PC_PLAY" --pub "$PC_PUB" --req "$PC_REQ" --room f1 --name bob \
+    --bot --timeout 30 >"$PC_TMP/bob.out" 2>&1 &
+bob=$!
+pc_pids+=("$bob")
+wait_for "$PC_TMP/bob.out" "joined f1"
+echo 'move {"cell": 0}' >&3
+wait_for "$PC_TMP/alice.out" "^error"
+echo 'move {"cell": 4}' >&3
+wait_for "$PC_TMP/alice.out" "^error room_failed"
+exec 3>&-
+grep -q '^error log_write_failed: .*stopped accepting changes' \
+    "$PC_TMP/alice.out" || fail "the failed action's error is not clear"
+kill "$bob" 2>/dev/null || true
+stop_server
+serve_at fsync-after --log-dir "$dir" --fsync always
+grep -q "recovered room f1 (tictactoe) at seq 2 " "$PC_TMP/fsync-after.err" ||
+    fail "f1 did not recover at seq 2 (its last acknowledged change)"
+stop_server
+echo "ok 4 - a failed fsync stops the room with a clear error"
+echo PASS
