@@ -90,6 +90,7 @@ static unsigned char *slurp(const char *p, long *n)
     unsigned char *b = malloc((size_t)*n + 1);
     assert_int_equal(fread(b, 1, (size_t)*n, f), (size_t)*n);
     fclose(f);
+    b[*n] = '\0'; /* so the tests can search it as text */
     return b;
 }
 
