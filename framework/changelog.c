@@ -114,6 +114,9 @@ static void base_of(const pc_room *room, uint64_t seq, uint64_t sum,
     memcpy(base->prng, prng->s, sizeof(base->prng));
     base->sum = sum;
     base->bytes = bytes;
+    if (!pc_room_timeout_deadline(room, &base->deadline_ms)) {
+        base->deadline_ms = -1;
+    }
     base->state = pc_room_state(room);
 }
 
@@ -226,6 +229,39 @@ pc_err pc__changelog_journal(pc_room *room, const pc_change *c, pc_error *why,
     return PC_OK;
 }
 
+void pc__changelog_timer(pc_room *room, int64_t deadline_ms, void *arg)
+{
+    pc_changelog *log = arg;
+    if (log->failure.err != PC_OK) {
+        return; /* the room's next change reports it */
+    }
+    pc_error e = {0};
+    pc_err rv = pc__record_timer(&log->buf, pc_room_seq(room), deadline_ms);
+    if (rv != PC_OK) {
+        pc_error_set(&log->failure, rv, NULL,
+                     "the phase timer after seq %llu cannot be logged: %s",
+                     (unsigned long long)pc_room_seq(room), pc_strerror(rv));
+        return;
+    }
+    pc__frame_seal(&log->buf);
+    rv = pc__io_write(log->fd, log->buf.p, log->buf.len, "timer.write",
+                      log->path, &e);
+    bool sync = log->policy == PC_FSYNC_ALWAYS;
+    if (rv == PC_OK && sync) {
+        rv = pc__io_sync(log->fd, true, "timer.fsync", log->path, &e);
+        log->stats.syncs++;
+        log->last_sync_ms = pc__mono_ms();
+    }
+    if (rv != PC_OK) {
+        cut_back(log, &e);
+        log->failure = e;
+        return;
+    }
+    log->size += log->buf.len;
+    log->dirty = log->dirty || !sync;
+    log->stats.bytes += log->buf.len;
+}
+
 pc_err pc_changelog_create(const pc_changelog_options *o, pc_room *room,
                            pc_changelog **out, pc_error *err)
 {
@@ -265,7 +301,7 @@ pc_err pc_changelog_create(const pc_changelog_options *o, pc_room *room,
         }
         return rv;
     }
-    pc_room_set_journal(room, pc__changelog_journal, log);
+    pc_room_set_journal(room, pc__changelog_journal, pc__changelog_timer, log);
     *out = log;
     return PC_OK;
 }

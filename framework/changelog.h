@@ -22,5 +22,7 @@ const char *pc__changelog_tmp(const pc_changelog *log);
 /* The journal function pc_changelog_create installs. */
 pc_err pc__changelog_journal(pc_room *room, const pc_change *c, pc_error *why,
                              void *arg);
+/* The journal's timer half: a timer record (pc_journal_timer_fn). */
+void pc__changelog_timer(pc_room *room, int64_t deadline_ms, void *arg);
 
 #endif

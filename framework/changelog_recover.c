@@ -184,8 +184,12 @@ static pc_err restore(const pc__replay *rp, const pc_changelog_game *game,
     }
     o.id = id;
     o.arg = game->arg;
-    pc_room_image img = {
-        .state = rp->doc, .seq = rp->seq, .seed = rp->seed, .draws = 0};
+    pc_room_image img = {.state = rp->doc,
+                         .seq = rp->seq,
+                         .seed = rp->seed,
+                         .draws = 0,
+                         .timer = rp->deadline_ms >= 0,
+                         .deadline_ms = rp->deadline_ms};
     pc_room *room;
     pc_err rv = pc_room_restore(game->game, &o, &img, &room);
     if (rv != PC_OK) {
@@ -270,9 +274,9 @@ pc_err pc_changelog_recover(const pc_changelog_options *o, const char *id,
     if (rp.hist.count > 0) {
         pc__room_adopt_history(room, &rp.hist);
     }
-    pc__changelog_adopt(log, fd, rep->valid_bytes, rp.records - 1);
+    pc__changelog_adopt(log, fd, rep->valid_bytes, rp.changes);
     pc__replay_fini(&rp);
-    pc_room_set_journal(room, pc__changelog_journal, log);
+    pc_room_set_journal(room, pc__changelog_journal, pc__changelog_timer, log);
     *room_out = room;
     *log_out = log;
     return PC_OK;

@@ -79,8 +79,14 @@ typedef struct pc__base {
     uint64_t prng[4];
     uint64_t sum;
     uint64_t bytes;
+    int64_t deadline_ms; /* the phase timer's, -1: none armed */
     const cJSON *state;
 } pc__base;
+
+/* Encode a timer record: after seq, the phase timer's deadline is
+ * deadline_ms (-1: none armed). b is reset first. Returns PC_OK or
+ * PC_ERR_NOMEM. */
+pc_err pc__record_timer(pc__buf *b, uint64_t seq, int64_t deadline_ms);
 
 /* Encode a base record (b is reset first). Returns PC_OK, PC_ERR_INVALID
  * or PC_ERR_NOMEM. */

@@ -310,6 +310,17 @@ static bool get_hex(const cJSON *o, const char *k, uint64_t *out)
     return parse_hex(cJSON_GetObjectItemCaseSensitive(o, k), out);
 }
 
+/* "deadline": a non-negative integer, or null for none (-1). */
+static bool get_deadline(const cJSON *o, int64_t *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "deadline");
+    if (cJSON_IsNull(v)) {
+        *out = -1;
+        return true;
+    }
+    return get_int(o, "deadline", out) && *out >= 0;
+}
+
 /* A string member of at most max bytes (0: no limit), or NULL. */
 static const char *get_str(const cJSON *o, const char *k, size_t max)
 {
@@ -354,6 +365,10 @@ static pc_err replay_base(pc__replay *rp, cJSON *rec, pc_error *why)
         !cJSON_IsObject(data)) {
         return bad(why, "%s", "base record: a member is missing or malformed");
     }
+    int64_t deadline = -1;
+    if (!get_deadline(rec, &deadline)) {
+        return bad(why, "%s", "base record: bad \"deadline\"");
+    }
     for (int i = 0; i < 4; i++) {
         if (!parse_hex(cJSON_GetArrayItem(prng, i), &rp->prng[i])) {
             return bad(why, "%s", "base record: bad \"prng\"");
@@ -381,6 +396,7 @@ static pc_err replay_base(pc__replay *rp, cJSON *rec, pc_error *why)
     }
     snprintf(rp->game, sizeof(rp->game), "%s", game);
     snprintf(rp->room, sizeof(rp->room), "%s", room);
+    rp->deadline_ms = deadline;
     rp->doc = doc;
     rp->base_seq = rp->seq;
     rp->base_draws = rp->draws;
@@ -407,6 +423,24 @@ static const char *intern(pc__replay *rp, const char *name)
         rp->names[rp->nnames++] = copy;
     }
     return copy;
+}
+
+static pc_err replay_timer(pc__replay *rp, const cJSON *rec, pc_error *why)
+{
+    uint64_t seq;
+    int64_t deadline;
+    if (!get_uint(rec, "seq", &seq) || !get_deadline(rec, &deadline)) {
+        return bad(why, "%s", "timer record: a member is missing or malformed");
+    }
+    if (seq != rp->seq) {
+        return pc_error_set(why, PC_ERR_INVALID, "log_corrupt",
+                            "timer record: seq %llu, but the state is at "
+                            "seq %llu",
+                            (unsigned long long)seq,
+                            (unsigned long long)rp->seq);
+    }
+    rp->deadline_ms = deadline;
+    return PC_OK;
 }
 
 static pc_err replay_change(pc__replay *rp, cJSON *rec, pc_error *why)
@@ -509,6 +543,7 @@ static pc_err replay_change(pc__replay *rp, cJSON *rec, pc_error *why)
     c->patch = r.patch;
     r.inverse = undo;
     pc__history_push(&rp->hist, &r);
+    rp->changes++;
     rp->seq = seq;
     rp->time_ms = time_ms;
     rp->draws = draws;
@@ -544,6 +579,8 @@ pc_err pc__replay_record(pc__replay *rp, const char *payload, size_t len,
                  : bad(why, "the first record is \"%s\", not \"room\"", type);
     } else if (strcmp(type, "change") == 0) {
         rv = replay_change(rp, rec, why);
+    } else if (strcmp(type, "timer") == 0) {
+        rv = replay_timer(rp, rec, why);
     } else {
         rv = bad(why, "unexpected record type \"%s\"", type);
     }

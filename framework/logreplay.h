@@ -73,6 +73,8 @@ typedef struct pc__replay {
     uint64_t base_draws; /* PRNG draws at the base record ... */
     uint64_t prng[4];    /* ... and its state there */
     uint64_t draws;      /* draws as of seq */
+    int64_t deadline_ms; /* the phase timer's as of the last record, -1 */
+    uint64_t changes;    /* change records replayed (after the base) */
     uint64_t sum;
     uint64_t bytes;
     uint64_t records;

@@ -358,6 +358,15 @@ void pc__room_dispatch(pc_room *r, const pc_change *c)
     }
 }
 
+/* Tell the journal (if any) the timer's new deadline, -1 when none. */
+static void journal_timer(pc_room *r)
+{
+    if (r->journal_timer_fn != NULL) {
+        r->journal_timer_fn(r, r->timer_armed ? r->deadline_ms : -1,
+                            r->journal_arg);
+    }
+}
+
 void pc__room_timer_disarm(pc_room *r)
 {
     if (r->timer_armed) {
@@ -365,6 +374,7 @@ void pc__room_timer_disarm(pc_room *r)
         if (r->timer_fn != NULL) {
             r->timer_fn(r, -1, r->timer_arg);
         }
+        journal_timer(r);
     }
 }
 
@@ -375,6 +385,7 @@ void pc__room_timer_arm(pc_room *r, int64_t delay_ms)
     if (r->timer_fn != NULL) {
         r->timer_fn(r, delay_ms, r->timer_arg);
     }
+    journal_timer(r);
 }
 
 pc_err pc_room_start(pc_room *room)
@@ -390,11 +401,21 @@ pc_err pc_room_start(pc_room *room)
     room->started = true;
     pc__room_enter(room);
     const pc_phase *ph = room->phase;
-    if (ph->timeout_ms > 0 && ph->timeout != NULL) {
-        pc__room_timer_arm(room, ph->timeout_ms);
-    }
-    if (ph->enter != NULL && !room->restored) {
-        ph->enter(room, NULL, room->arg);
+    if (room->restored) {
+        /* The deadline the image recorded, wherever it came from (the
+         * phase's timeout_ms or the game's pc_room_arm_timeout). */
+        if (room->restore_deadline_ms >= 0 && ph->timeout != NULL) {
+            int64_t left =
+                room->restore_deadline_ms - room->clock(room->clock_arg);
+            pc__room_timer_arm(room, left < 0 ? 0 : left);
+        }
+    } else {
+        if (ph->timeout_ms > 0 && ph->timeout != NULL) {
+            pc__room_timer_arm(room, ph->timeout_ms);
+        }
+        if (ph->enter != NULL) {
+            ph->enter(room, NULL, room->arg);
+        }
     }
     pc__room_leave(room);
     return PC_OK;
@@ -560,6 +581,7 @@ pc_err pc_room_fire_timeout(pc_room *room)
                     "no timeout is armed in room %s", room->id);
     }
     room->timer_armed = false;
+    journal_timer(room);
     pc__room_enter(room);
     if (room->phase->timeout != NULL) {
         room->phase->timeout(room, room->arg);
@@ -583,9 +605,11 @@ void pc_room_set_timer_host(pc_room *room, pc_timer_fn fn, void *arg)
 
 /* ---- Durability: journal, PRNG position, restore (see room.h) ---------- */
 
-void pc_room_set_journal(pc_room *room, pc_journal_fn fn, void *arg)
+void pc_room_set_journal(pc_room *room, pc_journal_fn fn,
+                         pc_journal_timer_fn timer_fn, void *arg)
 {
     room->journal_fn = fn;
+    room->journal_timer_fn = fn != NULL ? timer_fn : NULL;
     room->journal_arg = arg;
     pc_error_clear(&room->failure);
 }
@@ -676,6 +700,7 @@ pc_err pc_room_restore(const pc_game *game, const pc_room_options *opts,
     r->state_bytes = bytes;
     pc__prng_skip(&r->prng, image->draws);
     r->restored = true;
+    r->restore_deadline_ms = image->timer ? image->deadline_ms : -1;
     *out = r;
     return PC_OK;
 }

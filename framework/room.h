@@ -75,7 +75,9 @@ struct pc_room {
     pc_timer_fn timer_fn;
     void *timer_arg;
     pc_journal_fn journal_fn; /* NULL: changes are not journaled */
+    pc_journal_timer_fn journal_timer_fn;
     void *journal_arg;
+    int64_t restore_deadline_ms; /* restored rooms: the image's, or -1 */
     pc_error failure; /* err != PC_OK: a journal failure stopped the room */
     bool restored;    /* made by pc_room_restore: start skips enter */
 };

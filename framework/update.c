@@ -306,11 +306,12 @@ static pc_err change(pc_room *r, const pc_phase *next, const cJSON *patch,
         prev->exit(r, next->name, r->arg);
         r->busy &= ~(unsigned)PC__IN_EXIT;
     }
+    /* seq first: a journal told of the disarm sees the new change's. */
+    r->seq++;
     if (next != NULL) {
         pc__room_timer_disarm(r);
         r->phase = next;
     }
-    r->seq++;
     r->checksum = sum;
     r->state_bytes = bytes;
     pc__digest_commit(&p.tx);

@@ -164,7 +164,7 @@ static void test_recovered_room_continues_exactly(void **state)
     assert_int_equal(cb->kind, PC_CHANGE_TRANSITION);
     /* Both continue the same way, PRNG included, and b keeps logging. */
     assert_int_equal(pc_room_start(b), PC_OK);
-    pc_room_set_journal(a, NULL, NULL);
+    pc_room_set_journal(a, NULL, NULL, NULL);
     for (int i = 14; i <= 20; i++) {
         assert_int_equal(step(a, i), PC_OK);
         assert_int_equal(step(b, i), PC_OK);

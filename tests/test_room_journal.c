@@ -82,7 +82,7 @@ static pc_room *new_room(probe *p)
     o.seed_set = true;
     pc_room *room = NULL;
     assert_int_equal(pc_room_new(&game, &o, &room), PC_OK);
-    pc_room_set_journal(room, journal, p);
+    pc_room_set_journal(room, journal, NULL, p);
     assert_int_equal(pc_room_add_sink(room, sink, p), PC_OK);
     assert_int_equal(pc_room_start(room), PC_OK);
     return room;
@@ -145,7 +145,7 @@ static void test_journal_io_failure_rolls_back_and_fails_the_room(void **state)
     assert_int_equal(p.calls, before);
 
     /* An operator's fresh journal clears the failure. */
-    pc_room_set_journal(room, journal, &p);
+    pc_room_set_journal(room, journal, NULL, &p);
     assert_false(pc_room_failed(room, NULL));
     assert_int_equal(pc_update_phase_text(room, "{\"a\":3}", "three"), PC_OK);
     assert_int_equal(pc_room_seq(room), 2);
@@ -202,10 +202,14 @@ static void test_restored_room_continues_seq_state_and_prng(void **state)
         (void)pc_room_random_below(a, 1000);
     }
     cJSON *snap = cJSON_Duplicate(pc_room_state(a), 1);
+    int64_t a_deadline = -1;
+    assert_true(pc_room_timeout_deadline(a, &a_deadline));
     pc_room_image img = {.state = snap,
                          .seq = pc_room_seq(a),
                          .seed = pc_room_seed(a),
-                         .draws = pc_room_draws(a)};
+                         .draws = pc_room_draws(a),
+                         .timer = true,
+                         .deadline_ms = a_deadline};
     pc_room *b = NULL;
     assert_int_equal(pc_room_restore(&game, NULL, &img, &b), PC_OK);
     cJSON_Delete(snap);
@@ -220,9 +224,11 @@ static void test_restored_room_continues_seq_state_and_prng(void **state)
     enters = 0;
     assert_int_equal(pc_room_start(b), PC_OK);
     assert_int_equal(enters, 0);
+    /* The timer fires when a's would: the image's deadline, not a fresh
+     * timeout_ms from the restart. */
     int64_t deadline = 0;
     assert_true(pc_room_timeout_deadline(b, &deadline));
-    assert_true(deadline >= pc_room_now_ms(b) + 400);
+    assert_int_equal(deadline, a_deadline);
     assert_int_equal(pc_update_phase_text(a, "{\"n\":2}", "next"), PC_OK);
     assert_int_equal(pc_update_phase_text(b, "{\"n\":2}", "next"), PC_OK);
     assert_int_equal(pc_room_seq(b), pc_room_seq(a));

@@ -353,10 +353,23 @@ typedef pc_err (*pc_journal_fn)(pc_room *room, const pc_change *change,
                                 pc_error *why, void *arg);
 
 /*
- * pc_room_set_journal - install fn/arg as the room's journal (fn NULL
- * removes it) and clear a failed state. Not from inside the journal.
+ * A journal's second half: told, after the fact, each time the phase
+ * timer is armed (deadline_ms on the room's clock), disarmed or fires
+ * (deadline_ms -1), so that a restored room's timer can fire when the
+ * original would have. It cannot refuse; a journal that fails to record
+ * it refuses the room's next change instead. The room is read-only
+ * inside (pc_room_seq is the seq the timer state follows).
  */
-void pc_room_set_journal(pc_room *room, pc_journal_fn fn, void *arg);
+typedef void (*pc_journal_timer_fn)(pc_room *room, int64_t deadline_ms,
+                                    void *arg);
+
+/*
+ * pc_room_set_journal - install fn, timer_fn (may be NULL) and arg as the
+ * room's journal (fn NULL removes it) and clear a failed state. Not from
+ * inside the journal.
+ */
+void pc_room_set_journal(pc_room *room, pc_journal_fn fn,
+                         pc_journal_timer_fn timer_fn, void *arg);
 
 /*
  * pc_room_failed - true when a journal failure has stopped the room; *why
@@ -370,11 +383,14 @@ uint64_t pc_room_draws(const pc_room *room);
 
 /* What a room is rebuilt from: what a durable log records. */
 typedef struct pc_room_image {
-    const cJSON *state; /* the whole document {"phase": P, "data": {...}}, as
-                           after seq; borrowed, copied by pc_room_restore */
-    uint64_t seq;       /* the last committed seq */
-    uint64_t seed;      /* the room's PRNG seed */
-    uint64_t draws;     /* PRNG values drawn (pc_room_draws) at seq */
+    const cJSON *state;  /* the whole document {"phase": P, "data": {...}}, as
+                            after seq; borrowed, copied by pc_room_restore */
+    uint64_t seq;        /* the last committed seq */
+    uint64_t seed;       /* the room's PRNG seed */
+    uint64_t draws;      /* PRNG values drawn (pc_room_draws) at seq */
+    bool timer;          /* the phase timer was armed ... */
+    int64_t deadline_ms; /* ... for this moment on the room's clock
+                            (pc_room_timeout_deadline) */
 } pc_room_image;
 
 /*
@@ -386,9 +402,11 @@ typedef struct pc_room_image {
  * starts empty. The room is CREATED: attach sinks and a journal, then call
  * pc_room_start, which for a restored room does NOT run the phase's enter
  * callback (it ran before the image was taken, and its changes are in the
- * state) but does arm the phase's timer afresh with its full timeout_ms
- * when the phase has one: a deadline is not part of the image. Advancing
- * the PRNG costs one step per draw. Returns what pc_room_new returns, plus
+ * state) and arms the phase timer for image->deadline_ms when image->timer
+ * is set and the phase has a timeout callback: it fires when the original
+ * room's would have, at once if that moment has passed, whichever way it
+ * was armed (timeout_ms or pc_room_arm_timeout). Advancing the PRNG costs
+ * one step per draw. Returns what pc_room_new returns, plus
  * PC_ERR_INVALID (state not {"phase": string, "data": object} or fails
  * pc_json_check), PC_ERR_PHASE (the game has no such phase) and
  * PC_ERR_LIMIT (state over the room's limits).

@@ -10,7 +10,9 @@
 #      acknowledged action and leaves no temporary file;
 #   4. a failed fsync under --fsync always stops the room: the action gets
 #      a clear error, so does every later one, and a restart recovers the
-#      room at its last acknowledged seq.
+#      room at its last acknowledged seq;
+#   5. a piles game (whose timers the game arms itself) killed mid-game
+#      goes on to its end after the restart.
 here=$(dirname "${BASH_SOURCE[0]}")
 # shellcheck source=tests/cli/lib.sh
 source "$here/lib.sh"
@@ -184,4 +186,43 @@ grep -q "recovered room f1 (tictactoe) at seq 2 " "$PC_TMP/fsync-after.err" ||
     fail "f1 did not recover at seq 2 (its last acknowledged change)"
 stop_server
 echo "ok 4 - a failed fsync stops the room with a clear error"
+
+# ---- 5. A piles game, whose timers the game arms itself, goes on --------
+# Piles arms every timer from its enter callbacks, which a restored room
+# does not run again: the timer comes back from the log instead (timer
+# records). Four bots play; the server is killed mid-game and restarted;
+# the bots ride through and the game reaches GAME_OVER.
+dir=$PC_TMP/p
+mkdir "$dir"
+piles_opts=(--deal-ms 50 --results-ms 30 --scoring-ms 100 --declare-ms 1500
+    --play-ms 1500 --rounds 3)
+serve_at piles --log-dir "$dir" --fsync always --room p1:piles \
+    "${piles_opts[@]}" --seed 7
+bots=()
+for n in 1 2 3 4; do
+    timeout 120 "$PC_PLAY" --pub "$PC_PUB" --req "$PC_REQ" --room p1 \
+        --name "bot$n" --game piles --bot --seed "$n" --timeout 30 \
+        >"$PC_TMP/bot$n.out" 2>&1 &
+    bots+=($!)
+    pc_pids+=($!)
+done
+wait_for "$PC_TMP/bot4.out" "joined p1"
+sleep 0.3
+kill -9 "$serve_pid"
+wait "$serve_pid" 2>/dev/null || true
+serve_at piles-after --log-dir "$dir" --fsync always "${piles_opts[@]}"
+grep -q "recovered room p1 (piles)" "$PC_TMP/piles-after.err" ||
+    fail "the piles room was not recovered"
+grep -q "^room p1 piles" "$PC_TMP/piles-after.out" ||
+    fail "the recovered room is not listed"
+for b in "${bots[@]}"; do
+    wait "$b" || fail "a piles bot did not finish after the restart"
+done
+at=$(sed -n 's/.*recovered room p1 (piles) at seq \([0-9]*\) .*/\1/p' \
+    "$PC_TMP/piles-after.err")
+end=$(sed -n 's/^result: .* at seq \([0-9]*\) .*/\1/p' "$PC_TMP/bot1.out")
+[[ -n $at && -n $end ]] || fail "no recovered seq or no result"
+((end > at)) || fail "the game was over before the kill (seq $at, end $end)"
+stop_server
+echo "ok 5 - a piles game killed at seq $at goes on to its end at seq $end"
 echo PASS

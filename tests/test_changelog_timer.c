@@ -1,0 +1,224 @@
+/*
+ * test_changelog_timer.c - a recovered room's phase timer fires when the
+ * original's would have. The log records every arm, disarm and firing of
+ * the timer (timer records, and the deadline in each base record), so a
+ * game that arms its own timers from enter callbacks with
+ * pc_room_arm_timeout, as piles does, does not stall after a restart. A
+ * clock the test controls makes every deadline exact.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "phasecast/changelog.h"
+#include "phasecast/room.h"
+#include "failpoint.h"
+
+#define T0    1700000000000LL
+#define DELAY 1234
+
+static int64_t now_ms = T0;
+
+static int64_t fake_clock(void *arg)
+{
+    (void)arg;
+    return now_ms;
+}
+
+/* WAIT arms its own timer (no timeout_ms); its timeout moves to DONE. */
+static void wait_enter(pc_room *room, const char *from, void *arg)
+{
+    (void)from;
+    (void)arg;
+    assert_int_equal(pc_room_arm_timeout(room, DELAY), PC_OK);
+}
+
+static void wait_timeout(pc_room *room, void *arg)
+{
+    (void)arg;
+    assert_int_equal(
+        pc_transition_text(room, "DONE", "{\"late\":true}", "time is up"),
+        PC_OK);
+}
+
+static const pc_phase phases[] = {
+    {.name = "WAIT", .enter = wait_enter, .timeout = wait_timeout},
+    {.name = "DONE"}};
+static const pc_game game = {.name = "timed", .phases = phases, .nphases = 2};
+static const pc_changelog_game games[] = {{&game, NULL}};
+
+static char dir[64];
+
+static int make_dir(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof(dir), "/tmp/pc-timer-XXXXXX");
+    now_ms = T0;
+    pc__failpoint_configure(NULL);
+    return mkdtemp(dir) != NULL ? 0 : -1;
+}
+
+static int remove_dir(void **state)
+{
+    (void)state;
+    char cmd[128];
+    pc__failpoint_configure(NULL);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static pc_changelog_options log_options(uint64_t keyframe)
+{
+    pc_changelog_options o;
+    pc_changelog_options_init(&o);
+    o.dir = dir;
+    o.fsync = PC_FSYNC_ALWAYS;
+    o.keyframe_every = keyframe;
+    return o;
+}
+
+static pc_room_options room_options(void)
+{
+    pc_room_options ro;
+    pc_room_options_init(&ro);
+    ro.id = "t1";
+    ro.clock = fake_clock;
+    return ro;
+}
+
+static pc_room *logged_room(uint64_t keyframe, pc_changelog **log)
+{
+    pc_room_options ro = room_options();
+    pc_room *room = NULL;
+    assert_int_equal(pc_room_new(&game, &ro, &room), PC_OK);
+    pc_changelog_options o = log_options(keyframe);
+    assert_int_equal(pc_changelog_create(&o, room, log, NULL), PC_OK);
+    assert_int_equal(pc_room_start(room), PC_OK);
+    return room;
+}
+
+static pc_room *recovered(uint64_t keyframe, pc_changelog **log)
+{
+    pc_changelog_options o = log_options(keyframe);
+    pc_room_options ro = room_options();
+    pc_room *room = NULL;
+    pc_changelog_report rep;
+    pc_error e = {0};
+    assert_int_equal(
+        pc_changelog_recover(&o, "t1", games, 1, &ro, 0, &room, log, &rep, &e),
+        PC_OK);
+    assert_int_equal(rep.problem, PC_CHANGELOG_CLEAN);
+    assert_int_equal(pc_room_start(room), PC_OK);
+    return room;
+}
+
+static int64_t deadline_of(const pc_room *room)
+{
+    int64_t d = -1;
+    return pc_room_timeout_deadline(room, &d) ? d : -1;
+}
+
+static void check_verifies(void)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "%s/t1.pclog", dir);
+    pc_changelog_report rep;
+    assert_int_equal(pc_changelog_verify(path, &rep), PC_OK);
+}
+
+static void run_deadline_survives(uint64_t keyframe)
+{
+    pc_changelog *log;
+    pc_room *room = logged_room(keyframe, &log);
+    assert_int_equal(deadline_of(room), T0 + DELAY);
+    now_ms += 100;
+    assert_int_equal(pc_update_phase_text(room, "{\"n\":1}", "one"), PC_OK);
+    assert_int_equal(pc_update_phase_text(room, "{\"n\":2}", "two"), PC_OK);
+    pc_room_free(room);
+    pc_changelog_free(log);
+    check_verifies();
+
+    now_ms = T0 + 1000; /* the restart: 234 ms before the deadline */
+    room = recovered(keyframe, &log);
+    assert_string_equal(pc_room_phase(room), "WAIT");
+    assert_int_equal(deadline_of(room), T0 + DELAY);
+    /* It fires as the original would have: WAIT -> DONE. */
+    now_ms = T0 + DELAY;
+    assert_int_equal(pc_room_fire_timeout(room), PC_OK);
+    assert_string_equal(pc_room_phase(room), "DONE");
+    assert_int_equal(deadline_of(room), -1);
+    pc_room_free(room);
+    pc_changelog_free(log);
+    check_verifies();
+
+    /* After the firing the log says "no timer": none is armed again. */
+    room = recovered(keyframe, &log);
+    assert_string_equal(pc_room_phase(room), "DONE");
+    assert_int_equal(deadline_of(room), -1);
+    pc_room_free(room);
+    pc_changelog_free(log);
+}
+
+static void test_a_game_armed_deadline_survives_a_restart(void **state)
+{
+    (void)state;
+    run_deadline_survives(0);
+}
+
+static void test_the_deadline_survives_compaction(void **state)
+{
+    (void)state;
+    run_deadline_survives(1); /* a keyframe after every change */
+}
+
+static void test_a_passed_deadline_fires_at_once(void **state)
+{
+    (void)state;
+    pc_changelog *log;
+    pc_room *room = logged_room(0, &log);
+    pc_room_free(room);
+    pc_changelog_free(log);
+    now_ms = T0 + 60000; /* down for a minute: the deadline has passed */
+    room = recovered(0, &log);
+    /* Armed with no delay left: due now, so a host fires it at once. */
+    assert_int_equal(deadline_of(room), now_ms);
+    assert_int_equal(pc_room_fire_timeout(room), PC_OK);
+    assert_string_equal(pc_room_phase(room), "DONE");
+    pc_room_free(room);
+    pc_changelog_free(log);
+}
+
+static void
+test_a_timer_that_cannot_be_logged_fails_the_next_change(void **state)
+{
+    (void)state;
+    pc_changelog *log;
+    assert_true(pc__failpoint_configure("timer.write=eio@1"));
+    pc_room *room = logged_room(0, &log); /* the arm in enter fails */
+    pc_error e = {0};
+    assert_int_equal(pc_update_phase_text(room, "{\"n\":1}", "one"), PC_ERR_IO);
+    assert_true(pc_room_failed(room, &e));
+    assert_int_equal(pc_room_seq(room), 0);
+    pc_room_free(room);
+    pc_changelog_free(log);
+    pc__failpoint_configure(NULL);
+    check_verifies(); /* nothing half-written was left */
+}
+
+int main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, make_dir, remove_dir)
+    const struct CMUnitTest tests[] = {
+        T(test_a_game_armed_deadline_survives_a_restart),
+        T(test_the_deadline_survives_compaction),
+        T(test_a_passed_deadline_fires_at_once),
+        T(test_a_timer_that_cannot_be_logged_fails_the_next_change),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
