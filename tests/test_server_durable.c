@@ -613,6 +613,22 @@ static void test_corrupt_players_file_needs_repair(void **state)
     dir_remove(dir);
 }
 
+static void test_players_file_with_a_bad_entry_is_dropped_whole(void **state)
+{
+    (void)state;
+    char dir[64];
+    dir_make(dir, sizeof dir);
+    make_logged_room(dir, 3);
+    /* Valid JSON and a valid first entry, then a token that is not one:
+     * under the repair alice must join again too, like bob. */
+    write_file(dir, "r1.players",
+               "{\"room\":\"r1\",\"players\":[{\"name\":\"alice\",\"token\":"
+               "\"" TOKEN_A "\"},{\"name\":\"bob\",\"token\":\"xyz\"}]}\n");
+    assert_players_corrupt(dir);
+    assert_players_repaired(dir);
+    dir_remove(dir);
+}
+
 /* ------------------------------------------------------------------ */
 /* 3. Write and fsync failures                                         */
 /* ------------------------------------------------------------------ */
@@ -974,6 +990,7 @@ int main(void)
         cmocka_unit_test(test_pending_join_at_the_rooms_seq_is_dropped),
         cmocka_unit_test(test_pending_join_below_the_rooms_seq_is_kept),
         cmocka_unit_test(test_corrupt_players_file_needs_repair),
+        cmocka_unit_test(test_players_file_with_a_bad_entry_is_dropped_whole),
         cmocka_unit_test(test_fsync_failure_fails_the_room_only),
         cmocka_unit_test(test_write_failure_fails_the_room_only),
         cmocka_unit_test(test_short_write_fails_the_room_only),

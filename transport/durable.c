@@ -257,9 +257,15 @@ static pc_err load_players(pc_server *srv, pc__host *h, pc_error *err)
         pseq->valuedouble >= (double)pc_room_seq(h->room)) {
         drop = pname->valuestring;
     }
+    if (rc == PC_OK && !cJSON_IsArray(list)) {
+        rc = PC_ERR_INVALID;
+    }
     const cJSON *p;
     cJSON_ArrayForEach(p, list)
     {
+        if (rc != PC_OK) {
+            break;
+        }
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(p, "name");
         if (drop != NULL && cJSON_IsString(name) &&
             strcmp(name->valuestring, drop) == 0) {
@@ -267,19 +273,23 @@ static pc_err load_players(pc_server *srv, pc__host *h, pc_error *err)
         }
         const cJSON *token = cJSON_GetObjectItemCaseSensitive(p, "token");
         const cJSON *nonce = cJSON_GetObjectItemCaseSensitive(p, "nonce");
-        if (rc == PC_OK &&
-            (!cJSON_IsString(name) || !cJSON_IsString(token) ||
-             (nonce != NULL && !cJSON_IsString(nonce)) ||
-             pc__players_restore(
-                 h->players, name->valuestring, token->valuestring,
-                 nonce != NULL ? nonce->valuestring : NULL) != PC_OK)) {
+        if (!cJSON_IsString(name) || !cJSON_IsString(token) ||
+            (nonce != NULL && !cJSON_IsString(nonce))) {
             rc = PC_ERR_INVALID;
+        } else {
+            rc = pc__players_restore(h->players, name->valuestring,
+                                     token->valuestring,
+                                     nonce != NULL ? nonce->valuestring : NULL);
+            rc = rc == PC_OK || rc == PC_ERR_NOMEM ? rc : PC_ERR_INVALID;
         }
     }
-    if (rc == PC_OK && !cJSON_IsArray(list)) {
-        rc = PC_ERR_INVALID;
-    }
     cJSON_Delete(doc);
+    /* All or nothing: a file that cannot be read whole gives nobody back,
+     * not just the players listed before the damage (under
+     * PC_CHANGELOG_REPAIR every player joins again). */
+    while (rc != PC_OK && pc__players_count(h->players) > 0) {
+        pc__players_remove_last(h->players);
+    }
     if (rc == PC_ERR_INVALID) {
         pc_error_set(err, rc, "players_corrupt",
                      "%s is not a valid players file", path);
