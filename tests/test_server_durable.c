@@ -629,6 +629,122 @@ static void test_players_file_with_a_bad_entry_is_dropped_whole(void **state)
     dir_remove(dir);
 }
 
+/* "joinwatch": a game whose join action reads its room's players file
+ * while the join is pending (arg is the log directory) and notes what it
+ * found; "inc" counts as the counter game does. */
+typedef struct pending_seen {
+    bool parsed;
+    char name[PC_SERVER_NAME_MAX + 1];
+    double seq;
+} pending_seen;
+
+static pending_seen seen;
+
+static pc_err watch_action(pc_room *room, const pc_action *act, cJSON **result,
+                           pc_error *err, void *arg)
+{
+    (void)result;
+    if (strcmp(act->type, "inc") == 0) {
+        return countergame_count(room, "counted");
+    }
+    if (strcmp(act->type, "join") != 0) {
+        return pc_error_set(err, PC_ERR_ACTION, "unknown_action", "no %s",
+                            act->type);
+    }
+    char path[PC_CHANGELOG_PATH_MAX], text[4096];
+    snprintf(path, sizeof path, "%s/%s.players", (const char *)arg,
+             pc_room_id(room));
+    FILE *f = fopen(path, "r");
+    size_t n = f != NULL ? fread(text, 1, sizeof text, f) : 0;
+    if (f != NULL) {
+        fclose(f);
+    }
+    cJSON *doc = NULL;
+    memset(&seen, 0, sizeof seen);
+    if (pc_json_parse(text, n, NULL, &doc, NULL) == PC_OK) {
+        const cJSON *pend = cJSON_GetObjectItemCaseSensitive(doc, "pending");
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(pend, "name");
+        const cJSON *seq = cJSON_GetObjectItemCaseSensitive(pend, "seq");
+        seen.parsed = cJSON_IsString(name) && cJSON_IsNumber(seq);
+        if (seen.parsed) {
+            snprintf(seen.name, sizeof seen.name, "%s", name->valuestring);
+            seen.seq = seq->valuedouble;
+        }
+    }
+    cJSON_Delete(doc);
+    return PC_OK;
+}
+
+static const pc_phase watch_phases[] = {
+    {.name = "WATCHING", .action = watch_action},
+};
+static const pc_game joinwatch = {
+    .name = "joinwatch",
+    .phases = watch_phases,
+    .nphases = 1,
+};
+
+static void test_players_file_fits_long_names_at_a_large_seq(void **state)
+{
+    (void)state;
+    char dir[64];
+    dir_make(dir, sizeof dir);
+    /* A room whose log starts at a large seq, as after a long life. */
+    const uint64_t big = 1000000000000000ull; /* 10^15: 16 digits */
+    cJSON *doc = NULL;
+    const char *text = "{\"phase\":\"WATCHING\",\"data\":{}}";
+    assert_int_equal(pc_json_parse(text, strlen(text), NULL, &doc, NULL),
+                     PC_OK);
+    pc_room_options ro;
+    pc_room_options_init(&ro);
+    ro.id = "r1";
+    pc_room_image img = {.state = doc, .seq = big, .seed = 7};
+    pc_room *room = NULL;
+    assert_int_equal(pc_room_restore(&joinwatch, &ro, &img, &room), PC_OK);
+    cJSON_Delete(doc);
+    pc_changelog_options lo;
+    pc_changelog_options_init(&lo);
+    lo.dir = dir;
+    lo.fsync = PC_FSYNC_ALWAYS;
+    pc_changelog *log = NULL;
+    assert_int_equal(pc_changelog_create(&lo, room, &log, NULL), PC_OK);
+    pc_room_free(room);
+    pc_changelog_free(log);
+
+    /* The first player, with the longest name and nonce there are. */
+    char name[PC_SERVER_NAME_MAX + 1], nonce[PC_SERVER_NONCE_MAX + 1];
+    memset(name, 'n', PC_SERVER_NAME_MAX);
+    name[PC_SERVER_NAME_MAX] = '\0';
+    memset(nonce, 'x', PC_SERVER_NONCE_MAX);
+    nonce[PC_SERVER_NONCE_MAX] = '\0';
+    pc_changelog_game games[] = {{&joinwatch, dir}};
+    for (int round = 0; round < 2; round++) {
+        pc_server *srv = server_open(dir, PC_FSYNC_ALWAYS, NULL, NULL);
+        reports rs = {0};
+        pc_error err = {0};
+        pc_server_room_options sro = room_options(NULL);
+        if (pc_server_recover(srv, games, 1, &sro, 0, on_recovered, &rs,
+                              &err) != PC_OK) {
+            fail_msg("recover: %s", err.message);
+        }
+        assert_int_equal(pc_server_start(srv), PC_OK);
+        nng_socket req = req_open(pc_server_rep_url(srv));
+        char *tok = join(req, "r1", name, nonce);
+        if (round == 0) {
+            /* What the join action saw on disk: the pending join, whole. */
+            assert_true(seen.parsed);
+            assert_string_equal(seen.name, name);
+            assert_true(seen.seq == (double)big);
+        }
+        assert_int_equal(inc_ok(req, "r1", tok, round == 0 ? "i1" : "i2"),
+                         big + 1 + (uint64_t)round);
+        free(tok);
+        pc_server_free(srv);
+        nng_close(req);
+    }
+    dir_remove(dir);
+}
+
 /* ------------------------------------------------------------------ */
 /* 3. Write and fsync failures                                         */
 /* ------------------------------------------------------------------ */
@@ -991,6 +1107,7 @@ int main(void)
         cmocka_unit_test(test_pending_join_below_the_rooms_seq_is_kept),
         cmocka_unit_test(test_corrupt_players_file_needs_repair),
         cmocka_unit_test(test_players_file_with_a_bad_entry_is_dropped_whole),
+        cmocka_unit_test(test_players_file_fits_long_names_at_a_large_seq),
         cmocka_unit_test(test_fsync_failure_fails_the_room_only),
         cmocka_unit_test(test_write_failure_fails_the_room_only),
         cmocka_unit_test(test_short_write_fails_the_room_only),

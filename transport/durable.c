@@ -28,6 +28,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -168,6 +169,44 @@ static pc_err replace_file(const char *dir, const char *path, const char *tmp,
     return rc;
 }
 
+/* The longest text one player, and everything else, can take in a
+ * players file: names, tokens and nonces at their longest, a seq of 20
+ * digits (the sizeof of each template counts its NUL as one spare). */
+#define PLAYER_TEXT_MAX                                                        \
+    (sizeof ",{\"name\":\"\",\"token\":\"\",\"nonce\":\"\"}" +                 \
+     PC_SERVER_NAME_MAX + PC__TOKEN_HEX + PC_SERVER_NONCE_MAX)
+#define FILE_TEXT_MAX                                                          \
+    (sizeof "{\"room\":\"\",\"players\":[],\"pending\":{\"name\":\"\","        \
+            "\"seq\":}}\n" +                                                   \
+     PC_SERVER_NAME_MAX + 20)
+
+/* A bounded text buffer: an append that does not fit marks it over. */
+typedef struct textbuf {
+    char *p;
+    size_t len, cap;
+    bool over;
+} textbuf;
+
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static void
+append(textbuf *t, const char *fmt, ...)
+{
+    if (t->over) {
+        return;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(t->p + t->len, t->cap - t->len, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= t->cap - t->len) {
+        t->over = true;
+        return;
+    }
+    t->len += (size_t)n;
+}
+
 pc_err pc__durable_save_players(pc_server *srv, pc__host *h, bool pending,
                                 pc_error *err)
 {
@@ -184,35 +223,33 @@ pc_err pc__durable_save_players(pc_server *srv, pc__host *h, bool pending,
     /* Room ids, names and tokens are [A-Za-z0-9_.-] and hex: no escaping
      * is needed. */
     size_t n = pc__players_count(h->players);
-    size_t cap =
-        64 + strlen(id) + n * (PC_SERVER_NAME_MAX + PC_SERVER_NONCE_MAX + 96);
-    char *text = pc_malloc(cap);
-    if (text == NULL) {
+    textbuf t = {.cap = FILE_TEXT_MAX + strlen(id) + n * PLAYER_TEXT_MAX};
+    if ((t.p = pc_malloc(t.cap)) == NULL) {
         return pc_error_set(err, PC_ERR_NOMEM, NULL, "out of memory");
     }
-    size_t len =
-        (size_t)snprintf(text, cap, "{\"room\":\"%s\",\"players\":[", id);
+    append(&t, "{\"room\":\"%s\",\"players\":[", id);
     for (size_t i = 0; i < n; i++) {
         const pc__player *p = pc__players_at(h->players, i);
         const char *nonce = pc__player_nonce(p);
-        len += (size_t)snprintf(
-            text + len, cap - len, "%s{\"name\":\"%s\",\"token\":\"%s\"%s%s%s}",
-            i > 0 ? "," : "", pc__player_name(p), pc__player_token(p),
-            nonce[0] != '\0' ? ",\"nonce\":\"" : "", nonce,
-            nonce[0] != '\0' ? "\"" : "");
+        append(&t, "%s{\"name\":\"%s\",\"token\":\"%s\"%s%s%s}",
+               i > 0 ? "," : "", pc__player_name(p), pc__player_token(p),
+               nonce[0] != '\0' ? ",\"nonce\":\"" : "", nonce,
+               nonce[0] != '\0' ? "\"" : "");
     }
-    len += (size_t)snprintf(text + len, cap - len, "]");
+    append(&t, "]");
     if (pending && n > 0) {
-        len +=
-            (size_t)snprintf(text + len, cap - len,
-                             ",\"pending\":{\"name\":\"%s\",\"seq\":%llu}",
-                             pc__player_name(pc__players_at(h->players, n - 1)),
-                             (unsigned long long)pc_room_seq(h->room));
+        append(&t, ",\"pending\":{\"name\":\"%s\",\"seq\":%llu}",
+               pc__player_name(pc__players_at(h->players, n - 1)),
+               (unsigned long long)pc_room_seq(h->room));
     }
-    len += (size_t)snprintf(text + len, cap - len, "}\n");
-    pc_err rc = replace_file(log->dir, path, tmp, text, len,
-                             log->fsync != PC_FSYNC_NONE, err);
-    pc_free(text);
+    append(&t, "}\n");
+    pc_err rc = t.over ? pc_error_set(err, PC_ERR_LIMIT, NULL,
+                                      "the players of room %s do not fit "
+                                      "their file",
+                                      id)
+                       : replace_file(log->dir, path, tmp, t.p, t.len,
+                                      log->fsync != PC_FSYNC_NONE, err);
+    pc_free(t.p);
     return rc;
 }
 
