@@ -578,14 +578,21 @@ static void assert_players_corrupt(const char *dir)
 }
 
 /* With PC_CHANGELOG_REPAIR the room is recovered and every player must
- * join again: nobody's old token works, every name is free. */
+ * join again: nobody's old token works, every name is free. The damaged
+ * file is kept aside, so the next start needs no repair. */
 static void assert_players_repaired(const char *dir)
 {
+    uint64_t damaged = file_size(dir, "r1.players");
     pc_server *srv = server_recovered(dir, PC_CHANGELOG_REPAIR);
     probe p = room_probe(srv, "r1");
     assert_true(p.found);
     assert_int_equal(p.seq, 3);
     pc_free(p.canon);
+    pc_server_free(srv);
+    assert_false(file_exists(dir, "r1.players"));
+    assert_int_equal(file_size(dir, "r1.players.broken"), damaged);
+
+    srv = server_recovered(dir, 0);
     nng_socket req = req_open(pc_server_rep_url(srv));
     assert_inc_refused(req, "r1", TOKEN_A, "a1", "bad_token");
     assert_inc_refused(req, "r1", TOKEN_B, "b1", "bad_token");

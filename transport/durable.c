@@ -125,6 +125,20 @@ static pc_err io_fail(pc_error *err, const char *call, const char *path)
                         strerror(errno));
 }
 
+/* Make the directory's entries (a rename, an unlink) durable. */
+static pc_err sync_dir(const char *dir, pc_error *err)
+{
+    pc_err rc = PC_OK;
+    int dfd = open(dir, O_RDONLY | O_CLOEXEC);
+    if (dfd < 0 || (fsync(dfd) != 0 && errno != EINVAL)) {
+        rc = io_fail(err, "fsync", dir);
+    }
+    if (dfd >= 0) {
+        close(dfd);
+    }
+    return rc;
+}
+
 /* Write text to path through path.tmp, syncing unless sync is false. */
 static pc_err replace_file(const char *dir, const char *path, const char *tmp,
                            const char *text, size_t len, bool sync,
@@ -157,16 +171,7 @@ static pc_err replace_file(const char *dir, const char *path, const char *tmp,
         (void)unlink(tmp);
         return rc;
     }
-    if (sync) {
-        int dfd = open(dir, O_RDONLY | O_CLOEXEC);
-        if (dfd < 0 || (fsync(dfd) != 0 && errno != EINVAL)) {
-            rc = io_fail(err, "fsync", dir);
-        }
-        if (dfd >= 0) {
-            close(dfd);
-        }
-    }
-    return rc;
+    return sync ? sync_dir(dir, err) : PC_OK;
 }
 
 /* The longest text one player, and everything else, can take in a
@@ -336,6 +341,39 @@ static pc_err load_players(pc_server *srv, pc__host *h, pc_error *err)
     return rc;
 }
 
+/* Under PC_CHANGELOG_REPAIR: keep the unreadable players file of room id
+ * as <id>.players.broken (or .broken.1, .broken.2, ...), as the change log
+ * keeps a cut log's original, and take it out of the way, so that the
+ * next start - repaired or not - finds what the room now has: no players,
+ * rather than the same damage. */
+static pc_err set_players_aside(pc_server *srv, const char *id, pc_error *err)
+{
+    const pc_changelog_options *log = pc__server_log(srv);
+    char path[PC_CHANGELOG_PATH_MAX], broken[PC_CHANGELOG_PATH_MAX];
+    if (!players_path(log, id, "", path)) {
+        return pc_error_set(err, PC_ERR_INVALID, NULL, "path too long");
+    }
+    for (int i = 0; i < 1000; i++) {
+        char suffix[32];
+        snprintf(suffix, sizeof suffix, i == 0 ? ".broken" : ".broken.%d", i);
+        if (!players_path(log, id, suffix, broken)) {
+            return pc_error_set(err, PC_ERR_INVALID, NULL, "path too long");
+        }
+        if (link(path, broken) != 0) {
+            if (errno == EEXIST) {
+                continue; /* an older one: keep it too */
+            }
+            return io_fail(err, "link", broken);
+        }
+        if (unlink(path) != 0) {
+            return io_fail(err, "unlink", path);
+        }
+        return log->fsync != PC_FSYNC_NONE ? sync_dir(log->dir, err) : PC_OK;
+    }
+    return pc_error_set(err, PC_ERR_IO, "log_io",
+                        "cannot set %s aside: too many broken copies", path);
+}
+
 /* The room ids pc_changelog_list found. */
 typedef struct idlist {
     char **v;
@@ -385,7 +423,8 @@ static pc_err recover_one(pc_server *srv, const char *id,
     if (rc == PC_OK) {
         rc = load_players(srv, h, err);
         if (rc == PC_ERR_INVALID && (flags & PC_CHANGELOG_REPAIR)) {
-            rc = PC_OK; /* repaired: the players join again */
+            /* repaired: the players join again */
+            rc = set_players_aside(srv, id, err);
         }
     }
     if (rc == PC_OK) {
