@@ -1106,6 +1106,69 @@ test_everysec_timer_syncs_and_its_failure_fails_the_room(void **state)
     dir_remove(dir);
 }
 
+/* A room "r1" whose join action is "inc", so every join commits a change. */
+static pc_server *server_with_counting_joins(const char *dir)
+{
+    pc_server *srv = server_open(dir, PC_FSYNC_EVERYSEC, NULL, NULL);
+    pc_server_room_options ro = room_options("r1");
+    ro.join_action = "inc";
+    assert_int_equal(pc_server_add_room(srv, countergame(), &ro, NULL), PC_OK);
+    assert_int_equal(pc_server_start(srv), PC_OK);
+    return srv;
+}
+
+static void test_everysec_join_is_on_disk_before_its_token(void **state)
+{
+    (void)state;
+    char dir[64];
+    dir_make(dir, sizeof dir);
+    pc_server *srv = server_with_counting_joins(dir);
+    nng_socket req = req_open(pc_server_rep_url(srv));
+    /* Each join's change is synced before the players file names the
+     * player as joined, not up to a second later by the timer. */
+    for (int i = 0; i < 3; i++) {
+        probe before = room_probe(srv, "r1");
+        char name[16];
+        snprintf(name, sizeof name, "p%d", i);
+        free(join(req, "r1", name, NULL));
+        probe after = room_probe(srv, "r1");
+        assert_int_equal(after.seq, before.seq + 1);
+        assert_int_equal(after.st.appends, before.st.appends + 1);
+        assert_true(after.st.syncs > before.st.syncs);
+        pc_free(before.canon);
+        pc_free(after.canon);
+    }
+
+    /* When the sync fails the join is not confirmed: the client hears of
+     * it, and after a restart the player is seated exactly when the log
+     * holds its join (the room's seq moved past the pending mark). */
+    arm(srv, "log.fsync=eio@1");
+    cJSON *r =
+        request(req, "{\"op\":\"join\",\"room\":\"r1\",\"role\":"
+                     "\"player\",\"name\":\"late\",\"nonce\":\"" NONCE_B "\"}");
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(r, "ok")));
+    cJSON_Delete(r);
+    pc_server_free(srv);
+    nng_close(req);
+    assert_true(pc__failpoint_configure(NULL));
+
+    srv = server_recovered(dir, 0);
+    probe p = room_probe(srv, "r1");
+    pc_free(p.canon);
+    req = req_open(pc_server_rep_url(srv));
+    r = join_reply(req, "r1", "late");
+    if (p.seq == 4) { /* the join's change was written: late is seated */
+        assert_error(r, "name_taken");
+    } else { /* the journal's own sync failed: the join never happened */
+        assert_int_equal(p.seq, 3);
+        ok_result(r);
+    }
+    cJSON_Delete(r);
+    pc_server_free(srv);
+    nng_close(req);
+    dir_remove(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1121,6 +1184,7 @@ int main(void)
         cmocka_unit_test(test_corrupt_log_stops_recovery_unless_repair),
         cmocka_unit_test(
             test_everysec_timer_syncs_and_its_failure_fails_the_room),
+        cmocka_unit_test(test_everysec_join_is_on_disk_before_its_token),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     pc_transport_fini();

@@ -12,10 +12,11 @@
  * file, fsync, rename, fsync of the directory (the syncs are skipped under
  * fsync=none), twice. Before the game sees the join, the file names the new
  * player as "pending" with the room's seq S at that moment; after the
- * game's join action has returned (its changes journaled), the file is
- * written again without the mark, and only then does the client get its
- * token. The loop serves one request at a time, so the change right after
- * S, if any, is the join's: at recovery a pending player is kept if the
+ * game's join action has returned (its changes journaled, and the log
+ * synced unless fsync=none, so the file is never ahead of the log), the
+ * file is written again without the mark, and only then does the client
+ * get its token. The loop serves one request at a time, so the change right
+ * after S, if any, is the join's: at recovery a pending player is kept if the
  * room's seq is past S (the join committed) and dropped if it is still S
  * (the crash came first; the client never got a reply and its retried
  * join, with the same nonce, starts over). A join action that changes
@@ -225,6 +226,15 @@ pc_err pc__durable_save_players(pc_server *srv, pc__host *h, bool pending,
         !players_path(log, id, ".tmp", tmp)) {
         return pc_error_set(err, PC_ERR_INVALID, NULL, "path too long");
     }
+    /* The file must never be ahead of the log: a player saved as joined
+     * is kept at recovery whatever the room's seq, so the change its join
+     * made has to be on disk first. Under everysec it may not be yet (a
+     * power loss would keep the player but lose its seat in the game). */
+    pc_err rc;
+    if (!pending && log->fsync != PC_FSYNC_NONE &&
+        (rc = pc_changelog_sync(h->log, err)) != PC_OK) {
+        return rc;
+    }
     /* Room ids, names and tokens are [A-Za-z0-9_.-] and hex: no escaping
      * is needed. */
     size_t n = pc__players_count(h->players);
@@ -248,12 +258,12 @@ pc_err pc__durable_save_players(pc_server *srv, pc__host *h, bool pending,
                (unsigned long long)pc_room_seq(h->room));
     }
     append(&t, "}\n");
-    pc_err rc = t.over ? pc_error_set(err, PC_ERR_LIMIT, NULL,
-                                      "the players of room %s do not fit "
-                                      "their file",
-                                      id)
-                       : replace_file(log->dir, path, tmp, t.p, t.len,
-                                      log->fsync != PC_FSYNC_NONE, err);
+    rc = t.over ? pc_error_set(err, PC_ERR_LIMIT, NULL,
+                               "the players of room %s do not fit "
+                               "their file",
+                               id)
+                : replace_file(log->dir, path, tmp, t.p, t.len,
+                               log->fsync != PC_FSYNC_NONE, err);
     pc_free(t.p);
     return rc;
 }

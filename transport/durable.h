@@ -34,8 +34,9 @@ pc_err pc__durable_create(pc_server *srv, pc_room *room, pc_changelog **out,
 
 /* Write h's players (names, tokens, nonces) to <dir>/<room>.players,
  * replacing the old file atomically. pending: the last player is joining
- * and the game has not seen it yet (see durable.c). A no-op for rooms that
- * are not logged. Returns PC_OK or PC_ERR_IO/PC_ERR_NOMEM with err set. */
+ * and the game has not seen it yet (see durable.c); otherwise the room's
+ * log is synced first (unless fsync=none). A no-op for rooms that are not
+ * logged. Returns PC_OK or PC_ERR_IO/PC_ERR_NOMEM with err set. */
 pc_err pc__durable_save_players(pc_server *srv, pc__host *h, bool pending,
                                 pc_error *err);
 
