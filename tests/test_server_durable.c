@@ -752,6 +752,54 @@ static void test_players_file_fits_long_names_at_a_large_seq(void **state)
     dir_remove(dir);
 }
 
+/* A players file naming alice (TOKEN_A) for room r1. */
+static void write_stale_players(const char *dir)
+{
+    write_file(dir, "r1.players",
+               "{\"room\":\"r1\",\"players\":[{\"name\":\"alice\",\"token\":"
+               "\"" TOKEN_A "\"}]}\n");
+}
+
+static void test_new_room_never_inherits_an_old_players_file(void **state)
+{
+    (void)state;
+    char dir[64];
+    dir_make(dir, sizeof dir);
+    /* An earlier room r1's players file, its log deleted by an operator. */
+    write_stale_players(dir);
+    pc_server *srv = server_open(dir, PC_FSYNC_ALWAYS, NULL, NULL);
+    add_room(srv, "r1");
+    assert_int_equal(pc_server_start(srv), PC_OK);
+    nng_socket req = req_open(pc_server_rep_url(srv));
+    assert_inc_refused(req, "r1", TOKEN_A, "a1", "bad_token");
+    pc_server_free(srv);
+    nng_close(req);
+    dir_remove(dir);
+
+    /* The new log is renamed into place, then the creation fails (as a
+     * crash there would stop it): the log exists, so a restart recovers
+     * the room, and that room must not have the old players either. */
+    dir_make(dir, sizeof dir);
+    write_stale_players(dir);
+    srv = server_open(dir, PC_FSYNC_ALWAYS, NULL, NULL);
+    assert_true(pc__failpoint_configure("create.dirsync=eio@1"));
+    pc_server_room_options ro = room_options("r1");
+    assert_int_equal(pc_server_add_room(srv, countergame(), &ro, NULL),
+                     PC_ERR_IO);
+    assert_true(pc__failpoint_configure(NULL));
+    pc_server_free(srv);
+    assert_true(file_exists(dir, "r1.pclog"));
+    srv = server_recovered(dir, 0);
+    req = req_open(pc_server_rep_url(srv));
+    assert_inc_refused(req, "r1", TOKEN_A, "a2", "bad_token");
+    char *tok = join(req, "r1", "alice", NULL);
+    assert_int_equal(inc_ok(req, "r1", tok, "a3"), 1);
+    free(tok);
+    pc_server_free(srv);
+    nng_close(req);
+    dir_remove(dir);
+}
+
 /* ------------------------------------------------------------------ */
 /* 3. Write and fsync failures                                         */
 /* ------------------------------------------------------------------ */
@@ -1178,6 +1226,7 @@ int main(void)
         cmocka_unit_test(test_corrupt_players_file_needs_repair),
         cmocka_unit_test(test_players_file_with_a_bad_entry_is_dropped_whole),
         cmocka_unit_test(test_players_file_fits_long_names_at_a_large_seq),
+        cmocka_unit_test(test_new_room_never_inherits_an_old_players_file),
         cmocka_unit_test(test_fsync_failure_fails_the_room_only),
         cmocka_unit_test(test_write_failure_fails_the_room_only),
         cmocka_unit_test(test_short_write_fails_the_room_only),

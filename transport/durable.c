@@ -112,12 +112,22 @@ pc_err pc__durable_create(pc_server *srv, pc_room *room, pc_changelog **out,
                           pc_error *err)
 {
     const pc_changelog_options *log = pc__server_log(srv);
-    char path[PC_CHANGELOG_PATH_MAX];
-    pc_err rc = pc_changelog_create(log, room, out, err);
-    if (rc == PC_OK && players_path(log, pc_room_id(room), "", path)) {
-        (void)unlink(path); /* from an earlier room whose log is gone */
+    const char *id = pc_room_id(room);
+    char path[PC_CHANGELOG_PATH_MAX], logpath[PC_CHANGELOG_PATH_MAX];
+    int n = snprintf(logpath, sizeof logpath, "%s/%s%s", log->dir, id,
+                     PC_CHANGELOG_SUFFIX);
+    /* A players file left by an earlier room of this id, whose log is
+     * gone, must go before the new log exists: from then on a restart
+     * recovers the room with whatever players file it finds, old tokens
+     * included (a crash, or a failure after the log's rename, comes
+     * between). The log's creation syncs the directory after its rename,
+     * which makes the unlink durable too. Not when a log exists: the file
+     * is that room's, and pc_changelog_create refuses. */
+    if (n > 0 && n < (int)sizeof logpath && access(logpath, F_OK) != 0 &&
+        errno == ENOENT && players_path(log, id, "", path)) {
+        (void)unlink(path);
     }
-    return rc;
+    return pc_changelog_create(log, room, out, err);
 }
 
 static pc_err io_fail(pc_error *err, const char *call, const char *path)
