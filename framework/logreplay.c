@@ -150,13 +150,18 @@ void pc__logreader_close(pc__logreader *r)
     r->fd = -1;
 }
 
-/* A frame at start is damaged: torn tail or corruption? */
+/* A frame at start is damaged: torn tail or corruption? The first frame,
+ * the base record, is never torn: a log file is only ever created (and
+ * compacted) by writing the header and the base record to a temporary
+ * file, syncing it and renaming it, so damage there is corruption even
+ * with nothing after it. */
 static pc_err classify(pc__logreader *r, uint64_t start, const char *what,
                        pc_changelog_report *rep)
 {
     uint64_t remaining = r->size - start;
     uint64_t found = 0; /* offset of a valid frame after start, if any */
-    bool torn = remaining <= PC__FRAME_HEAD + PC_CHANGELOG_FRAME_MAX;
+    bool base = start == PC__LOG_HEADER_SIZE;
+    bool torn = !base && remaining <= PC__FRAME_HEAD + PC_CHANGELOG_FRAME_MAX;
     if (torn) {
         const char *t;
         pc_err rv = window(r, start, (size_t)remaining, &t, rep);
@@ -184,6 +189,12 @@ static pc_err classify(pc__logreader *r, uint64_t start, const char *what,
         say(rep,
             "%s: offset %llu: %s; nothing valid follows, so the last "
             "record is torn (a crash during a write)",
+            r->path, (unsigned long long)start, what);
+    } else if (base) {
+        say(rep,
+            "%s: offset %llu: %s in the base record, which is written "
+            "whole (synced, then renamed) and so never torn: the log is "
+            "corrupt",
             r->path, (unsigned long long)start, what);
     } else if (found != 0) {
         say(rep,

@@ -7,13 +7,16 @@
  * valid (length in range, CRC-32C matches), or the log has a problem at
  * that frame's offset, classified as:
  *
- *   TORN    - nothing valid follows the damaged frame and what follows is
- *             at most one frame long: the signature of a crash during the
- *             last append (a short file, or a tail of zeros or garbage);
+ *   TORN    - the damaged frame is not the first (the base record),
+ *             nothing valid follows it and what follows is at most one
+ *             frame long: the signature of a crash during the last append
+ *             (a short file, or a tail of zeros or garbage);
  *   CORRUPT - anything else: a valid frame somewhere after the damage, a
- *             bad file header, or a valid frame whose record does not
- *             parse or does not replay (wrong seq, wrong phase, state
- *             checksum mismatch).
+ *             bad file header, a damaged base record (the header and the
+ *             base record are written to a temporary file, synced and
+ *             renamed, so no crash tears them), or a valid frame whose
+ *             record does not parse or does not replay (wrong seq, wrong
+ *             phase, state checksum mismatch).
  *
  * The replay applies each change record's patch to the state of the base
  * record and recomputes the canonical checksum after every change; with a

@@ -292,6 +292,41 @@ static void test_corruption_stops_recovery_unless_repaired(void **state)
     pc_changelog_free(log);
 }
 
+/* A log holding only its base record, damaged there (a byte flipped, or
+ * cut short): nothing valid follows, but the base record is written whole
+ * (synced, then renamed), so this is corruption, never a torn tail, and
+ * not even repair rebuilds the room. */
+static void test_damaged_base_record_is_corrupt_not_torn(void **state)
+{
+    (void)state;
+    pc_changelog *log;
+    pc_room *a = logged_room(PC_FSYNC_NONE, 0, &log);
+    pc_room_free(a);
+    pc_changelog_free(log);
+    for (int k = 0; k < 2; k++) {
+        if (k == 0) {
+            FILE *f = fopen(path, "r+b");
+            assert_int_equal(fseek(f, 16 + 8 + 2, SEEK_SET), 0);
+            fputc('#', f);
+            fclose(f);
+        } else {
+            chop(1);
+        }
+        pc_changelog_report rep;
+        assert_int_equal(pc_changelog_verify(path, &rep), PC_ERR_INVALID);
+        assert_int_equal(rep.problem, PC_CHANGELOG_CORRUPT);
+        assert_int_equal(rep.offset, 16);
+        assert_non_null(strstr(rep.message, "base record"));
+        pc_room *b = NULL;
+        pc_error e = {0};
+        assert_int_equal(recover(PC_CHANGELOG_REPAIR, 0, &b, &log, &rep, &e),
+                         PC_ERR_INVALID);
+        assert_null(b);
+        assert_int_equal(rep.problem, PC_CHANGELOG_CORRUPT);
+        assert_false(rep.cut);
+    }
+}
+
 static void test_recovery_refuses_wrong_room_game_and_missing_log(void **state)
 {
     (void)state;
@@ -525,6 +560,7 @@ int main(void)
         T(test_recovery_after_compaction_matches),
         T(test_torn_tail_is_cut_and_kept_aside),
         T(test_corruption_stops_recovery_unless_repaired),
+        T(test_damaged_base_record_is_corrupt_not_torn),
         T(test_recovery_refuses_wrong_room_game_and_missing_log),
         T(test_recovery_removes_a_stale_temporary_file),
         T(test_list_finds_logs_in_order),

@@ -122,8 +122,10 @@ typedef enum pc_changelog_problem {
     PC_CHANGELOG_TORN = 1,   /* the last record is incomplete (a crash
                                 during a write); what precedes is valid */
     PC_CHANGELOG_CORRUPT = 2 /* damage with valid data after it, a header
-                                that is not a log's, or a valid frame whose
-                                record does not replay */
+                                that is not a log's, a damaged base record
+                                (it is never torn: it is written whole), or
+                                a valid frame whose record does not
+                                replay */
 } pc_changelog_problem;
 
 /* The outcome of reading, verifying or recovering one log. */
