@@ -281,6 +281,17 @@ pc_err pc_changelog_create(const pc_changelog_options *o, pc_room *room,
         pc_changelog_free(log);
         return PC_ERR_STATE;
     }
+    /* A record nests the state one level deeper than the room does; the
+     * reader's ceiling must still admit it. */
+    if (room->limits.max_depth > PC_JSON_DEPTH_CEILING - 1) {
+        pc_error_set(err, PC_ERR_LIMIT, "limit_exceeded",
+                     "room %s allows JSON %d levels deep; a logged room "
+                     "allows at most %d",
+                     pc_room_id(room), room->limits.max_depth,
+                     PC_JSON_DEPTH_CEILING - 1);
+        pc_changelog_free(log);
+        return PC_ERR_LIMIT;
+    }
     pc__base base;
     bool renamed;
     base_of(room, pc_room_seq(room), pc_room_checksum(room), 0, &base);
@@ -293,6 +304,12 @@ pc_err pc_changelog_create(const pc_changelog_options *o, pc_room *room,
         pc_error_set(&e, rv, NULL, "cannot checksum room %s", pc_room_id(room));
     } else {
         rv = publish_base(log, &base, "create", &renamed, &e);
+    }
+    if (rv != PC_OK && renamed) {
+        /* Only the directory sync failed: the file is in place but its name
+         * may not be durable. Take it away again, so the log exists whole
+         * or not at all and the caller may simply try again. */
+        (void)unlink(log->path);
     }
     if (rv != PC_OK) {
         pc_changelog_free(log);

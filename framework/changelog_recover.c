@@ -216,6 +216,12 @@ pc_err pc_changelog_recover(const pc_changelog_options *o, const char *id,
                             "pc_changelog_recover: bad arguments");
     }
     memset(rep, 0, sizeof(*rep));
+    if (ropts != NULL && ropts->limits.max_depth > PC_JSON_DEPTH_CEILING - 1) {
+        return pc_error_set(err, PC_ERR_LIMIT, "limit_exceeded",
+                            "a logged room allows JSON at most %d levels "
+                            "deep, not %d",
+                            PC_JSON_DEPTH_CEILING - 1, ropts->limits.max_depth);
+    }
     pc_changelog *log;
     pc_err rv = pc__changelog_new(o, id, &log, err);
     if (rv != PC_OK) {
@@ -228,23 +234,25 @@ pc_err pc_changelog_recover(const pc_changelog_options *o, const char *id,
                                        : PC_HISTORY_DEFAULT);
     pc_room *room = NULL;
     rv = pc__log_read(path, &rp, rep);
-    if (rv == PC_ERR_INVALID) {
-        rv = handle_problem(path, flags, rep, err);
-    } else if (rv != PC_OK) {
-        pc_error_set(err, rv, rv == PC_ERR_NOT_FOUND ? "no_log" : NULL, "%s",
-                     rv == PC_ERR_NOMEM ? "out of memory" : rep->message);
-    }
+    /* Whose log it is comes first: a log of another room or of a game we
+     * cannot run is refused untouched, even when its tail would be cut. */
+    bool readable = rv == PC_OK || (rv == PC_ERR_INVALID && rp.records > 0);
     const pc_changelog_game *found = find_game(games, ngames, rp.game);
     const pc_game *game = found != NULL ? found->game : NULL;
-    if (rv == PC_OK && strcmp(rp.room, id) != 0) {
+    if (readable && strcmp(rp.room, id) != 0) {
         rv =
             pc_error_set(err, PC_ERR_INVALID, "log_corrupt",
                          "%s holds room \"%s\", not \"%s\"", path, rp.room, id);
-    } else if (rv == PC_OK && game == NULL) {
+    } else if (readable && game == NULL) {
         rv = pc_error_set(err, PC_ERR_NOT_FOUND, "unknown_game",
                           "%s: room %s plays \"%s\", a game this server does "
                           "not have",
                           path, id, rp.game);
+    } else if (rv == PC_ERR_INVALID) {
+        rv = handle_problem(path, flags, rep, err);
+    } else if (rv != PC_OK) {
+        pc_error_set(err, rv, rv == PC_ERR_NOT_FOUND ? "no_log" : NULL, "%s",
+                     rv == PC_ERR_NOMEM ? "out of memory" : rep->message);
     }
     if (rv == PC_OK && (rv = own_phases(&rp, game, path, err)) != PC_OK) {
         /* err says which */

@@ -218,9 +218,22 @@ void pc__log_header(unsigned char out[PC__LOG_HEADER_SIZE])
     pc__put_le32(out + 12, pc_crc32c(0, out, 12));
 }
 
+/* Integers a log holds must read back exactly (a JSON reader's doubles):
+ * at most 2^53 in magnitude. */
+#define EXACT_MAX ((uint64_t)1 << 53)
+
+static bool exact_i64(int64_t v)
+{
+    return v >= -(int64_t)EXACT_MAX && v <= (int64_t)EXACT_MAX;
+}
+
 pc_err pc__record_change(pc__buf *b, const pc_change *c, uint64_t draws)
 {
     pc__buf_reset(b);
+    if (c->seq > EXACT_MAX || draws > EXACT_MAX || !exact_i64(c->time_ms) ||
+        c->state_bytes > EXACT_MAX) {
+        return PC_ERR_LIMIT;
+    }
     pc__buf_str(b, "{\"type\":\"change\",\"seq\":");
     pc__buf_u64(b, c->seq);
     pc__buf_str(b, ",\"time\":");
@@ -257,6 +270,9 @@ pc_err pc__record_change(pc__buf *b, const pc_change *c, uint64_t draws)
 pc_err pc__record_timer(pc__buf *b, uint64_t seq, int64_t deadline_ms)
 {
     pc__buf_reset(b);
+    if (seq > EXACT_MAX || !exact_i64(deadline_ms)) {
+        return PC_ERR_LIMIT;
+    }
     pc__buf_str(b, "{\"type\":\"timer\",\"seq\":");
     pc__buf_u64(b, seq);
     pc__buf_str(b, ",\"deadline\":");
@@ -272,6 +288,11 @@ pc_err pc__record_timer(pc__buf *b, uint64_t seq, int64_t deadline_ms)
 pc_err pc__record_base(pc__buf *b, const pc__base *base)
 {
     pc__buf_reset(b);
+    if (base->seq > EXACT_MAX || base->draws > EXACT_MAX ||
+        base->bytes > EXACT_MAX || !exact_i64(base->time_ms) ||
+        !exact_i64(base->deadline_ms)) {
+        return PC_ERR_LIMIT;
+    }
     pc__buf_str(b, "{\"type\":\"room\",\"format\":1,\"game\":");
     pc__buf_json_str(b, base->game);
     pc__buf_str(b, ",\"room\":");

@@ -65,7 +65,9 @@ void pc__put_le32(unsigned char *p, uint32_t v);
 void pc__log_header(unsigned char out[PC__LOG_HEADER_SIZE]);
 
 /* Encode a change record (b is reset first). Returns PC_OK,
- * PC_ERR_INVALID or PC_ERR_NOMEM. */
+ * PC_ERR_INVALID, PC_ERR_LIMIT (an integer beyond 2^53, which a reader
+ * could not read back exactly) or PC_ERR_NOMEM. The timer and base
+ * encoders below refuse the same way. */
 pc_err pc__record_change(pc__buf *b, const pc_change *c, uint64_t draws);
 
 /* What a base record holds. */

@@ -552,6 +552,92 @@ static void test_compaction_failures_lose_nothing(void **state)
     }
 }
 
+/* A torn log of another room, or of a game we cannot run, is refused
+ * before anything is cut: no .broken copy, the file byte for byte as it
+ * was. */
+static void test_foreign_torn_log_is_refused_untouched(void **state)
+{
+    (void)state;
+    pc_changelog *log = NULL;
+    pc_room *a = logged_room(PC_FSYNC_NONE, 0, &log);
+    assert_int_equal(step(a, 1), PC_OK);
+    pc_room_free(a);
+    pc_changelog_free(log);
+    FILE *f = fopen(path, "ab");
+    assert_non_null(f);
+    fputs("torn tail", f);
+    fclose(f);
+    struct stat before;
+    assert_int_equal(stat(path, &before), 0);
+    pc_changelog_options o = log_options(PC_FSYNC_NONE, 0);
+    pc_room_options ro = room_options();
+    pc_room *b = NULL;
+    pc_changelog_report rep;
+    pc_error e = {0};
+    const pc_changelog_game only_other[] = {{&other, NULL}};
+    assert_int_equal(pc_changelog_recover(&o, "r1", only_other, 1, &ro,
+                                          PC_CHANGELOG_REPAIR, &b, &log, &rep,
+                                          &e),
+                     PC_ERR_NOT_FOUND);
+    assert_string_equal(e.code, "unknown_game");
+    char moved[160], broken[200];
+    snprintf(moved, sizeof(moved), "%s/r2.pclog", dir);
+    assert_int_equal(rename(path, moved), 0);
+    assert_int_equal(pc_changelog_recover(&o, "r2", games, 2, &ro,
+                                          PC_CHANGELOG_REPAIR, &b, &log, &rep,
+                                          &e),
+                     PC_ERR_INVALID);
+    assert_null(b);
+    struct stat after;
+    assert_int_equal(stat(moved, &after), 0);
+    assert_int_equal(after.st_size, before.st_size);
+    snprintf(broken, sizeof(broken), "%s.broken", path);
+    assert_int_equal(access(broken, F_OK), -1);
+    snprintf(broken, sizeof(broken), "%s.broken", moved);
+    assert_int_equal(access(broken, F_OK), -1);
+}
+
+/* What a log could not read back is refused when written: a room allowed
+ * JSON as deep as the reader's ceiling (a record nests the state one level
+ * deeper), and integers beyond 2^53 (here from a clock far in the future):
+ * the change is refused with PC_ERR_LIMIT and nothing is written. */
+static int64_t far_clock(void *arg)
+{
+    (void)arg;
+    return (int64_t)1 << 60;
+}
+
+static void test_what_the_reader_cannot_read_is_never_written(void **state)
+{
+    (void)state;
+    pc_room_options ro = room_options();
+    ro.limits.max_depth = PC_JSON_DEPTH_CEILING;
+    pc_room *room = NULL;
+    pc_changelog *log = NULL;
+    assert_int_equal(pc_room_new(&game, &ro, &room), PC_OK);
+    pc_changelog_options o = log_options(PC_FSYNC_NONE, 0);
+    pc_error e = {0};
+    assert_int_equal(pc_changelog_create(&o, room, &log, &e), PC_ERR_LIMIT);
+    assert_int_equal(access(path, F_OK), -1);
+    pc_room_free(room);
+    pc_room *b = NULL;
+    pc_changelog_report rep;
+    assert_int_equal(
+        pc_changelog_recover(&o, "r1", games, 2, &ro, 0, &b, &log, &rep, &e),
+        PC_ERR_LIMIT);
+
+    ro = room_options();
+    ro.clock = far_clock;
+    assert_int_equal(pc_room_new(&game, &ro, &room), PC_OK);
+    assert_int_equal(pc_changelog_create(&o, room, &log, &e), PC_ERR_LIMIT);
+    pc_room_free(room);
+    ro = room_options();
+    room = logged_room(PC_FSYNC_NONE, 0, &log);
+    pc_room_free(room);
+    pc_changelog_free(log);
+    assert_int_equal(pc_changelog_verify(path, &rep), PC_OK);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, make_dir, remove_dir)
@@ -568,6 +654,8 @@ int main(void)
         T(test_failed_everysec_sync_fails_the_room),
         T(test_allocation_failures_on_the_append_path),
         T(test_compaction_failures_lose_nothing),
+        T(test_foreign_torn_log_is_refused_untouched),
+        T(test_what_the_reader_cannot_read_is_never_written),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

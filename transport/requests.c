@@ -180,6 +180,7 @@ static bool want_player(pc__host *h, const cJSON *req, bool required,
 /* Turn a failed pc_room_action into a wire error. */
 static void action_error(pc__host *h, pc_err rc, const pc_error *ge, outcome *o)
 {
+    pc__server_tell_failed(h); /* a journal failure stops the room */
     const char *code = ge->code[0] != '\0' ? ge->code : pc_err_name(rc);
     const char *msg = ge->message[0] != '\0' ? ge->message : pc_strerror(rc);
     switch (rc) {
@@ -333,8 +334,9 @@ static bool join_player(pc_server *srv, pc__host *h, const char *name,
      * cut short by a crash is undone (durable.c). */
     if (pc__durable_save_players(srv, h, true, NULL) != PC_OK) {
         pc__players_remove_last(h->players);
-        pc_error_set(&o->e, PC_ERR_IO, "internal",
-                     "the server cannot save the players of room %s",
+        pc_error_set(&o->e, PC_ERR_IO, "log_write_failed",
+                     "room %s cannot save its players, so the join was not "
+                     "made; try again later",
                      pc_room_id(h->room));
         return false;
     }
@@ -356,8 +358,9 @@ static bool join_player(pc_server *srv, pc__host *h, const char *name,
          * seated the player, so keep it; a restart drops the join only if
          * the room's seq did not move, which it did here unless the join
          * action changed nothing. */
-        pc_error_set(&o->e, PC_ERR_IO, "internal",
-                     "the server cannot save the players of room %s",
+        pc_error_set(&o->e, PC_ERR_IO, "log_write_failed",
+                     "the join was made, but room %s cannot confirm it on "
+                     "disk; repeat it with the same nonce",
                      pc_room_id(h->room));
         return false;
     }

@@ -44,6 +44,8 @@ struct pc_server {
     int heartbeat_ms;       /* < 0: none */
     unsigned drop_permille; /* test hook, see pc_server_options */
     uint64_t drop_seed;
+    void (*on_room_failed)(const char *room, const pc_error *why, void *arg);
+    void *on_room_failed_arg;
     pc_json_limits limits;
     pc__pub_stats pub_stats; /* loop thread only */
     char pub_url[URL_MAX];
@@ -134,6 +136,8 @@ pc_err pc_server_new(const pc_server_options *opts, pc_server **out,
                                                 : opts->heartbeat_ms;
     srv->drop_permille = opts->drop_permille;
     srv->drop_seed = opts->drop_seed;
+    srv->on_room_failed = opts->on_room_failed;
+    srv->on_room_failed_arg = opts->on_room_failed_arg;
     pc_json_limits_resolve(&opts->request_limits, &srv->limits);
     srv->limits.max_bytes = opts->max_message_bytes != 0
                                 ? opts->max_message_bytes
@@ -265,6 +269,20 @@ static void on_phase_timer(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     (void)pc_room_fire_timeout(h->room); /* a stale timer does nothing */
+    pc__server_tell_failed(h);
+}
+
+void pc__server_tell_failed(pc__host *h)
+{
+    pc_error why = {0};
+    if (h->failure_told || !pc_room_failed(h->room, &why)) {
+        return;
+    }
+    h->failure_told = true;
+    if (h->srv->on_room_failed != NULL) {
+        h->srv->on_room_failed(pc_room_id(h->room), &why,
+                               h->srv->on_room_failed_arg);
+    }
 }
 
 /* The room's timer host: schedule (delay >= 0) or cancel (-1). */
@@ -298,6 +316,7 @@ pc_err pc__server_host(pc_server *srv, pc_room *room, pc_changelog *log,
     }
     memset(h, 0, sizeof *h);
     h->room = room;
+    h->srv = srv;
     h->log = log;
     struct event_base *base = pc__loop_base(srv->loop);
     size_t max = opts->max_players ? opts->max_players : PLAYERS_DEFAULT;

@@ -26,7 +26,12 @@ typedef struct pc__host {
     struct event *timer; /* the room's phase timer */
     char *join_action;   /* NULL: joining only registers the name */
     pc_changelog *log;   /* the room's journal; NULL without a log dir */
+    pc_server *srv;
+    bool failure_told; /* on_room_failed was called for this room */
 } pc__host;
+
+/* If h's room has failed and nobody was told yet, call on_room_failed. */
+void pc__server_tell_failed(pc__host *h);
 
 /* The hosted room with this id, or NULL. */
 pc__host *pc__server_find_host(pc_server *srv, const char *id);

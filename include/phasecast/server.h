@@ -110,6 +110,12 @@ typedef struct pc_server_options {
     const char *log_dir;
     pc_fsync_policy fsync;
     uint64_t keyframe_every;
+    /* Told once, on the loop thread, when a hosted room fails: its change
+     * log could not be written, so it refuses every change until the
+     * server restarts (docs/durability.md). room and why are borrowed for
+     * the call. NULL (the default): nobody is told but the clients. */
+    void (*on_room_failed)(const char *room, const pc_error *why, void *arg);
+    void *on_room_failed_arg;
 } pc_server_options;
 
 /* pc_server_options_init - fill o with the defaults (URLs NULL). */

@@ -179,6 +179,8 @@ wait_for "$PC_TMP/alice.out" "^error room_failed"
 exec 3>&-
 grep -q '^error log_write_failed: .*stopped accepting changes' \
     "$PC_TMP/alice.out" || fail "the failed action's error is not clear"
+grep -q 'room f1 FAILED and refuses every change' "$PC_TMP/fsync.err" ||
+    fail "the server did not report the failed room"
 kill "$bob" 2>/dev/null || true
 stop_server
 serve_at fsync-after --log-dir "$dir" --fsync always

@@ -17,7 +17,7 @@
  *                        [--seed N] [piles options]
  *                        [--log-dir DIR [--fsync POLICY] [--keyframe-every N]
  *                        [--repair]]
- *        phasecast-serve --verify FILE...
+ *        phasecast-serve --verify FILE [--verify FILE]...
  */
 #include <errno.h>
 #include <signal.h>
@@ -181,6 +181,7 @@ int main(int argc, char **argv)
     pc_server_options_init(&o);
     o.pub_url = "tcp://127.0.0.1:7700";
     o.rep_url = "tcp://127.0.0.1:7701";
+    o.on_room_failed = serve_log_room_failed;
     static room_arg rooms[MAX_ROOMS];
     size_t nrooms = 0;
     long history = PC_HISTORY_DEFAULT;

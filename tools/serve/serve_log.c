@@ -107,6 +107,15 @@ int serve_log_verify(const serve_log *sl)
     return status;
 }
 
+void serve_log_room_failed(const char *room, const pc_error *why, void *arg)
+{
+    (void)arg;
+    fprintf(stderr,
+            "phasecast-serve: room %s FAILED and refuses every change until "
+            "the server is restarted: %s\n",
+            room, why->message);
+}
+
 bool serve_recovered_has(const serve_recovered *r, const char *id)
 {
     for (size_t i = 0; i < r->n; i++) {
@@ -160,6 +169,10 @@ static void report(const pc_changelog_report *rep, pc_err rc,
     }
     if (!remember(recovered, rep->room, rep->game)) {
         fprintf(stderr, "phasecast-serve: out of memory\n");
+    }
+    if (err != NULL && err->err != PC_OK) { /* repaired around a problem */
+        fprintf(stderr, "phasecast-serve: %s: repaired: %s\n", rep->path,
+                err->message);
     }
     if (rep->stale_tmp) {
         fprintf(stderr,

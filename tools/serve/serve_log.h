@@ -24,6 +24,9 @@ typedef struct serve_recovered {
     char (*game)[65];
 } serve_recovered;
 
+/* pc_server_options.on_room_failed: say so on stderr. */
+void serve_log_room_failed(const char *room, const pc_error *why, void *arg);
+
 /* True if a room with this id was recovered. */
 bool serve_recovered_has(const serve_recovered *r, const char *id);
 void serve_recovered_free(serve_recovered *r);
