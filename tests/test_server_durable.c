@@ -32,6 +32,7 @@
  */
 #include "test_server_support.h"
 
+#include <stdatomic.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -130,12 +131,25 @@ static void flip_byte(const char *dir, const char *file, uint64_t offset)
 /* Servers                                                             */
 /* ------------------------------------------------------------------ */
 
+/* on_room_failed calls, and how many named room r1 (loop thread). */
+static atomic_int failures_told, failures_told_r1;
+
+static void count_failure(const char *room, const pc_error *why, void *arg)
+{
+    (void)arg;
+    atomic_fetch_add(&failures_told, 1);
+    if (strcmp(room, "r1") == 0 && why->message[0] != '\0') {
+        atomic_fetch_add(&failures_told_r1, 1);
+    }
+}
+
 /* A CALLER-OWNED server logging into dir; pub and rep NULL: free ports. */
 static pc_server *server_open(const char *dir, pc_fsync_policy fsync,
                               const char *pub, const char *rep)
 {
     pc_server_options o;
     pc_server_options_init(&o);
+    o.on_room_failed = count_failure;
     o.pub_url = pub != NULL ? pub : "tcp://127.0.0.1:0";
     o.rep_url = rep != NULL ? rep : "tcp://127.0.0.1:0";
     o.heartbeat_ms = 50;
@@ -890,6 +904,8 @@ static void io_failure_case(const char *spec)
     assert_int_equal(inc_ok(req, "r1", alice, "a1"), 1);
     assert_int_equal(inc_ok(req, "r1", alice, "a2"), 2);
     wait_change(sub, 2);
+    atomic_store(&failures_told, 0);
+    atomic_store(&failures_told_r1, 0);
 
     /* The next append of any room fails. */
     arm(srv, spec);
@@ -905,6 +921,10 @@ static void io_failure_case(const char *spec)
     /* Every later change of r1 is refused, a join's too. */
     r = inc(req, "r1", alice, "a4");
     assert_error(r, "room_failed");
+    /* The host was told, once, with a reason (the replies above ran on
+     * the loop thread after the call). */
+    assert_int_equal(atomic_load(&failures_told), 1);
+    assert_int_equal(atomic_load(&failures_told_r1), 1);
     assert_non_null(strstr(error_message(r), "stopped accepting changes"));
     assert_non_null(strstr(error_message(r), "restart the server"));
     cJSON_Delete(r);
