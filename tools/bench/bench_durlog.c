@@ -602,7 +602,7 @@ static void run_append(const config *c, int index, append_row *r)
     bool check = r->logged && (c->smoke || r->keyframe > 0);
     for (int k = 0; k < n; k++) {
         if (logs[k] != NULL) {
-            pc_room_set_journal(rooms[k], NULL, NULL);
+            pc_room_set_journal(rooms[k], NULL, NULL, NULL);
             pc_changelog_free(logs[k]);
         }
     }
@@ -704,7 +704,7 @@ static void run_recover(const config *c, uint64_t keyframe, uint64_t changes,
         change(&c->w, room, i);
     }
     r->write_s = (double)(now_ns() - t0) / 1e9;
-    pc_room_set_journal(room, NULL, NULL);
+    pc_room_set_journal(room, NULL, NULL, NULL);
     pc_changelog_free(log);
     r->keyframe = keyframe;
     r->written = changes;
