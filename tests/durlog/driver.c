@@ -216,12 +216,27 @@ static int play(const char *ackfile, char **ids, int n)
         pc_client *truth = status == 0 ? open_client(ids[i], NULL) : NULL;
         for (int p = 0; p < 2 && truth != NULL; p++) {
             if (!converges(rooms[i].p[p], truth)) {
+                pc_client_stats st;
+                pc_client_stats_get(rooms[i].p[p], &st);
                 fprintf(stderr,
                         "driver: %s: player %d did not converge (seq "
-                        "%llu, server %llu)\n",
+                        "%llu, server %llu): messages %llu, heartbeats "
+                        "%llu, gaps %llu, repairs %llu, snapshots %llu, "
+                        "requests %llu (%llu failed), stale %llu, gave up "
+                        "%llu, mismatches %llu\n",
                         ids[i], p,
                         (unsigned long long)pc_client_seq(rooms[i].p[p]),
-                        (unsigned long long)pc_client_seq(truth));
+                        (unsigned long long)pc_client_seq(truth),
+                        (unsigned long long)st.messages,
+                        (unsigned long long)st.heartbeats,
+                        (unsigned long long)st.gaps_detected,
+                        (unsigned long long)st.repairs_changes,
+                        (unsigned long long)st.snapshots,
+                        (unsigned long long)st.requests,
+                        (unsigned long long)st.request_failures,
+                        (unsigned long long)st.stale_events,
+                        (unsigned long long)st.gave_up,
+                        (unsigned long long)st.checksum_mismatches);
                 status = 1;
             }
         }
