@@ -239,8 +239,8 @@ typedef void (*pc_server_recover_fn)(const pc_changelog_report *rep, pc_err rc,
  * that its log names, given its players back, hosted with opts (NULL:
  * defaults; opts->room.id is ignored, and opts->room.arg is replaced by
  * the game entry's arg) and started (a restored room does
- * not re-run its phase's enter callback; its phase timer restarts with a
- * full timeout). fn (may be NULL) is told about each log. Stops at the
+ * not re-run its phase's enter callback; its phase timer, if one was
+ * armed, fires at the deadline the log recorded). fn (may be NULL) is told about each log. Stops at the
  * first room that cannot be recovered (rooms recovered before it stay
  * hosted), so a server does not start with a room missing. Call it once,
  * before pc_server_add_room. Loop owner. Returns PC_OK (also when there

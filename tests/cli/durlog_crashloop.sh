@@ -90,6 +90,7 @@ driver_pids=()
 for ((round = 1; round <= iterations; round++)); do
     # shellcheck disable=SC2046
     "$PC_DRIVER" play --pub "$PC_PUB" --req "$PC_REQ" --pace 5 \
+        --settled "$PC_TMP/settled" \
         --acks "$PC_TMP/acks$round" $(rooms_of "$round") \
         >"$PC_TMP/driver$round.out" 2>&1 &
     driver_pids+=($!)
@@ -114,6 +115,7 @@ for ((round = 1; round <= iterations; round++)); do
         fail "round $round: $got of $((round * per)) rooms recovered"
 done
 echo "killed phasecast-serve $iterations times; $(acks_total) actions acknowledged so far"
+touch "$PC_TMP/settled" # the drivers now check that their replicas converge
 
 status=0
 for p in "${driver_pids[@]}"; do

@@ -8,7 +8,9 @@
  * players per room, moving in turn along a fixed drawn game), the rooms
  * interleaved so every room is mid-game most of the time, with MS
  * milliseconds (default 0) between moves so a burst lasts long enough to
- * be cut by a kill. Each action is
+ * be cut by a kill. With --settled FILE, the convergence check below waits
+ * (following all the while) until FILE exists: the test creates it once
+ * the server is up for good. Each action is
  * retried with the same action id until the server answers, so the driver
  * rides through a server that is killed and restarted. Every action the
  * server acknowledged is appended to FILE as "ROOM SEQ MARK CELL" and
@@ -60,6 +62,7 @@ typedef struct room {
 
 static const char *pub_url, *req_url;
 static long pace_ms;
+static const char *settled; /* --settled FILE, see play() */
 
 static int64_t now_s(void)
 {
@@ -213,6 +216,20 @@ static int play(const char *ackfile, char **ids, int n)
         }
     }
     for (int i = 0; i < n; i++) {
+        if (i == 0 && status == 0 && settled != NULL) {
+            /* Convergence is judged once the server stays up: while it is
+             * killed every few hundred ms a replica can only catch up
+             * between kills. Keep following meanwhile. */
+            int64_t until = now_s() + 10 * RETRY_FOR;
+            while (access(settled, F_OK) != 0 && now_s() < until) {
+                for (int k = 0; k < n; k++) {
+                    pc_client_poll(rooms[k].p[0], 0);
+                    pc_client_poll(rooms[k].p[1], 0);
+                }
+                struct timespec ts = {0, 50 * 1000000L};
+                nanosleep(&ts, NULL);
+            }
+        }
         pc_client *truth = status == 0 ? open_client(ids[i], NULL) : NULL;
         for (int p = 0; p < 2 && truth != NULL; p++) {
             if (!converges(rooms[i].p[p], truth)) {
@@ -400,6 +417,8 @@ int main(int argc, char **argv)
             req_url = argv[i + 1];
         } else if (strcmp(argv[i], "--acks") == 0) {
             ackfile = argv[i + 1];
+        } else if (strcmp(argv[i], "--settled") == 0) {
+            settled = argv[i + 1];
         } else if (strcmp(argv[i], "--pace") == 0) {
             pace_ms = strtol(argv[i + 1], NULL, 10);
         }
