@@ -240,12 +240,13 @@ typedef void (*pc_server_recover_fn)(const pc_changelog_report *rep, pc_err rc,
  * defaults; opts->room.id is ignored, and opts->room.arg is replaced by
  * the game entry's arg) and started (a restored room does
  * not re-run its phase's enter callback; its phase timer, if one was
- * armed, fires at the deadline the log recorded). fn (may be NULL) is told about each log. Stops at the
- * first room that cannot be recovered (rooms recovered before it stay
- * hosted), so a server does not start with a room missing. Call it once,
- * before pc_server_add_room. Loop owner. Returns PC_OK (also when there
- * is no log), PC_ERR_STATE (no log directory), PC_ERR_PERMISSION, or what
- * pc_changelog_recover returns, with err naming the file and the problem.
+ * armed, fires at the deadline the log recorded). fn (may be NULL) is told
+ * about each log. Stops at the first room that cannot be recovered (rooms
+ * recovered before it stay hosted), so a server does not start with a room
+ * missing. Call it once, before pc_server_add_room. Loop owner. Returns PC_OK
+ * (also when there is no log), PC_ERR_STATE (no log directory),
+ * PC_ERR_PERMISSION, or what pc_changelog_recover returns, with err naming the
+ * file and the problem.
  */
 pc_err pc_server_recover(pc_server *srv, const pc_changelog_game *games,
                          size_t ngames, const pc_server_room_options *opts,
