@@ -17,14 +17,6 @@ here=$(dirname "${BASH_SOURCE[0]}")
 # shellcheck source=tests/cli/lib.sh
 source "$here/lib.sh"
 
-fail() {
-    echo "FAIL: $*"
-    for f in "$PC_TMP"/*.out "$PC_TMP"/*.err; do
-        [[ -f $f ]] && { echo "--- $f"; tail -n 20 "$f"; }
-    done
-    exit 1
-}
-
 iterations=${PC_CRASH_ITERATIONS:-20}
 per=3 # rooms per round, each played by its own pair of clients
 logs=$PC_TMP/logs

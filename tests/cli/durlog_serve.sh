@@ -17,14 +17,6 @@ here=$(dirname "${BASH_SOURCE[0]}")
 # shellcheck source=tests/cli/lib.sh
 source "$here/lib.sh"
 
-fail() {
-    echo "FAIL: $*"
-    for f in "$PC_TMP"/*.out "$PC_TMP"/*.err; do
-        [[ -f $f ]] && { echo "--- $f"; tail -n 20 "$f"; }
-    done
-    exit 1
-}
-
 # serve_at NAME ARG... - start phasecast-serve on the ports of the first
 # server (pc_serve) and wait for its URLs or its exit; sets serve_pid.
 serve_at() {

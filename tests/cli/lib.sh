@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # tests/cli/lib.sh - start phasecast-serve on free loopback ports for the
 # black-box tests. Sourced; needs PC_SERVE. Sets PC_PUB, PC_REQ, PC_TMP and
-# a trap that stops every process the test started.
+# a trap that stops every process the test started (PC_KEEP=1 keeps
+# PC_TMP for a post mortem), and defines fail.
 
 set -euo pipefail
 PC_TMP=$(mktemp -d)
@@ -39,4 +40,15 @@ pc_serve() {
     echo "phasecast-serve did not print its URLs" >&2
     cat "$PC_TMP/serve.err" >&2
     return 1
+}
+
+# fail MESSAGE - print it and the tail of every output the test kept in
+# PC_TMP, then exit 1 (the trap stops what the test started).
+fail() {
+    echo "FAIL: $*"
+    local f
+    for f in "$PC_TMP"/*.out "$PC_TMP"/*.err; do
+        [[ -f $f ]] && { echo "--- $f"; tail -n 20 "$f"; }
+    done
+    exit 1
 }

@@ -6,11 +6,6 @@ here=$(dirname "${BASH_SOURCE[0]}")
 # shellcheck source=tests/cli/lib.sh
 source "$here/lib.sh"
 
-fail() {
-    echo "FAIL: $*"
-    exit 1
-}
-
 pc_serve --room r1
 nngcat --sub0 --dial "$PC_PUB" --subscribe 'r1 ' --quoted \
     >"$PC_TMP/sub.out" &
