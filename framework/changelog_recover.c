@@ -200,6 +200,14 @@ static pc_err restore(const pc__replay *rp, const pc_changelog_game *game,
     prng.draws = rp->base_draws;
     pc__prng_skip(&prng, rp->draws - rp->base_draws);
     pc__room_set_prng(room, &prng);
+    /* The crash fell between a transition and the timer records after it:
+     * arm what the new phase arms by itself, as a fresh entry would. A
+     * timer its enter callback would have armed cannot be known. */
+    const pc_phase *ph = pc__room_find_phase(game->game, pc_room_phase(room));
+    if (rp->phase_timer_unknown && ph != NULL && ph->timeout_ms > 0 &&
+        ph->timeout != NULL) {
+        room->restore_deadline_ms = pc_room_now_ms(room) + ph->timeout_ms;
+    }
     *out = room;
     return PC_OK;
 }

@@ -86,12 +86,12 @@ typedef struct pc__base {
 } pc__base;
 
 /* Encode a timer record: after seq, the phase timer's deadline is
- * deadline_ms (-1: none armed). b is reset first. Returns PC_OK or
- * PC_ERR_NOMEM. */
+ * deadline_ms (-1: none armed). b is reset first. Returns PC_OK,
+ * PC_ERR_LIMIT or PC_ERR_NOMEM. */
 pc_err pc__record_timer(pc__buf *b, uint64_t seq, int64_t deadline_ms);
 
-/* Encode a base record (b is reset first). Returns PC_OK, PC_ERR_INVALID
- * or PC_ERR_NOMEM. */
+/* Encode a base record (b is reset first). Returns PC_OK, PC_ERR_INVALID,
+ * PC_ERR_LIMIT or PC_ERR_NOMEM. */
 pc_err pc__record_base(pc__buf *b, const pc__base *base);
 
 /* ---- I/O: each fills err with the path and strerror on failure ------- */

@@ -451,6 +451,7 @@ static pc_err replay_timer(pc__replay *rp, const cJSON *rec, pc_error *why)
                             (unsigned long long)rp->seq);
     }
     rp->deadline_ms = deadline;
+    rp->phase_timer_unknown = false;
     return PC_OK;
 }
 
@@ -555,6 +556,13 @@ static pc_err replay_change(pc__replay *rp, cJSON *rec, pc_error *why)
     r.inverse = undo;
     pc__history_push(&rp->hist, &r);
     rp->changes++;
+    if (transition) {
+        /* A transition always disarms the old phase's timer; what the new
+         * phase armed follows in timer records, unless a crash came
+         * first (see phase_timer_unknown). */
+        rp->deadline_ms = -1;
+        rp->phase_timer_unknown = true;
+    }
     rp->seq = seq;
     rp->time_ms = time_ms;
     rp->draws = draws;

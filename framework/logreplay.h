@@ -26,6 +26,7 @@
 #ifndef PC_FRAMEWORK_LOGREPLAY_H
 #define PC_FRAMEWORK_LOGREPLAY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -73,11 +74,13 @@ typedef struct pc__replay {
     uint64_t seq;
     int64_t time_ms;
     uint64_t seed;
-    uint64_t base_draws; /* PRNG draws at the base record ... */
-    uint64_t prng[4];    /* ... and its state there */
-    uint64_t draws;      /* draws as of seq */
-    int64_t deadline_ms; /* the phase timer's as of the last record, -1 */
-    uint64_t changes;    /* change records replayed (after the base) */
+    uint64_t base_draws;      /* PRNG draws at the base record ... */
+    uint64_t prng[4];         /* ... and its state there */
+    uint64_t draws;           /* draws as of seq */
+    int64_t deadline_ms;      /* the phase timer's as of the last record, -1 */
+    bool phase_timer_unknown; /* the last change was a transition and no
+                                 timer record followed it */
+    uint64_t changes;         /* change records replayed (after the base) */
     uint64_t sum;
     uint64_t bytes;
     uint64_t records;

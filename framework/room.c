@@ -581,10 +581,16 @@ pc_err pc_room_fire_timeout(pc_room *room)
                     "no timeout is armed in room %s", room->id);
     }
     room->timer_armed = false;
-    journal_timer(room);
     pc__room_enter(room);
     if (room->phase->timeout != NULL) {
         room->phase->timeout(room, room->arg);
+    }
+    /* Logged after the callback: a crash before its change is durable
+     * leaves the timer armed in the log, so the restored room fires it
+     * again rather than wait forever. A callback that transitioned or
+     * re-armed has logged its own timer state already. */
+    if (!room->timer_armed && !room->doomed) {
+        journal_timer(room);
     }
     pc__room_leave(room);
     return PC_OK;

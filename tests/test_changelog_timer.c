@@ -12,6 +12,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,9 @@
 #include "phasecast/room.h"
 #include "failpoint.h"
 
-#define T0    1700000000000LL
+#define T0 1700000000000LL
+
+static char dir[64];
 #define DELAY 1234
 
 static int64_t now_ms = T0;
@@ -39,37 +42,73 @@ static void wait_enter(pc_room *room, const char *from, void *arg)
     assert_int_equal(pc_room_arm_timeout(room, DELAY), PC_OK);
 }
 
+/* Set by a test: the log as a crash at that moment would leave it. */
+static char snap_dir[80];
+static bool snap_in_exit, snap_in_timeout;
+
+static void snapshot_log(void)
+{
+    char from[160], to[160], cmd[400];
+    snprintf(from, sizeof(from), "%s/t1.pclog", dir);
+    snprintf(to, sizeof(to), "%s/t1.pclog", snap_dir);
+    snprintf(cmd, sizeof(cmd), "cp %s %s", from, to);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void wait_exit(pc_room *room, const char *to, void *arg)
+{
+    (void)room;
+    (void)to;
+    (void)arg;
+    if (snap_in_exit) { /* the change is logged, its timer records not */
+        snapshot_log();
+    }
+}
+
+static void long_timeout(pc_room *room, void *arg)
+{
+    (void)room;
+    (void)arg;
+}
+
 static void wait_timeout(pc_room *room, void *arg)
 {
     (void)arg;
+    if (snap_in_timeout) { /* fired, its change not made yet */
+        snapshot_log();
+    }
     assert_int_equal(
         pc_transition_text(room, "DONE", "{\"late\":true}", "time is up"),
         PC_OK);
 }
 
 static const pc_phase phases[] = {
-    {.name = "WAIT", .enter = wait_enter, .timeout = wait_timeout},
-    {.name = "DONE"}};
-static const pc_game game = {.name = "timed", .phases = phases, .nphases = 2};
+    {.name = "WAIT",
+     .enter = wait_enter,
+     .exit = wait_exit,
+     .timeout = wait_timeout},
+    {.name = "DONE"},
+    {.name = "LONG", .timeout = long_timeout, .timeout_ms = 5000}};
+static const pc_game game = {.name = "timed", .phases = phases, .nphases = 3};
 static const pc_changelog_game games[] = {{&game, NULL}};
-
-static char dir[64];
 
 static int make_dir(void **state)
 {
     (void)state;
     snprintf(dir, sizeof(dir), "/tmp/pc-timer-XXXXXX");
+    snprintf(snap_dir, sizeof(snap_dir), "/tmp/pc-timer-snap-XXXXXX");
     now_ms = T0;
+    snap_in_exit = snap_in_timeout = false;
     pc__failpoint_configure(NULL);
-    return mkdtemp(dir) != NULL ? 0 : -1;
+    return mkdtemp(dir) != NULL && mkdtemp(snap_dir) != NULL ? 0 : -1;
 }
 
 static int remove_dir(void **state)
 {
     (void)state;
-    char cmd[128];
+    char cmd[200];
     pc__failpoint_configure(NULL);
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s %s", dir, snap_dir);
     return system(cmd) == 0 ? 0 : -1;
 }
 
@@ -99,6 +138,21 @@ static pc_room *logged_room(uint64_t keyframe, pc_changelog **log)
     assert_int_equal(pc_room_new(&game, &ro, &room), PC_OK);
     pc_changelog_options o = log_options(keyframe);
     assert_int_equal(pc_changelog_create(&o, room, log, NULL), PC_OK);
+    assert_int_equal(pc_room_start(room), PC_OK);
+    return room;
+}
+
+static pc_room *recovered_from(const char *from, pc_changelog **log)
+{
+    pc_changelog_options o = log_options(0);
+    o.dir = from;
+    pc_room_options ro = room_options();
+    pc_room *room = NULL;
+    pc_changelog_report rep;
+    pc_error e = {0};
+    assert_int_equal(
+        pc_changelog_recover(&o, "t1", games, 1, &ro, 0, &room, log, &rep, &e),
+        PC_OK);
     assert_int_equal(pc_room_start(room), PC_OK);
     return room;
 }
@@ -211,6 +265,55 @@ test_a_timer_that_cannot_be_logged_fails_the_next_change(void **state)
     check_verifies(); /* nothing half-written was left */
 }
 
+static int64_t deadline_of(const pc_room *room);
+
+/* A crash after a transition's change record and before the timer
+ * records that follow it: the restored room runs the new phase's own
+ * timeout_ms from the restart, never the old phase's deadline. */
+static void
+test_a_crash_right_after_a_transition_arms_the_new_phase(void **state)
+{
+    (void)state;
+    pc_changelog *log;
+    pc_room *room = logged_room(0, &log); /* WAIT, deadline T0 + DELAY */
+    snap_in_exit = true;
+    assert_int_equal(pc_transition_text(room, "LONG", "{}", "go long"), PC_OK);
+    snap_in_exit = false;
+    pc_room_free(room);
+    pc_changelog_free(log);
+    now_ms = T0 + 100;
+    room = recovered_from(snap_dir, &log);
+    assert_string_equal(pc_room_phase(room), "LONG");
+    assert_int_equal(deadline_of(room), T0 + 100 + 5000);
+    pc_room_free(room);
+    pc_changelog_free(log);
+}
+
+/* A crash while the timeout callback runs, before its change: the log
+ * still says the timer is armed, so the restored room fires it again
+ * (at once: its deadline has passed) instead of waiting forever. */
+static void test_a_crash_inside_a_timeout_fires_it_again(void **state)
+{
+    (void)state;
+    pc_changelog *log;
+    pc_room *room = logged_room(0, &log);
+    now_ms = T0 + DELAY;
+    snap_in_timeout = true;
+    assert_int_equal(pc_room_fire_timeout(room), PC_OK);
+    snap_in_timeout = false;
+    assert_string_equal(pc_room_phase(room), "DONE");
+    pc_room_free(room);
+    pc_changelog_free(log);
+    now_ms = T0 + DELAY + 500;
+    room = recovered_from(snap_dir, &log);
+    assert_string_equal(pc_room_phase(room), "WAIT");
+    assert_int_equal(deadline_of(room), now_ms); /* due at once */
+    assert_int_equal(pc_room_fire_timeout(room), PC_OK);
+    assert_string_equal(pc_room_phase(room), "DONE");
+    pc_room_free(room);
+    pc_changelog_free(log);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, make_dir, remove_dir)
@@ -219,6 +322,8 @@ int main(void)
         T(test_the_deadline_survives_compaction),
         T(test_a_passed_deadline_fires_at_once),
         T(test_a_timer_that_cannot_be_logged_fails_the_next_change),
+        T(test_a_crash_right_after_a_transition_arms_the_new_phase),
+        T(test_a_crash_inside_a_timeout_fires_it_again),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -221,7 +221,8 @@ void pc_server_room_options_init(pc_server_room_options *o);
  * before the room starts. Returns PC_OK, PC_ERR_INVALID (bad game or id,
  * or the id is taken on this server), PC_ERR_PERMISSION, PC_ERR_NOMEM, or
  * (with a log directory) PC_ERR_STATE (the room has a log already: call
- * pc_server_recover first) or PC_ERR_IO.
+ * pc_server_recover first), PC_ERR_LIMIT (the room allows JSON deeper
+ * than a log can hold) or PC_ERR_IO.
  */
 pc_err pc_server_add_room(pc_server *srv, const pc_game *game,
                           const pc_server_room_options *opts, pc_room **out);
