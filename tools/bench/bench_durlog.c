@@ -39,7 +39,6 @@
  * -DCMAKE_BUILD_TYPE=Release for meaningful numbers (docs/performance.md).
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -52,15 +51,14 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#ifdef __linux__
-#include <sys/sysmacros.h>
-#include <sys/vfs.h>
-#endif
 
 #include "phasecast/alloc.h"
 #include "phasecast/canon.h"
 #include "phasecast/changelog.h"
 #include "phasecast/room.h"
+
+#include "durlog.h"
+#include "durlog_fs.h"
 
 static const pc_phase phases[] = {{.name = "PLAY"}};
 static const pc_game game = {
@@ -101,15 +99,6 @@ check_failed(const char *fmt, ...)
 }
 
 /* ---- The workload -------------------------------------------------------- */
-
-/* The initial data and one patch per player: {"players": {ID: {"score":
- * N}}}, with a pointer to N to bump between changes. */
-typedef struct workload {
-    cJSON *init;
-    int players;
-    cJSON **patches;
-    cJSON **scores;
-} workload;
 
 /* Players of a few fields each until the canonical state passes kb. */
 static void workload_init(workload *w, size_t kb)
@@ -200,115 +189,6 @@ static void log_path(char *out, size_t n, const char *dir, const char *id)
     }
 }
 
-/* Remove every file in dir (only this tool writes there). */
-static void empty_dir(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (d == NULL) {
-        return;
-    }
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) {
-            continue;
-        }
-        char p[PATH_MAX];
-        if (snprintf(p, sizeof(p), "%s/%s", dir, e->d_name) < (int)sizeof(p)) {
-            unlink(p);
-        }
-    }
-    closedir(d);
-}
-
-#ifdef __linux__
-static const char *fs_magic_name(unsigned long magic)
-{
-    static const struct {
-        unsigned long magic;
-        const char *name;
-    } names[] = {
-        {0xef53, "ext2/3/4"},  {0x01021994, "tmpfs"},     {0x58465342, "xfs"},
-        {0x9123683e, "btrfs"}, {0x794c7630, "overlayfs"}, {0x6969, "nfs"},
-        {0x2fc12fc1, "zfs"},   {0xf2f52010, "f2fs"},      {0x01021997, "9p"},
-        {0x65735546, "fuse"},  {0x858458f6, "ramfs"},     {0x5346544e, "ntfs"},
-        {0x4d44, "vfat"},      {0x6165676c, "pstorefs"}};
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        if (names[i].magic == magic) {
-            return names[i].name;
-        }
-    }
-    return "unknown";
-}
-
-/* The mountinfo line of the mount holding dir (same device, longest mount
- * point that prefixes dir's real path): its type, source and options. */
-static bool mount_of(const char *dir, char *out, size_t n)
-{
-    struct stat st;
-    char real[PATH_MAX];
-    if (stat(dir, &st) != 0 || realpath(dir, real) == NULL) {
-        return false;
-    }
-    FILE *f = fopen("/proc/self/mountinfo", "r");
-    if (f == NULL) {
-        return false;
-    }
-    char line[4096];
-    size_t best = 0;
-    bool found = false;
-    while (fgets(line, sizeof(line), f) != NULL) {
-        unsigned maj, min;
-        char mnt[PATH_MAX], opts[512], type[64], src[PATH_MAX], sopts[512];
-        if (sscanf(line, "%*d %*d %u:%u %*s %4095s %511s", &maj, &min, mnt,
-                   opts) != 4) {
-            continue;
-        }
-        const char *dash = strstr(line, " - ");
-        if (dash == NULL ||
-            sscanf(dash, " - %63s %4095s %511s", type, src, sopts) != 3) {
-            continue;
-        }
-        size_t ml = strlen(mnt);
-        bool prefix =
-            strcmp(mnt, "/") == 0 || (strncmp(real, mnt, ml) == 0 &&
-                                      (real[ml] == '/' || real[ml] == '\0'));
-        if (maj != major(st.st_dev) || min != minor(st.st_dev) || !prefix ||
-            ml < best) {
-            continue;
-        }
-        best = ml;
-        found = true;
-        snprintf(out, n, "%.63s on %.700s from %.700s (%.250s; %.250s)", type,
-                 mnt, src, opts, sopts);
-    }
-    fclose(f);
-    return found;
-}
-#endif
-
-/* What dir is on, in a line. */
-static void describe_fs(const char *dir, char *out, size_t n)
-{
-#ifdef __linux__
-    struct statfs sf;
-    if (statfs(dir, &sf) != 0) {
-        snprintf(out, n, "unknown (statfs: %s)", strerror(errno));
-        return;
-    }
-    unsigned long magic = (unsigned long)sf.f_type;
-    char mount[2048];
-    if (mount_of(dir, mount, sizeof(mount))) {
-        snprintf(out, n, "%.2047s, statfs f_type 0x%lx (%s), block %ld", mount,
-                 magic, fs_magic_name(magic), (long)sf.f_bsize);
-    } else {
-        snprintf(out, n, "%s (statfs f_type 0x%lx), block %ld",
-                 fs_magic_name(magic), magic, (long)sf.f_bsize);
-    }
-#else
-    snprintf(out, n, "unknown (not Linux)");
-#endif
-}
-
 /* ---- Checking a log against its room ------------------------------------- */
 
 /* Verify the log of room `id` and recover it: the recovered room must be
@@ -369,27 +249,6 @@ static bool check_log(const char *dir, const char *id, const pc_room *orig,
 
 /* ---- Appends ------------------------------------------------------------- */
 
-typedef struct append_row {
-    const char *policy_name; /* "no log" or the policy's name */
-    bool logged;
-    pc_fsync_policy policy;
-    uint64_t keyframe;
-    /* results */
-    uint64_t changes;
-    double wall_s;
-    double per_s;
-    double mean_ns, p50_ns, p99_ns, p999_ns, max_ns;
-    double bytes_per_change;
-    double syncs_per_change;
-    uint64_t syncs;        /* counted by the logs in the timed part */
-    uint64_t host_syncs;   /* pc_changelog_sync calls that synced */
-    uint64_t inline_syncs; /* syncs inside pc_update_phase_data */
-    uint64_t compactions;  /* in the timed part */
-    double host_sync_ms;   /* time in pc_changelog_sync */
-    double vs_baseline;    /* time per change / the no-log row's */
-    bool checked;          /* the logs were recovered and compared */
-} append_row;
-
 static int cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a;
@@ -435,17 +294,6 @@ static void stats_sum(pc_changelog *const *logs, int n, pc_changelog_stats *t)
         t->compaction_failures += s.compaction_failures;
     }
 }
-
-typedef struct config {
-    char dir[PATH_MAX];
-    int rooms;
-    double seconds;
-    int64_t sync_ns;
-    uint64_t recover_changes;
-    int reps;
-    bool smoke;
-    workload w;
-} config;
 
 /* Host side of everysec: sync every log (each sync that had something to
  * write is counted by the log's stats; *host counts ours). */
@@ -613,23 +461,10 @@ static void run_append(const config *c, int index, append_row *r)
         }
         pc_room_free(rooms[k]);
     }
-    empty_dir(c->dir);
+    durlog_empty_dir(c->dir);
 }
 
 /* ---- Recovery ------------------------------------------------------------ */
-
-typedef struct recover_row {
-    uint64_t keyframe;
-    uint64_t written; /* changes the room made after the log's creation */
-    uint64_t records; /* in the file: base + replayed changes */
-    uint64_t file_bytes;
-    double write_s;    /* making those changes (fsync none) */
-    double verify_s;   /* median */
-    double recover_s;  /* median */
-    double cold_s;     /* once, after dropping the file from the cache */
-    bool cold_dropped; /* posix_fadvise said yes */
-    bool ok;
-} recover_row;
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -732,129 +567,7 @@ static void run_recover(const config *c, uint64_t keyframe, uint64_t changes,
     uint64_t want = (keyframe > 0 ? changes % keyframe : changes) + 1;
     r->ok = check_log(c->dir, id, room, want);
     pc_room_free(room);
-    empty_dir(c->dir);
-}
-
-/* ---- Output -------------------------------------------------------------- */
-
-static void print_append(const config *c, const append_row *rs, int n)
-{
-    printf("\nAppend: %d rooms in turn, one small patch per change, %.1f s "
-           "per row (+%.1f s warm-up)\n",
-           c->rooms, c->seconds, c->seconds / 10);
-    printf("%-9s %5s %9s %10s %8s %8s %8s %9s %9s %7s %8s %8s\n", "fsync", "kf",
-           "changes", "changes/s", "mean us", "p50 us", "p99 us", "p99.9 us",
-           "max us", "B/chg", "fsync/ch", "x no-log");
-    for (int i = 0; i < n; i++) {
-        const append_row *r = &rs[i];
-        char kf[16] = "-", bpc[16] = "-", spc[16] = "-";
-        if (r->logged) {
-            snprintf(kf, sizeof(kf), "%" PRIu64, r->keyframe);
-            snprintf(bpc, sizeof(bpc), "%.0f", r->bytes_per_change);
-            snprintf(spc, sizeof(spc), "%.4f", r->syncs_per_change);
-        }
-        printf("%-9s %5s %9" PRIu64 " %10.0f %8.2f %8.2f %8.2f %9.1f %9.1f "
-               "%7s %8s %7.2fx\n",
-               r->policy_name, kf, r->changes, r->per_s, r->mean_ns / 1e3,
-               r->p50_ns / 1e3, r->p99_ns / 1e3, r->p999_ns / 1e3,
-               r->max_ns / 1e3, bpc, spc, r->vs_baseline);
-    }
-    printf("\n%-9s %5s %10s %10s %11s %14s %8s\n", "fsyncs", "kf", "in update",
-           "host sync", "compaction", "host sync ms", "checked");
-    for (int i = 0; i < n; i++) {
-        const append_row *r = &rs[i];
-        if (!r->logged) {
-            continue;
-        }
-        printf("%-9s %5" PRIu64 " %10" PRIu64 " %10" PRIu64 " %11" PRIu64
-               " %14.1f %8s\n",
-               r->policy_name, r->keyframe, r->inline_syncs, r->host_syncs,
-               r->compactions, r->host_sync_ms, r->checked ? "yes" : "-");
-    }
-}
-
-static void print_recover(const recover_row *rs, int n, int reps)
-{
-    printf("\nRecovery (fsync none while writing; median of %d, page cache "
-           "warm; cold: once, after fdatasync + POSIX_FADV_DONTNEED)\n",
-           reps);
-    printf("%5s %9s %8s %9s %9s %11s %7s %9s %11s %7s %9s %6s\n", "kf",
-           "written", "records", "file MB", "verify s", "records/s", "MB/s",
-           "recover s", "records/s", "MB/s", "cold s", "same");
-    for (int i = 0; i < n; i++) {
-        const recover_row *r = &rs[i];
-        double mb = (double)r->file_bytes / 1e6;
-        printf("%5" PRIu64 " %9" PRIu64 " %8" PRIu64 " %9.2f %9.4f %11.0f "
-               "%7.1f %9.4f %11.0f %7.1f %8.4f%s %6s\n",
-               r->keyframe, r->written, r->records, mb, r->verify_s,
-               (double)r->records / r->verify_s, mb / r->verify_s, r->recover_s,
-               (double)r->records / r->recover_s, mb / r->recover_s, r->cold_s,
-               r->cold_dropped ? " " : "?", r->ok ? "yes" : "NO");
-    }
-}
-
-static void json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s != '\0'; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\') {
-            fprintf(f, "\\%c", ch);
-        } else if (ch < 0x20) {
-            fprintf(f, "\\u%04x", ch);
-        } else {
-            fputc(ch, f);
-        }
-    }
-    fputc('"', f);
-}
-
-static void write_json(FILE *f, const config *c, const char *build,
-                       const char *fs, size_t state_bytes, const append_row *ar,
-                       int na, const recover_row *rr, int nr)
-{
-    fprintf(f, "{\"bench\":\"durlog\",\"build\":\"%s\",\"dir\":", build);
-    json_str(f, c->dir);
-    fprintf(f, ",\"filesystem\":");
-    json_str(f, fs);
-    fprintf(f,
-            ",\"rooms\":%d,\"state_bytes\":%zu,\"seconds\":%.3f,"
-            "\"sync_ms\":%.0f,\"append\":[",
-            c->rooms, state_bytes, c->seconds, (double)c->sync_ns / 1e6);
-    for (int i = 0; i < na; i++) {
-        const append_row *r = &ar[i];
-        fprintf(
-            f,
-            "%s\n{\"fsync\":\"%s\",\"logged\":%s,\"keyframe_every\":%" PRIu64
-            ",\"changes\":%" PRIu64 ",\"wall_s\":%.4f,"
-            "\"changes_per_s\":%.0f,\"mean_ns\":%.0f,\"p50_ns\":%.0f,"
-            "\"p99_ns\":%.0f,\"p999_ns\":%.0f,\"max_ns\":%.0f,"
-            "\"bytes_per_change\":%.1f,\"fsyncs_per_change\":%.6f,"
-            "\"fsyncs\":%" PRIu64 ",\"fsyncs_in_update\":%" PRIu64
-            ",\"fsyncs_host\":%" PRIu64 ",\"compactions\":%" PRIu64
-            ",\"host_sync_ms\":%.2f,\"vs_no_log\":%.3f,\"checked\":%s}",
-            i ? "," : "", r->policy_name, r->logged ? "true" : "false",
-            r->keyframe, r->changes, r->wall_s, r->per_s, r->mean_ns, r->p50_ns,
-            r->p99_ns, r->p999_ns, r->max_ns, r->bytes_per_change,
-            r->syncs_per_change, r->syncs, r->inline_syncs, r->host_syncs,
-            r->compactions, r->host_sync_ms, r->vs_baseline,
-            r->checked ? "true" : "false");
-    }
-    fprintf(f, "],\"recovery\":[");
-    for (int i = 0; i < nr; i++) {
-        const recover_row *r = &rr[i];
-        fprintf(f,
-                "%s\n{\"keyframe_every\":%" PRIu64 ",\"written\":%" PRIu64
-                ",\"records\":%" PRIu64 ",\"file_bytes\":%" PRIu64
-                ",\"write_s\":%.4f,\"verify_s\":%.5f,\"recover_s\":%.5f,"
-                "\"recover_cold_s\":%.5f,\"cold_dropped\":%s,\"reps\":%d,"
-                "\"same\":%s}",
-                i ? "," : "", r->keyframe, r->written, r->records,
-                r->file_bytes, r->write_s, r->verify_s, r->recover_s, r->cold_s,
-                r->cold_dropped ? "true" : "false", c->reps,
-                r->ok ? "true" : "false");
-    }
-    fprintf(f, "]}\n");
+    durlog_empty_dir(c->dir);
 }
 
 static void usage(FILE *f)
@@ -939,7 +652,7 @@ int main(int argc, char **argv)
     const char *build = "debug";
 #endif
     char fs[2600];
-    describe_fs(c.dir, fs, sizeof(fs));
+    durlog_describe_fs(c.dir, fs, sizeof(fs));
     workload_init(&c.w, STATE_KB);
     size_t state_bytes = 0;
     {
@@ -988,7 +701,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "bench: no log: %.0f changes/s\n", ar[i].per_s);
         }
     }
-    print_append(&c, ar, na);
+    durlog_print_append(&c, ar, na);
 
     recover_row rr[2];
     int nr = 0;
@@ -1000,7 +713,7 @@ int main(int argc, char **argv)
                              ? (c.recover_changes / k) * k - 1
                              : c.recover_changes;
         run_recover(&c, k, worst, &rr[nr++]);
-        print_recover(rr, nr, c.reps);
+        durlog_print_recover(rr, nr, c.reps);
     }
     fflush(stdout);
 
@@ -1010,11 +723,11 @@ int main(int argc, char **argv)
             perror(json);
             failed = true;
         } else {
-            write_json(f, &c, build, fs, state_bytes, ar, na, rr, nr);
+            durlog_write_json(f, &c, build, fs, state_bytes, ar, na, rr, nr);
             fclose(f);
         }
     }
-    empty_dir(c.dir);
+    durlog_empty_dir(c.dir);
     rmdir(c.dir);
     workload_fini(&c.w);
     if (failed) {
