@@ -267,6 +267,17 @@ pc_err pc__record_change(pc__buf *b, const pc_change *c, uint64_t draws)
     return b->nomem ? PC_ERR_NOMEM : PC_OK;
 }
 
+/* The "deadline" member: the phase timer's, or null for none (< 0). */
+static void add_deadline(pc__buf *b, int64_t deadline_ms)
+{
+    pc__buf_str(b, ",\"deadline\":");
+    if (deadline_ms >= 0) {
+        pc__buf_i64(b, deadline_ms);
+    } else {
+        pc__buf_str(b, "null");
+    }
+}
+
 pc_err pc__record_timer(pc__buf *b, uint64_t seq, int64_t deadline_ms)
 {
     pc__buf_reset(b);
@@ -275,12 +286,7 @@ pc_err pc__record_timer(pc__buf *b, uint64_t seq, int64_t deadline_ms)
     }
     pc__buf_str(b, "{\"type\":\"timer\",\"seq\":");
     pc__buf_u64(b, seq);
-    pc__buf_str(b, ",\"deadline\":");
-    if (deadline_ms >= 0) {
-        pc__buf_i64(b, deadline_ms);
-    } else {
-        pc__buf_str(b, "null");
-    }
+    add_deadline(b, deadline_ms);
     pc__buf_str(b, "}");
     return b->nomem ? PC_ERR_NOMEM : PC_OK;
 }
@@ -314,12 +320,7 @@ pc_err pc__record_base(pc__buf *b, const pc__base *base)
     pc__buf_hex64(b, base->sum);
     pc__buf_str(b, ",\"bytes\":");
     pc__buf_u64(b, base->bytes);
-    pc__buf_str(b, ",\"deadline\":");
-    if (base->deadline_ms >= 0) {
-        pc__buf_i64(b, base->deadline_ms);
-    } else {
-        pc__buf_str(b, "null");
-    }
+    add_deadline(b, base->deadline_ms);
     pc__buf_str(b, ",\"state\":");
     pc_err rv = pc__buf_canon(b, base->state);
     if (rv != PC_OK) {
