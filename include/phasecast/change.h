@@ -25,6 +25,26 @@ typedef enum pc_change_kind {
     PC_CHANGE_TRANSITION = 1 /* pc_transition: phase set, data maybe patched */
 } pc_change_kind;
 
+/* The outside event that made a change: the stimulus a replay feeds the
+ * game again to reproduce it. Changes made by callbacks the stimulus set
+ * off (an enter callback after a transition, say) carry the same cause. */
+typedef enum pc_cause_kind {
+    PC_CAUSE_HOST = 0,    /* the host called the update API directly */
+    PC_CAUSE_START = 1,   /* pc_room_start ran the first phase's enter */
+    PC_CAUSE_ACTION = 2,  /* pc_room_action delivered an action */
+    PC_CAUSE_TIMEOUT = 3  /* pc_room_fire_timeout fired the phase timer */
+} pc_cause_kind;
+
+/* What made a change. Pointers are borrowed like the change's own. */
+typedef struct pc_cause {
+    pc_cause_kind kind;
+    uint64_t first_seq;   /* seq of the first change this stimulus made */
+    const char *player;   /* ACTION: the acting player; else NULL */
+    const char *type;     /* ACTION: the action's type; else NULL */
+    const cJSON *payload; /* ACTION: its payload, NULL if none */
+    const char *phase;    /* TIMEOUT: the phase whose timer fired; else NULL */
+} pc_cause;
+
 /* One committed change: everything needed to explain it and to check it. */
 typedef struct pc_change {
     uint64_t seq;    /* 1, 2, 3, ... contiguous per room */
@@ -39,6 +59,7 @@ typedef struct pc_change {
     const char *func;       /* caller's function (__func__) */
     uint64_t checksum;      /* pc_canon_checksum of the state after */
     size_t state_bytes;     /* canonical length of the state after */
+    pc_cause cause;         /* the stimulus that made it */
 } pc_change;
 
 #ifdef __cplusplus
