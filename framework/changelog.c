@@ -33,7 +33,9 @@
 #include "phasecast/alloc.h"
 #include "phasecast/canon.h"
 #include "changelog.h"
+#include "failpoint.h"
 #include "logfile.h"
+#include "logreplay.h"
 #include "prng.h"
 #include "room.h"
 
@@ -53,6 +55,8 @@ struct pc_changelog {
     uint64_t keyframe_every;
     uint64_t size;        /* bytes in the file that belong to the log */
     uint64_t since_base;  /* change records after the base record */
+    uint64_t base_seq;    /* seq of the file's base record */
+    size_t keep_segments; /* see pc_changelog_options */
     bool dirty;           /* written since the last sync */
     int64_t last_sync_ms; /* monotonic */
     pc_error failure;     /* err != PC_OK: the log refuses appends */
@@ -65,6 +69,7 @@ void pc_changelog_options_init(pc_changelog_options *o)
     memset(o, 0, sizeof(*o));
     o->fsync = PC_FSYNC_EVERYSEC;
     o->keyframe_every = PC_CHANGELOG_KEYFRAME_DEFAULT;
+    o->keep_segments = PC_CHANGELOG_KEEP_ALL;
 }
 
 const char *pc_fsync_policy_name(pc_fsync_policy p)
@@ -176,6 +181,61 @@ static void cut_back(pc_changelog *log, pc_error *e)
     }
 }
 
+/* Keep the file about to be replaced as <path>.<base seq>: a hard link
+ * made under a temporary name and renamed over any segment of that name
+ * (left by a crash between this and the compaction's rename: the file
+ * now holds all of it and more). The directory sync of the compaction
+ * that follows makes both names durable. */
+static pc_err archive(pc_changelog *log, pc_error *err)
+{
+    char seg[PC_CHANGELOG_PATH_MAX];
+    char tmp[PC_CHANGELOG_PATH_MAX];
+    int n = snprintf(seg, sizeof(seg), "%s.%llu", log->path,
+                     (unsigned long long)log->base_seq);
+    int m = snprintf(tmp, sizeof(tmp), "%s.seg.tmp", log->path);
+    if (n < 0 || n >= (int)sizeof(seg) || m < 0 || m >= (int)sizeof(tmp)) {
+        return pc_error_set(err, PC_ERR_INVALID, NULL, "segment path too long");
+    }
+    (void)unlink(tmp);
+    pc__fp fp = pc__failpoint("archive.link");
+    if (fp != PC__FP_PASS || link(log->path, tmp) != 0) {
+        int e = fp != PC__FP_PASS ? pc__failpoint_errno(fp) : errno;
+        return pc_error_set(err, PC_ERR_IO, NULL, "link %s: %s", log->path,
+                            strerror(e));
+    }
+    pc_err rv = pc__io_rename(tmp, seg, "archive.rename", err);
+    if (rv != PC_OK) {
+        (void)unlink(tmp);
+        return rv;
+    }
+    log->stats.segments_archived++;
+    return PC_OK;
+}
+
+/* Delete the oldest segments beyond keep_segments; failures are left for
+ * the next compaction. */
+static void prune(pc_changelog *log)
+{
+    if (log->keep_segments == PC_CHANGELOG_KEEP_ALL) {
+        return;
+    }
+    uint64_t *seqs = NULL;
+    size_t n = 0;
+    if (pc__segments_list(log->path, &seqs, &n) != PC_OK) {
+        return;
+    }
+    for (size_t i = 0; n > log->keep_segments && i < n - log->keep_segments;
+         i++) {
+        char seg[PC_CHANGELOG_PATH_MAX + 24];
+        snprintf(seg, sizeof(seg), "%s.%llu", log->path,
+                 (unsigned long long)seqs[i]);
+        if (unlink(seg) == 0) {
+            log->stats.segments_pruned++;
+        }
+    }
+    pc_free(seqs);
+}
+
 pc_err pc__changelog_journal(pc_room *room, const pc_change *c, pc_error *why,
                              void *arg)
 {
@@ -220,9 +280,17 @@ pc_err pc__changelog_journal(pc_room *room, const pc_change *c, pc_error *why,
         pc__base base;
         bool renamed;
         base_of(room, c->seq, c->checksum, c->state_bytes, &base);
-        rv = publish_base(log, &base, "compact", &renamed, &e);
+        rv = log->keep_segments > 0 ? archive(log, &e) : PC_OK;
+        renamed = false;
+        if (rv == PC_OK) {
+            rv = publish_base(log, &base, "compact", &renamed, &e);
+        }
+        if (rv == PC_OK || renamed) {
+            log->base_seq = c->seq;
+        }
         if (rv == PC_OK) {
             log->stats.compactions++;
+            prune(log);
         } else if (renamed) {
             /* The change is in both files, so it stands; later ones could
              * land in a file whose name is not durable. */
@@ -300,6 +368,7 @@ pc_err pc_changelog_create(const pc_changelog_options *o, pc_room *room,
     pc__base base;
     bool renamed;
     base_of(room, pc_room_seq(room), pc_room_checksum(room), 0, &base);
+    log->base_seq = base.seq;
     /* The size is not kept by the room; compute it with the checksum. */
     size_t bytes = 0;
     rv = pc_canon_checksum(base.state, &base.sum, &bytes);
@@ -381,6 +450,7 @@ pc_err pc__changelog_new(const pc_changelog_options *o, const char *id,
     log->fd = -1;
     log->policy = o->fsync;
     log->keyframe_every = o->keyframe_every;
+    log->keep_segments = o->keep_segments;
     log->last_sync_ms = pc__mono_ms();
     if (!pc__path(log->path, o->dir, id, PC_CHANGELOG_SUFFIX) ||
         !pc__path(log->tmp, o->dir, id, PC_CHANGELOG_SUFFIX ".tmp") ||
@@ -394,9 +464,10 @@ pc_err pc__changelog_new(const pc_changelog_options *o, const char *id,
 }
 
 void pc__changelog_adopt(pc_changelog *log, int fd, uint64_t size,
-                         uint64_t since_base)
+                         uint64_t base_seq, uint64_t since_base)
 {
     log->fd = fd;
+    log->base_seq = base_seq;
     log->size = size;
     log->since_base = since_base;
 }

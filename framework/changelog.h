@@ -16,7 +16,7 @@ pc_err pc__changelog_new(const pc_changelog_options *o, const char *id,
 /* Continue an existing file: fd open for appending, size bytes valid,
  * since_base change records after its base. */
 void pc__changelog_adopt(pc_changelog *log, int fd, uint64_t size,
-                         uint64_t since_base);
+                         uint64_t base_seq, uint64_t since_base);
 /* The path of the log's temporary file (creation, compaction). */
 const char *pc__changelog_tmp(const pc_changelog *log);
 /* The journal function pc_changelog_create installs. */

@@ -237,6 +237,14 @@ pc_err pc_changelog_recover(const pc_changelog_options *o, const char *id,
     }
     const char *path = pc_changelog_path(log);
     rep->stale_tmp = unlink(pc__changelog_tmp(log)) == 0;
+    {
+        /* A segment link a crash left under its temporary name. */
+        char seg_tmp[PC_CHANGELOG_PATH_MAX];
+        if (snprintf(seg_tmp, sizeof(seg_tmp), "%s.seg.tmp", path) <
+            (int)sizeof(seg_tmp)) {
+            (void)unlink(seg_tmp);
+        }
+    }
     pc__replay rp;
     pc__replay_init(&rp, ropts != NULL ? ropts->history_capacity
                                        : PC_HISTORY_DEFAULT);
@@ -290,7 +298,7 @@ pc_err pc_changelog_recover(const pc_changelog_options *o, const char *id,
     if (rp.hist.count > 0) {
         pc__room_adopt_history(room, &rp.hist);
     }
-    pc__changelog_adopt(log, fd, rep->valid_bytes, rp.changes);
+    pc__changelog_adopt(log, fd, rep->valid_bytes, rp.base_seq, rp.changes);
     pc__replay_fini(&rp);
     pc_room_set_journal(room, pc__changelog_journal, pc__changelog_timer, log);
     *room_out = room;

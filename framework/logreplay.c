@@ -14,7 +14,9 @@
  */
 #include "logreplay.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <stdarg.h>
 #include <fcntl.h>
 #include <math.h>
@@ -554,6 +556,7 @@ static pc_err replay_change(pc__replay *rp, cJSON *rec, pc_error *why)
     c->state_bytes = (size_t)bytes;
     c->patch = r.patch;
     r.inverse = undo;
+    r.draws = draws;
     pc__history_push(&rp->hist, &r);
     rp->changes++;
     if (transition) {
@@ -651,4 +654,66 @@ pc_err pc__log_read(const char *path, pc__replay *rp, pc_changelog_report *rep)
         rv = PC_ERR_INVALID;
     }
     return rv;
+}
+
+/* ---- Archived segments ------------------------------------------------ */
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a;
+    uint64_t y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+pc_err pc__segments_list(const char *path, uint64_t **out, size_t *count)
+{
+    char dir[PC_CHANGELOG_PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    const char *name = slash != NULL ? slash + 1 : path;
+    if (slash == NULL) {
+        snprintf(dir, sizeof(dir), ".");
+    } else if (slash == path) {
+        snprintf(dir, sizeof(dir), "/");
+    } else {
+        snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+    }
+    *out = NULL;
+    *count = 0;
+    DIR *d = opendir(dir);
+    if (d == NULL) {
+        return PC_OK;
+    }
+    size_t n = 0;
+    size_t cap = 0;
+    size_t nlen = strlen(name);
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        const char *p = de->d_name;
+        if (strncmp(p, name, nlen) != 0 || p[nlen] != '.') {
+            continue;
+        }
+        p += nlen + 1;
+        size_t digits = strspn(p, "0123456789");
+        if (digits == 0 || digits > 16 || p[digits] != '\0') {
+            continue;
+        }
+        if (n == cap) {
+            cap = cap != 0 ? cap * 2 : 16;
+            uint64_t *grown = pc_realloc(*out, cap * sizeof(*grown));
+            if (grown == NULL) {
+                closedir(d);
+                pc_free(*out);
+                *out = NULL;
+                return PC_ERR_NOMEM;
+            }
+            *out = grown;
+        }
+        (*out)[n++] = strtoull(p, NULL, 10);
+    }
+    closedir(d);
+    if (n > 0) {
+        qsort(*out, n, sizeof(**out), cmp_u64);
+    }
+    *count = n;
+    return PC_OK;
 }

@@ -106,4 +106,11 @@ pc_err pc__replay_record(pc__replay *rp, const char *payload, size_t len,
  * PC_ERR_NOMEM. */
 pc_err pc__log_read(const char *path, pc__replay *rp, pc_changelog_report *rep);
 
+/* The base seqs of the archived segments of the log at path (files
+ * <path>.<decimal seq>), in increasing order: *out receives an array the
+ * caller frees with pc_free (NULL when there are none) and *count its
+ * length; an unreadable directory has none. Returns PC_OK or
+ * PC_ERR_NOMEM (nothing returned). */
+pc_err pc__segments_list(const char *path, uint64_t **out, size_t *count);
+
 #endif

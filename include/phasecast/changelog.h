@@ -52,11 +52,20 @@ typedef enum pc_fsync_policy {
 /* Longest path the change log handles. */
 #define PC_CHANGELOG_PATH_MAX 1024
 
+/* keep_segments: keep every archived segment. */
+#define PC_CHANGELOG_KEEP_ALL SIZE_MAX
+
 /* Log settings; start from pc_changelog_options_init. */
 typedef struct pc_changelog_options {
     const char *dir;         /* directory of the room files; must exist */
     pc_fsync_policy fsync;   /* default PC_FSYNC_EVERYSEC */
     uint64_t keyframe_every; /* compact after this many changes; 0 never */
+    /* Compaction keeps the file it replaces as an archived segment,
+     * <id>.pclog.<its base seq>, so the whole history stays readable
+     * (timeline.h, the inspector); recovery never reads segments. This
+     * many newest segments are kept, older ones deleted: default
+     * PC_CHANGELOG_KEEP_ALL, 0 keeps none. */
+    size_t keep_segments;
 } pc_changelog_options;
 
 /* pc_changelog_options_init - fill o with the defaults (dir NULL). */
@@ -77,6 +86,8 @@ typedef struct pc_changelog_stats {
     uint64_t syncs;               /* fdatasync/fsync calls on the file */
     uint64_t compactions;         /* completed compactions (keyframes) */
     uint64_t compaction_failures; /* attempts abandoned before the rename */
+    uint64_t segments_archived;   /* files kept as segments by compaction */
+    uint64_t segments_pruned;     /* old segments deleted (keep_segments) */
 } pc_changelog_stats;
 
 /*
