@@ -27,6 +27,8 @@ typedef struct pc__record {
                            state(seq-1), over the whole document */
     void *block;        /* owned: the patch copy's nodes and strings,
                            then reason, file and func */
+    uint64_t draws;     /* PRNG draws when the change was made (set by the
+                           log replay; 0 in a room's own history) */
 } pc__record;
 
 /* The ring; embedded in the room. */

@@ -54,13 +54,13 @@ typedef struct pc_timeline_entry {
     const char *file;
     int line;
     const char *func;
-    uint64_t draws;      /* PRNG draws when the change was made */
-    uint64_t sum;        /* checksum of the whole state after */
-    uint64_t bytes;      /* canonical length of the whole state after */
-    const cJSON *patch;  /* the merge patch applied to "data" */
-    size_t patch_bytes;  /* canonical length of patch */
-    const cJSON *cause;  /* what made the change (see change.h), or NULL
-                            when the record does not say */
+    uint64_t draws;     /* PRNG draws when the change was made */
+    uint64_t sum;       /* checksum of the whole state after */
+    uint64_t bytes;     /* canonical length of the whole state after */
+    const cJSON *patch; /* the merge patch applied to "data" */
+    size_t patch_bytes; /* canonical length of patch */
+    const cJSON *cause; /* what made the change (see change.h), or NULL
+                           when the record does not say */
 } pc_timeline_entry;
 
 /* pc_timeline_open_log flags. */
@@ -78,9 +78,8 @@ typedef struct pc_timeline_entry {
  * log, corrupt, or segments that do not chain: rep, if not NULL, and err
  * say which file and where), PC_ERR_IO or PC_ERR_NOMEM.
  */
-pc_err pc_timeline_open_log(const char *path, unsigned flags,
-                            pc_timeline **out, pc_changelog_report *rep,
-                            pc_error *err);
+pc_err pc_timeline_open_log(const char *path, unsigned flags, pc_timeline **out,
+                            pc_changelog_report *rep, pc_error *err);
 
 /*
  * pc_timeline_new - an empty timeline of room `room` (game `game`) whose
@@ -125,6 +124,23 @@ const char *pc_timeline_game(const pc_timeline *tl);
 uint64_t pc_timeline_first_seq(const pc_timeline *tl);
 /* The seq of the newest change held (first when it holds none). */
 uint64_t pc_timeline_last_seq(const pc_timeline *tl);
+
+/*
+ * pc_timeline_set_seed - for a timeline made with pc_timeline_new: the
+ * room's PRNG seed and the draws it had made at the first seq (a live
+ * server's inspect reply says both). A log's timeline knows them from its
+ * base record.
+ */
+void pc_timeline_set_seed(pc_timeline *tl, uint64_t seed, uint64_t draws);
+
+/*
+ * pc_timeline_prng_at - the room's PRNG seed and the number of values it
+ * had drawn right after seq (first .. last): what pc_room_restore needs
+ * to continue the room from there. Returns false (nothing written) for a
+ * seq not held or when the source did not say.
+ */
+bool pc_timeline_prng_at(pc_timeline *tl, uint64_t seq, uint64_t *seed,
+                         uint64_t *draws);
 
 /*
  * pc_timeline_get - the change with this seq (first + 1 .. last). Returns
