@@ -48,7 +48,7 @@ check() {
 }
 
 check log log
-check log_round4 log --from 155 --to 210 --reason bob
+check log_round4 log --from 156 --to 202 --reason bob
 check log_last log --last 5 --patch
 check log_phase log --phase SCORING --last 6
 check log_path log --path /data/scores/bob
@@ -60,7 +60,7 @@ check show_json --json show 200 /data/scores
 check diff_round diff 155 200
 check diff_under diff 155 200 /data/scores
 check diff_json --json diff 199 200
-check find find /data/phase '"SCORING"' --all
+check find find /phase SCORING --all
 check find_value find scores.bob 13
 check find_gone find /data/round_points --gone --all
 check blame blame /data/scores/bob
@@ -87,7 +87,7 @@ expect_error() {
     grep -q "$code" "$PC_TMP/err.err" || fail "$* did not say $code"
     [[ ! -s $PC_TMP/err.out ]] || fail "$* printed a result"
 }
-expect_error "bad_seq: seq 9999 is not in this history" --log "$whole" show 9999
+expect_error "bad_seq: seq 9999 is not in this history: it holds seqs 0..202" --log "$whole" show 9999
 expect_error "bad_seq" --log "$whole" diff 1 100000
 expect_error "bad_path: /data/nope does not exist at seq 10" \
     --log "$whole" show 10 /data/nope

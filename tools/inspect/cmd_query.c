@@ -30,8 +30,7 @@ typedef struct log_filter {
     const char *path; /* a JSON Pointer, or NULL */
 } log_filter;
 
-static bool keep(insp_ctx *cx, const log_filter *lf,
-                 const pc_timeline_entry *e)
+static bool keep(insp_ctx *cx, const log_filter *lf, const pc_timeline_entry *e)
 {
     if (lf->phase != NULL && strcmp(e->phase, lf->phase) != 0 &&
         strcmp(e->prev, lf->phase) != 0) {
@@ -64,7 +63,8 @@ int insp_cmd_log(insp_ctx *cx, int argc, char **argv)
         (opts[1].value != NULL && !insp_seq_arg(cx, opts[1].value, &lf.to))) {
         return 1;
     }
-    if (opts[2].value != NULL && !insp_num(opts[2].value, UINT32_MAX, &last_n)) {
+    if (opts[2].value != NULL &&
+        !insp_num(opts[2].value, UINT32_MAX, &last_n)) {
         insp_failf(cx->o, "bad_option", "--last takes a count");
         return 2;
     }
@@ -392,8 +392,8 @@ static int report(insp_ctx *cx, const char *what, const char *path,
             cx->o, "not_found", "no change in seqs %llu..%llu %s %s%s%s",
             (unsigned long long)pc_timeline_first_seq(cx->src->tl) + 1,
             (unsigned long long)pc_timeline_last_seq(cx->src->tl),
-            value != NULL ? "set" : "changed", path, value != NULL ? " to " : "",
-            v != NULL ? v : "");
+            value != NULL ? "set" : "changed", path,
+            value != NULL ? " to " : "", v != NULL ? v : "");
         free(v);
     } else {
         insp_widths w = {1, 1, 1, 1};

@@ -34,22 +34,21 @@ static cJSON *record_of(const pc_timeline_entry *e)
     cJSON *r = cJSON_CreateObject();
     char hex[17];
     insp_hex64(e->sum, hex);
-    bool ok =
-        r != NULL && cJSON_AddStringToObject(r, "type", "change") &&
-        cJSON_AddNumberToObject(r, "seq", (double)e->seq) &&
-        cJSON_AddNumberToObject(r, "time", (double)e->time_ms) &&
-        cJSON_AddStringToObject(r, "kind", e->kind == PC_CHANGE_TRANSITION
-                                               ? "transition"
-                                               : "update") &&
-        cJSON_AddStringToObject(r, "phase", e->phase) &&
-        cJSON_AddStringToObject(r, "prev", e->prev) &&
-        cJSON_AddStringToObject(r, "reason", e->reason) &&
-        cJSON_AddStringToObject(r, "file", e->file) &&
-        cJSON_AddNumberToObject(r, "line", e->line) &&
-        cJSON_AddStringToObject(r, "func", e->func) &&
-        cJSON_AddNumberToObject(r, "draws", (double)e->draws) &&
-        cJSON_AddStringToObject(r, "sum", hex) &&
-        cJSON_AddNumberToObject(r, "bytes", (double)e->bytes);
+    bool ok = r != NULL && cJSON_AddStringToObject(r, "type", "change") &&
+              cJSON_AddNumberToObject(r, "seq", (double)e->seq) &&
+              cJSON_AddNumberToObject(r, "time", (double)e->time_ms) &&
+              cJSON_AddStringToObject(
+                  r, "kind",
+                  e->kind == PC_CHANGE_TRANSITION ? "transition" : "update") &&
+              cJSON_AddStringToObject(r, "phase", e->phase) &&
+              cJSON_AddStringToObject(r, "prev", e->prev) &&
+              cJSON_AddStringToObject(r, "reason", e->reason) &&
+              cJSON_AddStringToObject(r, "file", e->file) &&
+              cJSON_AddNumberToObject(r, "line", e->line) &&
+              cJSON_AddStringToObject(r, "func", e->func) &&
+              cJSON_AddNumberToObject(r, "draws", (double)e->draws) &&
+              cJSON_AddStringToObject(r, "sum", hex) &&
+              cJSON_AddNumberToObject(r, "bytes", (double)e->bytes);
     if (ok) {
         cJSON *p = cJSON_Duplicate(e->patch, true);
         ok = p != NULL && cJSON_AddItemToObject(r, "patch", p);
@@ -106,6 +105,14 @@ int insp_cmd_export(insp_ctx *cx, int argc, char **argv)
     cJSON_AddNumberToObject(base, "seq", (double)from);
     cJSON_AddStringToObject(base, "sum", hex);
     cJSON_AddNumberToObject(base, "bytes", (double)bytes);
+    uint64_t seed;
+    uint64_t draws;
+    if (pc_timeline_prng_at(tl, from, &seed, &draws)) {
+        /* What import needs to continue the room's PRNG from here. */
+        insp_hex64(seed, hex);
+        cJSON_AddStringToObject(base, "seed", hex);
+        cJSON_AddNumberToObject(base, "draws", (double)draws);
+    }
     cJSON_AddItemToObject(base, "state", state);
     insp_json_line(cx->o, base);
     cJSON_Delete(base);
@@ -124,8 +131,8 @@ int insp_cmd_export(insp_ctx *cx, int argc, char **argv)
 }
 
 /* Print one file's verify report (text or JSON). */
-static void report_file(insp_ctx *cx, const pc_changelog_report *rep,
-                        pc_err rv, cJSON *files)
+static void report_file(insp_ctx *cx, const pc_changelog_report *rep, pc_err rv,
+                        cJSON *files)
 {
     static const char *names[] = {"clean", "torn", "corrupt"};
     const char *state = rv == PC_OK ? "clean"
@@ -149,17 +156,17 @@ static void report_file(insp_ctx *cx, const pc_changelog_report *rep,
         return;
     }
     const insp_out *o = cx->o;
-    fprintf(o->f, "%s: %s%s%s: seq %llu..%llu, %llu records, %llu of %llu "
-                  "bytes valid",
+    fprintf(o->f,
+            "%s: %s%s%s: seq %llu..%llu, %llu records, %llu of %llu "
+            "bytes valid",
             rep->path, insp_sty(o, rv == PC_OK ? S_ADDED : S_BAD), state,
             insp_sty(o, S_RESET), (unsigned long long)rep->base_seq,
-            (unsigned long long)rep->last_seq,
-            (unsigned long long)rep->records,
+            (unsigned long long)rep->last_seq, (unsigned long long)rep->records,
             (unsigned long long)rep->valid_bytes,
             (unsigned long long)rep->file_bytes);
     if (rv != PC_OK) {
-        fprintf(o->f, "; at offset %llu: %s",
-                (unsigned long long)rep->offset, rep->message);
+        fprintf(o->f, "; at offset %llu: %s", (unsigned long long)rep->offset,
+                rep->message);
     }
     fputc('\n', o->f);
 }
@@ -211,7 +218,8 @@ static size_t segments(const char *path, char ***out)
         for (size_t j = i; j > 0; j--) {
             unsigned long long a =
                 strtoull(strrchr((*out)[j - 1], '.') + 1, NULL, 10);
-            unsigned long long b = strtoull(strrchr((*out)[j], '.') + 1, NULL, 10);
+            unsigned long long b =
+                strtoull(strrchr((*out)[j], '.') + 1, NULL, 10);
             if (a <= b) {
                 break;
             }
@@ -249,16 +257,18 @@ int insp_verify_log(insp_ctx *cx, const char *path)
     /* The files one by one are fine: do they make one history? */
     pc_timeline *tl = NULL;
     pc_error err = {0};
-    pc_err rv = status == 0 ? pc_timeline_open_log(path, 0, &tl, NULL, &err)
-                            : PC_OK;
+    pc_err rv =
+        status == 0 ? pc_timeline_open_log(path, 0, &tl, NULL, &err) : PC_OK;
     if (status == 0 && rv != PC_OK) {
         status = 1;
     }
     if (doc != NULL) {
         cJSON_AddBoolToObject(doc, "ok", status == 0);
         if (tl != NULL) {
-            cJSON_AddNumberToObject(doc, "first", (double)pc_timeline_first_seq(tl));
-            cJSON_AddNumberToObject(doc, "last", (double)pc_timeline_last_seq(tl));
+            cJSON_AddNumberToObject(doc, "first",
+                                    (double)pc_timeline_first_seq(tl));
+            cJSON_AddNumberToObject(doc, "last",
+                                    (double)pc_timeline_last_seq(tl));
         }
         if (status != 0 && rv != PC_OK) {
             cJSON_AddStringToObject(doc, "message", err.message);
@@ -290,7 +300,8 @@ int insp_cmd_verify(insp_ctx *cx, int argc, char **argv)
     if (cx->o->json) {
         cJSON *doc = cJSON_CreateObject();
         cJSON_AddBoolToObject(doc, "ok", true);
-        cJSON_AddNumberToObject(doc, "first", (double)pc_timeline_first_seq(tl));
+        cJSON_AddNumberToObject(doc, "first",
+                                (double)pc_timeline_first_seq(tl));
         cJSON_AddNumberToObject(doc, "last", (double)pc_timeline_last_seq(tl));
         insp_json_line(cx->o, doc);
         cJSON_Delete(doc);
@@ -336,7 +347,8 @@ int insp_cmd_follow(insp_ctx *cx, int argc, char **argv)
     uint64_t count = 0;
     uint64_t timeout_s = 0;
     uint64_t interval = 100;
-    if ((opts[0].value != NULL && !insp_num(opts[0].value, 1u << 30, &last_n)) ||
+    if ((opts[0].value != NULL &&
+         !insp_num(opts[0].value, 1u << 30, &last_n)) ||
         (opts[1].value != NULL && !insp_num(opts[1].value, 1u << 30, &count)) ||
         (opts[2].value != NULL &&
          !insp_num(opts[2].value, 86400 * 365, &timeout_s)) ||
@@ -364,8 +376,8 @@ int insp_cmd_follow(insp_ctx *cx, int argc, char **argv)
     }
     fflush(cx->o->f);
     uint64_t seen = 0;
-    int64_t deadline = timeout_s > 0 ? mono_ms() + (int64_t)timeout_s * 1000
-                                     : INT64_MAX;
+    int64_t deadline =
+        timeout_s > 0 ? mono_ms() + (int64_t)timeout_s * 1000 : INT64_MAX;
     uint64_t evicted = cx->src->evicted;
     while (!insp_stop && (count == 0 || seen < count)) {
         if (mono_ms() >= deadline) {

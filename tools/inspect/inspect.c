@@ -51,7 +51,8 @@ static void usage(FILE *to)
         "Commands (SEQ: a number, first or last; PATH: /data/a/b or a.b):\n"
         "  log [--from SEQ] [--to SEQ] [--last N] [--phase P] [--reason TEXT]\n"
         "      [--path PATH] [--patch]      the changes\n"
-        "  show SEQ [PATH]                  the state (or PATH) right after SEQ\n"
+        "  show SEQ [PATH]                  the state (or PATH) right after "
+        "SEQ\n"
         "  diff A B [PATH]                  what differs between two seqs\n"
         "  find PATH VALUE [--all]          when PATH became VALUE (--gone:\n"
         "                                   when it disappeared)\n"
@@ -97,22 +98,22 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--credential-file") == 0 && has) {
             cred_file = argv[++i];
         } else {
-            fprintf(stderr, "phasecast-inspect: unknown option or missing "
-                            "value: %s\n",
+            fprintf(stderr,
+                    "phasecast-inspect: unknown option or missing "
+                    "value: %s\n",
                     a);
             usage(stderr);
             return 2;
         }
     }
-    o.color = color == 1 ||
-              (color == -1 && isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL &&
-               !o.json);
+    o.color = color == 1 || (color == -1 && isatty(STDOUT_FILENO) &&
+                             getenv("NO_COLOR") == NULL && !o.json);
     const char *name = i < argc ? argv[i] : NULL;
     insp_cmd_fn fn = name != NULL ? insp_cmd_find(name) : NULL;
-    if (name != NULL && (fn == NULL || strcmp(name, "goto") == 0 ||
-                         strcmp(name, "step") == 0 || strcmp(name, "back") == 0 ||
-                         strcmp(name, "help") == 0 ||
-                         strcmp(name, "refresh") == 0)) {
+    if (name != NULL &&
+        (fn == NULL || strcmp(name, "goto") == 0 || strcmp(name, "step") == 0 ||
+         strcmp(name, "back") == 0 || strcmp(name, "help") == 0 ||
+         strcmp(name, "refresh") == 0)) {
         fprintf(stderr,
                 "phasecast-inspect: unknown command '%s' (goto, step and back "
                 "are session commands)\n",

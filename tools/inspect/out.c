@@ -175,8 +175,9 @@ void insp_json_line(const insp_out *o, const cJSON *doc)
 {
     char *s = cJSON_PrintUnformatted(doc);
     if (s == NULL) {
-        fputs("{\"error\":{\"code\":\"nomem\",\"message\":\"out of memory\"}}\n",
-              o->f);
+        fputs(
+            "{\"error\":{\"code\":\"nomem\",\"message\":\"out of memory\"}}\n",
+            o->f);
         return;
     }
     fputs(s, o->f);

@@ -160,8 +160,9 @@ static int cmd_refresh(insp_ctx *cx, int argc, char **argv)
         return insp_fail(cx->o, &err);
     }
     if (!cx->o->json) {
-        fprintf(cx->o->f, "%zu new change(s); the history holds seqs %llu..%llu\n",
-                added, (unsigned long long)pc_timeline_first_seq(cx->src->tl),
+        fprintf(cx->o->f,
+                "%zu new change(s); the history holds seqs %llu..%llu\n", added,
+                (unsigned long long)pc_timeline_first_seq(cx->src->tl),
                 (unsigned long long)pc_timeline_last_seq(cx->src->tl));
     }
     return 0;
@@ -287,6 +288,7 @@ int insp_session(insp_ctx *cx)
             fprintf(cx->o->f, "> %s%s", line,
                     got > 0 && line[got - 1] == '\n' ? "" : "\n");
         }
+        fflush(cx->o->f); /* errors go to stderr, unbuffered */
         char *words[WORDS_MAX];
         int n = split(line, words);
         if (n < 0) {

@@ -67,9 +67,9 @@ static pc_err ask(insp_source *s, cJSON *req, cJSON **reply,
     size_t len = 0;
     rv = nng_recv(s->req, &buf, &len, NNG_FLAG_ALLOC);
     if (rv != 0) {
-        return pc_error_set(err, rv == NNG_ETIMEDOUT ? PC_ERR_TIMEOUT : PC_ERR_IO,
-                            "unreachable", "no answer from %s: %s", s->url,
-                            nng_strerror(rv));
+        return pc_error_set(
+            err, rv == NNG_ETIMEDOUT ? PC_ERR_TIMEOUT : PC_ERR_IO,
+            "unreachable", "no answer from %s: %s", s->url, nng_strerror(rv));
     }
     /* A reply is as large as the history asked for: only its size is
      * capped here; its states are checked again by the timeline. */
@@ -183,8 +183,9 @@ static pc_err load_live(insp_source *s, size_t *added, pc_error *err)
     cJSON *req = inspect_request(s, false, 0);
     cJSON *reply = NULL;
     const cJSON *res = NULL;
-    pc_err rv = req != NULL ? ask(s, req, &reply, &res, err)
-                            : pc_error_set(err, PC_ERR_NOMEM, NULL, "no memory");
+    pc_err rv = req != NULL
+                    ? ask(s, req, &reply, &res, err)
+                    : pc_error_set(err, PC_ERR_NOMEM, NULL, "no memory");
     cJSON_Delete(req);
     if (rv != PC_OK) {
         return rv;
@@ -210,6 +211,12 @@ static pc_err load_live(insp_source *s, size_t *added, pc_error *err)
     }
     pc_timeline_free(s->tl);
     s->tl = tl;
+    uint64_t seed;
+    uint64_t draws;
+    if (hex64(cJSON_GetObjectItemCaseSensitive(res, "seed"), &seed) &&
+        uint_of(cJSON_GetObjectItemCaseSensitive(base, "draws"), &draws)) {
+        pc_timeline_set_seed(tl, seed, draws);
+    }
     bool more = false;
     rv = add_records(s, res, added, &more, err);
     cJSON_Delete(reply);
@@ -219,9 +226,8 @@ static pc_err load_live(insp_source *s, size_t *added, pc_error *err)
     return rv;
 }
 
-pc_err insp_source_open_live(insp_source *s, const char *url,
-                             const char *room, const char *credential,
-                             pc_error *err)
+pc_err insp_source_open_live(insp_source *s, const char *url, const char *room,
+                             const char *credential, pc_error *err)
 {
     memset(s, 0, sizeof(*s));
     s->live = true;

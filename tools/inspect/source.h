@@ -40,9 +40,8 @@ pc_err insp_source_open_log(insp_source *s, const char *path, pc_error *err);
 
 /* Connect to a server's request URL and read room's retained history.
  * credential is borrowed. */
-pc_err insp_source_open_live(insp_source *s, const char *url,
-                             const char *room, const char *credential,
-                             pc_error *err);
+pc_err insp_source_open_live(insp_source *s, const char *url, const char *room,
+                             const char *credential, pc_error *err);
 
 /* Pick up changes made since the last read; *added receives how many.
  * A live room that evicted changes before they were read restarts the
