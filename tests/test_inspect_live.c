@@ -47,10 +47,8 @@ extern char **environ;
 #define ROOM       "L1"
 
 static const pc_phase phases[] = {{.name = "OPEN"}, {.name = "CLOSED"}};
-static const pc_game ledger = {.name = "ledger",
-                               .phases = phases,
-                               .nphases = 2,
-                               .initial_phase = "OPEN"};
+static const pc_game ledger = {
+    .name = "ledger", .phases = phases, .nphases = 2, .initial_phase = "OPEN"};
 
 /* What the spectator held after each seq (canonical text). */
 static char *seen[CHANGES * 2 + 2];
@@ -231,7 +229,8 @@ static int tool_finish(tool *t)
             waited += 100;
             continue;
         }
-        ssize_t got = read(t->out, t->buf + t->len, sizeof(t->buf) - 1 - t->len);
+        ssize_t got =
+            read(t->out, t->buf + t->len, sizeof(t->buf) - 1 - t->len);
         if (got <= 0) {
             break;
         }
@@ -301,8 +300,8 @@ static void show_every_retained_seq_equals_what_the_client_saw(void **state)
     for (uint64_t s = first; s <= CHANGES; s++) {
         char seq[24];
         snprintf(seq, sizeof seq, "%llu", (unsigned long long)s);
-        const char *args[] = {"--json", "--rep", rep_url(), "--room", ROOM,
-                              "show",   seq,     NULL};
+        const char *args[] = {"--json", "--rep", rep_url(), "--room",
+                              ROOM,     "show",  seq,       NULL};
         tool t;
         assert_int_equal(tool_run(&t, NULL, args), 0);
         cJSON *doc = cJSON_Parse(t.buf);
@@ -313,8 +312,8 @@ static void show_every_retained_seq_equals_what_the_client_saw(void **state)
         assert_int_equal(pc_canon_print(v, &text, &len), PC_OK);
         assert_non_null(seen[s]);
         if (strcmp(text, seen[s]) != 0) {
-            fail_msg("seq %llu: inspector %s, client %s",
-                     (unsigned long long)s, text, seen[s]);
+            fail_msg("seq %llu: inspector %s, client %s", (unsigned long long)s,
+                     text, seen[s]);
         }
         free(text);
         cJSON_Delete(doc);
@@ -322,7 +321,8 @@ static void show_every_retained_seq_equals_what_the_client_saw(void **state)
     /* One before the ring: evicted, a clear error. */
     char seq[24];
     snprintf(seq, sizeof seq, "%llu", (unsigned long long)(first - 1));
-    const char *args[] = {"--rep", rep_url(), "--room", ROOM, "show", seq, NULL};
+    const char *args[] = {"--rep", rep_url(), "--room", ROOM,
+                          "show",  seq,       NULL};
     tool t;
     assert_int_equal(tool_run(&t, NULL, args), 1);
     assert_non_null(strstr(t.buf, "bad_seq"));
@@ -351,12 +351,12 @@ static void follow_prints_every_change_in_order(void **state)
     sync_client(10);
     char logpath[128];
     snprintf(logpath, sizeof logpath, "%s/%s.pclog", logdir, ROOM);
-    const char *live[] = {"--json", "--rep", rep_url(), "--room", ROOM,
-                          "follow", "--last", "1", "--count", "60",
-                          "--timeout", "60", "--interval", "20", NULL};
-    const char *file[] = {"--json",    "--log", logpath,    "follow",
-                          "--last",    "1",     "--count",  "60",
-                          "--timeout", "60",    "--interval", "20", NULL};
+    const char *live[] = {"--json",    "--rep",  rep_url(),    "--room",  ROOM,
+                          "follow",    "--last", "1",          "--count", "60",
+                          "--timeout", "60",     "--interval", "20",      NULL};
+    const char *file[] = {
+        "--json", "--log",     logpath, "follow",     "--last", "1", "--count",
+        "60",     "--timeout", "60",    "--interval", "20",     NULL};
     tool a;
     tool b;
     tool_start(&a, false, live);
@@ -394,12 +394,11 @@ static void the_session_steps_through_a_live_room(void **state)
     setenv("PHASECAST_INSPECTOR_CREDENTIAL", CREDENTIAL, 1);
     drive(0, 30);
     sync_client(30);
-    const char *args[] = {"--no-color", "--rep", rep_url(), "--room", ROOM,
-                          NULL};
+    const char *args[] = {"--no-color", "--rep", rep_url(),
+                          "--room",     ROOM,    NULL};
     tool t;
-    assert_int_equal(tool_run(&t, "goto 24\nstep\nback 2\nshow . total\nquit\n",
-                              args),
-                     0);
+    assert_int_equal(
+        tool_run(&t, "goto 24\nstep\nback 2\nshow . total\nquit\n", args), 0);
     assert_non_null(strstr(t.buf, "> goto 24\nseq 24 "));
     assert_non_null(strstr(t.buf, "> step\nseq 25 "));
     assert_non_null(strstr(t.buf, "OPEN->CLOSED"));
