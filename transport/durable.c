@@ -76,6 +76,7 @@ pc_err pc__durable_init(pc_server *srv, struct event_base *base,
     pc_changelog_options_init(log);
     log->fsync = opts->fsync;
     log->keyframe_every = opts->keyframe_every;
+    log->keep_segments = opts->keep_segments;
     if ((log->dir = pc_strdup(opts->log_dir)) == NULL) {
         return pc_error_set(err, PC_ERR_NOMEM, NULL, "out of memory");
     }

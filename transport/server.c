@@ -62,6 +62,7 @@ void pc_server_options_init(pc_server_options *o)
     o->pub_sendbuf = PC_SERVER_SENDBUF_DEFAULT;
     o->fsync = PC_FSYNC_EVERYSEC;
     o->keyframe_every = PC_CHANGELOG_KEYFRAME_DEFAULT;
+    o->keep_segments = PC_CHANGELOG_KEEP_ALL;
 }
 
 void pc_server_room_options_init(pc_server_room_options *o)

@@ -106,10 +106,12 @@ typedef struct pc_server_options {
      * tokens, in <room>.players, mode 0600) so they can act after a
      * restart. fsync: default PC_FSYNC_EVERYSEC, synced by a 1 s timer on
      * the loop. keyframe_every: default PC_CHANGELOG_KEYFRAME_DEFAULT,
-     * 0 never compacts. Copied. */
+     * 0 never compacts. keep_segments: archived segments kept per room
+     * (pc_changelog_options), default PC_CHANGELOG_KEEP_ALL. Copied. */
     const char *log_dir;
     pc_fsync_policy fsync;
     uint64_t keyframe_every;
+    size_t keep_segments;
     /* Told once, on the loop thread, when a hosted room fails: its change
      * log could not be written, so it refuses every change until the
      * server restarts (docs/durability.md). room and why are borrowed for

@@ -12,10 +12,12 @@
  * timings are printed, never judged; the run fails only if an answer is
  * wrong (the state at a seq is checked against the room's own history).
  *
- * usage: phasecast-bench-timeline [--changes N] [--smoke]
- *        --smoke: 2000 changes, for CI
+ * usage: phasecast-bench-timeline [--changes N] [--smoke] [--keep]
+ *        --smoke: 2000 changes, for CI; --keep: leave the two logs (their
+ *        directories are printed) to time phasecast-inspect on them
  */
 #define _POSIX_C_SOURCE 200809L
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,15 +97,15 @@ static char *write_log(const char *dir, uint64_t n, uint64_t keyframe)
         if (i % 50 == 0) {
             snprintf(patch, sizeof patch, "{\"turn\":%llu}",
                      (unsigned long long)i);
-            rv = pc_transition_text(room,
-                                    strcmp(pc_room_phase(room), "A") == 0 ? "B"
-                                                                          : "A",
-                                    patch, "next round");
+            rv = pc_transition_text(
+                room, strcmp(pc_room_phase(room), "A") == 0 ? "B" : "A", patch,
+                "next round");
         } else {
-            snprintf(patch, sizeof patch,
-                     "{\"players\":{\"p%02llu\":{\"score\":%llu}},\"turn\":%llu}",
-                     (unsigned long long)(i % 40), (unsigned long long)i,
-                     (unsigned long long)i);
+            snprintf(
+                patch, sizeof patch,
+                "{\"players\":{\"p%02llu\":{\"score\":%llu}},\"turn\":%llu}",
+                (unsigned long long)(i % 40), (unsigned long long)i,
+                (unsigned long long)i);
             rv = pc_update_phase_text(room, patch, "score");
         }
         if (rv != PC_OK) {
@@ -190,14 +192,17 @@ static void run(const char *label, const char *dir, uint64_t n,
 int main(int argc, char **argv)
 {
     uint64_t n = 100000;
+    bool keep = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--smoke") == 0) {
             n = 2000;
+        } else if (strcmp(argv[i], "--keep") == 0) {
+            keep = true;
         } else if (strcmp(argv[i], "--changes") == 0 && i + 1 < argc) {
             n = strtoull(argv[++i], NULL, 10);
         } else {
             fprintf(stderr, "usage: phasecast-bench-timeline [--changes N] "
-                            "[--smoke]\n");
+                            "[--smoke] [--keep]\n");
             return 2;
         }
     }
@@ -209,10 +214,14 @@ int main(int argc, char **argv)
     if (mkdtemp(whole) == NULL || mkdtemp(seg) == NULL) {
         die("mkdtemp failed");
     }
-    printf("%-22s %8s %10s %12s %12s %12s %12s\n", "log", "changes",
-           "open ms", "oldest ms", "diff ms", "newest ms", "blame ms");
+    printf("%-22s %8s %10s %12s %12s %12s %12s\n", "log", "changes", "open ms",
+           "oldest ms", "diff ms", "newest ms", "blame ms");
     run("whole (keyframe 0)", whole, n, 0);
     run("segments (every 1000)", seg, n, 1000);
+    if (keep) {
+        printf("logs kept in %s and %s\n", whole, seg);
+        return 0;
+    }
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s %s", whole, seg);
     return system(cmd) == 0 ? 0 : 1;

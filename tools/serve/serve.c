@@ -16,6 +16,7 @@
  *                        [--heartbeat MS] [--history N] [--max-message BYTES]
  *                        [--seed N] [piles options]
  *                        [--log-dir DIR [--fsync POLICY] [--keyframe-every N]
+ *                         [--keep-segments N|all]
  *                        [--repair]]
  *        phasecast-serve --verify FILE [--verify FILE]...
  */

@@ -25,6 +25,10 @@ void serve_log_usage(FILE *to)
             "  --fsync POLICY       always | everysec | none [everysec]\n"
             "  --keyframe-every N   compact each log every N changes, 0 = "
             "never [%d]\n"
+            "  --keep-segments N|all  keep the N newest files compaction "
+            "replaces\n"
+            "                       (<room>.pclog.<seq>), for the "
+            "inspector [all]\n"
             "  --repair             cut corrupt logs at their last valid "
             "record\n"
             "                       instead of refusing to start\n"
@@ -60,6 +64,19 @@ int serve_log_option(const char *a, const char *v, pc_server_options *o,
             return -1;
         }
         o->keyframe_every = n;
+    } else if (strcmp(a, "--keep-segments") == 0) {
+        if (strcmp(v, "all") == 0) {
+            o->keep_segments = PC_CHANGELOG_KEEP_ALL;
+            return 1;
+        }
+        char *end;
+        errno = 0;
+        unsigned long long n = strtoull(v, &end, 10);
+        if (errno != 0 || end == v || *end != '\0' || v[0] == '-' ||
+            n > UINT64_C(1000000000)) {
+            return -1;
+        }
+        o->keep_segments = (size_t)n;
     } else if (strcmp(a, "--verify") == 0) {
         if (sl->nverify == SERVE_LOG_VERIFY_MAX) {
             return -1;
