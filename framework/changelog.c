@@ -476,3 +476,28 @@ const char *pc__changelog_tmp(const pc_changelog *log)
 {
     return log->tmp;
 }
+
+pc_err pc_changelog_record_text(const pc_room *room, uint64_t seq, char **out,
+                                size_t *len)
+{
+    const pc__record *r = pc__history_find_seq(pc__room_history(room), seq);
+    if (r == NULL || out == NULL || len == NULL) {
+        return PC_ERR_NOT_FOUND;
+    }
+    pc__buf b = {0};
+    pc_err rv = pc__record_change(&b, &r->change, r->draws);
+    if (rv == PC_OK) {
+        size_t n = b.len - PC__FRAME_HEAD;
+        char *text = pc_malloc(n + 1);
+        if (text == NULL) {
+            rv = PC_ERR_NOMEM;
+        } else {
+            memcpy(text, b.p + PC__FRAME_HEAD, n);
+            text[n] = '\0';
+            *out = text;
+            *len = n;
+        }
+    }
+    pc__buf_fini(&b);
+    return rv;
+}

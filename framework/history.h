@@ -27,8 +27,8 @@ typedef struct pc__record {
                            state(seq-1), over the whole document */
     void *block;        /* owned: the patch copy's nodes and strings,
                            then reason, file and func */
-    uint64_t draws;     /* PRNG draws when the change was made (set by the
-                           log replay; 0 in a room's own history) */
+    uint64_t draws;     /* PRNG draws when the change was made, as its log
+                           record says (the inspect request sends it) */
 } pc__record;
 
 /* The ring; embedded in the room. */

@@ -335,6 +335,7 @@ static pc_err change(pc_room *r, const pc_phase *next, const cJSON *patch,
     pc_change sent;
     if (r->history.capacity > 0) {
         c->patch = p.rec.patch;
+        p.rec.draws = pc_room_draws(r);
         pc__history_push(&r->history, &p.rec);
         sent = r->history
                    .ring[(r->history.first + r->history.count - 1) %

@@ -52,7 +52,48 @@ struct pc_server {
     char rep_url[URL_MAX];
     pc_changelog_options log; /* log.dir NULL: rooms are not logged */
     struct event *sync_ev;    /* fsync=everysec: the 1 s sync timer */
+    /* The inspector credential, zero-padded, and its length (0: the
+     * inspector is disabled). */
+    char credential[PC_SERVER_CREDENTIAL_MAX];
+    size_t credential_len;
 };
+
+/* A credential is 16..PC_SERVER_CREDENTIAL_MAX printable ASCII characters
+ * without spaces. */
+static bool credential_ok(const char *c)
+{
+    size_t n = strlen(c);
+    if (n < 16 || n > PC_SERVER_CREDENTIAL_MAX) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (c[i] < 0x21 || c[i] > 0x7e) {
+            return false;
+        }
+    }
+    return true;
+}
+
+int pc__server_inspector(const pc_server *srv, const char *given)
+{
+    if (srv->credential_len == 0) {
+        return -1;
+    }
+    /* Every byte of the padded buffers is compared, whatever the input,
+     * so the time taken says nothing about how much of it was right. */
+    char padded[PC_SERVER_CREDENTIAL_MAX] = {0};
+    size_t n = strnlen(given, PC_SERVER_CREDENTIAL_MAX + 1);
+    memcpy(padded, given, n < sizeof(padded) ? n : sizeof(padded));
+    unsigned diff = (unsigned)(n ^ srv->credential_len);
+    for (size_t i = 0; i < PC_SERVER_CREDENTIAL_MAX; i++) {
+        diff |= (unsigned char)(padded[i] ^ srv->credential[i]);
+    }
+    volatile unsigned char *wipe = (volatile unsigned char *)padded;
+    for (size_t i = 0; i < sizeof(padded); i++) {
+        wipe[i] = 0;
+    }
+    return diff == 0 ? 1 : 0;
+}
 
 void pc_server_options_init(pc_server_options *o)
 {
@@ -128,6 +169,14 @@ pc_err pc_server_new(const pc_server_options *opts, pc_server **out,
         return pc_error_set(err, PC_ERR_INVALID, NULL,
                             "bad server options (URLs are required)");
     }
+    if (opts->inspector_credential != NULL &&
+        opts->inspector_credential[0] != '\0' &&
+        !credential_ok(opts->inspector_credential)) {
+        return pc_error_set(err, PC_ERR_INVALID, NULL,
+                            "the inspector credential must be 16 to %d "
+                            "printable ASCII characters without spaces",
+                            PC_SERVER_CREDENTIAL_MAX);
+    }
     pc_server *srv = pc_malloc(sizeof *srv);
     if (srv == NULL) {
         return pc_error_set(err, PC_ERR_NOMEM, NULL, "out of memory");
@@ -139,6 +188,11 @@ pc_err pc_server_new(const pc_server_options *opts, pc_server **out,
     srv->drop_seed = opts->drop_seed;
     srv->on_room_failed = opts->on_room_failed;
     srv->on_room_failed_arg = opts->on_room_failed_arg;
+    if (opts->inspector_credential != NULL) {
+        srv->credential_len = strlen(opts->inspector_credential);
+        memcpy(srv->credential, opts->inspector_credential,
+               srv->credential_len);
+    }
     pc_json_limits_resolve(&opts->request_limits, &srv->limits);
     srv->limits.max_bytes = opts->max_message_bytes != 0
                                 ? opts->max_message_bytes
@@ -222,6 +276,10 @@ void pc_server_free(pc_server *srv)
     }
     pc_free(srv->hosts);
     pc__durable_fini(&srv->log, srv->sync_ev);
+    volatile char *wipe = srv->credential;
+    for (size_t i = 0; i < sizeof(srv->credential); i++) {
+        wipe[i] = 0;
+    }
     nng_close(srv->rep);
     nng_close(srv->pub);
     pc__loop_free(srv->loop);

@@ -39,6 +39,9 @@ size_t pc__server_host_count(const pc_server *srv);
 pc__host *pc__server_host_at(pc_server *srv, size_t i);
 /* Limits for request bodies (max_bytes is the answered-size limit). */
 const pc_json_limits *pc__server_request_limits(const pc_server *srv);
+/* Check an inspector credential in constant time: 1 right, 0 wrong, -1
+ * the inspector is disabled on this server. */
+int pc__server_inspector(const pc_server *srv, const char *given);
 int pc__server_heartbeat_ms(const pc_server *srv);
 /* True when the calling thread owns the server's loop. */
 bool pc__server_is_owner(pc_server *srv);

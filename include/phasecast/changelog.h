@@ -206,6 +206,20 @@ pc_err pc_changelog_recover(const pc_changelog_options *o, const char *id,
                             pc_room **room_out, pc_changelog **log_out,
                             pc_changelog_report *rep, pc_error *err);
 
+/*
+ * pc_changelog_record_text - the change record (docs/durability.md
+ * "Records") of the change with this seq in the room's history, as
+ * the log would write it: one line of JSON, whole state view, no
+ * projection. A host that ships history to tools (the server's inspect
+ * request) uses it so its records and the log's never differ. *out
+ * receives a NUL-terminated text the caller frees with pc_free, *len its
+ * length. Room's thread. Returns PC_OK, PC_ERR_NOT_FOUND (seq not
+ * retained), PC_ERR_LIMIT (an integer beyond 2^53 in the change) or
+ * PC_ERR_NOMEM.
+ */
+pc_err pc_changelog_record_text(const pc_room *room, uint64_t seq, char **out,
+                                size_t *len);
+
 /* Called once per log file found by pc_changelog_list. */
 typedef void (*pc_changelog_list_fn)(const char *id, void *arg);
 

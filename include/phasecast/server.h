@@ -62,6 +62,11 @@ typedef struct pc_server pc_server;
 #define PC_PROTOCOL_VERSION 1
 /* Default largest request body answered normally (1 MiB); see options. */
 #define PC_SERVER_MESSAGE_DEFAULT (1024 * 1024)
+/* Longest inspector credential (pc_server_options.inspector_credential). */
+#define PC_SERVER_CREDENTIAL_MAX 128
+/* Bytes of records one "inspect" reply carries at most (one record
+ * larger than this goes out alone). */
+#define PC_SERVER_INSPECT_BUDGET (4 * 1024 * 1024)
 /* Default heartbeat period per room. */
 #define PC_SERVER_HEARTBEAT_DEFAULT 1000
 /* Default PUB queue per subscriber, in messages (nng's own default is 16). */
@@ -118,6 +123,12 @@ typedef struct pc_server_options {
      * the call. NULL (the default): nobody is told but the clients. */
     void (*on_room_failed)(const char *room, const pc_error *why, void *arg);
     void *on_room_failed_arg;
+    /* The secret the time-travel inspector's "inspect" request must carry
+     * (docs/inspector.md): 16 to PC_SERVER_CREDENTIAL_MAX printable ASCII
+     * characters without spaces, copied. It reads whole states, every
+     * player's secrets included. NULL or "" (the default): the inspector
+     * is disabled and every inspect request is refused. */
+    const char *inspector_credential;
 } pc_server_options;
 
 /* pc_server_options_init - fill o with the defaults (URLs NULL). */
