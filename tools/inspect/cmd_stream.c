@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "phasecast/alloc.h"
 #include "phasecast/canon.h"
 
 #include "cmd.h"
@@ -113,7 +114,20 @@ int insp_cmd_export(insp_ctx *cx, int argc, char **argv)
         cJSON_AddStringToObject(base, "seed", hex);
         cJSON_AddNumberToObject(base, "draws", (double)draws);
     }
-    cJSON_AddItemToObject(base, "state", state);
+    /* The state in canonical member order, so an export does not depend
+     * on the order the source built it in. */
+    char *canon = NULL;
+    size_t clen = 0;
+    cJSON *sorted = pc_canon_print(state, &canon, &clen) == PC_OK
+                        ? cJSON_ParseWithLength(canon, clen)
+                        : NULL;
+    pc_free(canon);
+    cJSON_Delete(state);
+    if (sorted == NULL) {
+        cJSON_Delete(base);
+        return insp_failf(cx->o, "nomem", "out of memory");
+    }
+    cJSON_AddItemToObject(base, "state", sorted);
     insp_json_line(cx->o, base);
     cJSON_Delete(base);
     for (uint64_t s = from + 1; s <= to && s > from; s++) {

@@ -70,6 +70,12 @@ static void usage(FILE *to)
             "  --max-message BYTES  largest request answered [%d]\n"
             "  --seed N             seed every room's PRNG with N "
             "[from the clock]\n"
+            "  --inspector-credential-file FILE\n"
+            "                       enable the inspect request with the "
+            "credential on\n"
+            "                       FILE's first line (else "
+            "PHASECAST_INSPECTOR_CREDENTIAL;\n"
+            "                       neither: the inspector is off)\n"
             "  --help               show this and exit\n"
             "\n"
             "Durability (docs/durability.md):\n",
@@ -97,6 +103,41 @@ static void usage(FILE *to)
 }
 
 /* Parse a non-negative integer argument of at most max. */
+/* The inspector credential: FILE's first line, else the environment's
+ * PHASECAST_INSPECTOR_CREDENTIAL, else none (NULL). A secret never comes
+ * from the command line, where any user can read it in the process list.
+ * Returns false (with a message) when a file was named and gives none. */
+static bool inspector_credential(const char *file, char *buf, size_t cap,
+                                 const char **out)
+{
+    *out = NULL;
+    if (file == NULL) {
+        const char *env = getenv("PHASECAST_INSPECTOR_CREDENTIAL");
+        *out = env != NULL && env[0] != '\0' ? env : NULL;
+        return true;
+    }
+    FILE *f = fopen(file, "r");
+    if (f == NULL) {
+        fprintf(stderr, "phasecast-serve: cannot read %s: %s\n", file,
+                strerror(errno));
+        return false;
+    }
+    bool ok = fgets(buf, (int)cap, f) != NULL;
+    fclose(f);
+    if (ok) {
+        buf[strcspn(buf, "\r\n")] = '\0';
+    }
+    if (!ok || buf[0] == '\0') {
+        fprintf(stderr,
+                "phasecast-serve: %s holds no credential on its first "
+                "line\n",
+                file);
+        return false;
+    }
+    *out = buf;
+    return true;
+}
+
 static bool number(const char *s, long max, long *out)
 {
     char *end;
@@ -191,6 +232,8 @@ int main(int argc, char **argv)
     piles_config piles;
     piles_config_init(&piles);
     serve_log sl = {0};
+    const char *cred_file = NULL;
+    static char cred[PC_SERVER_CREDENTIAL_MAX + 2];
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -222,6 +265,8 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--max-message") == 0 && number(v, 1L << 30, &n) &&
                    n > 0) {
             o.max_message_bytes = (size_t)n;
+        } else if (strcmp(a, "--inspector-credential-file") == 0) {
+            cred_file = v;
         } else if (strcmp(a, "--seed") == 0 && seed_number(v, &seed)) {
             seeded = true;
         } else if (piles_option(a, v, &piles) > 0) {
@@ -236,6 +281,10 @@ int main(int argc, char **argv)
     }
     if (sl.nverify > 0) {
         return serve_log_verify(&sl);
+    }
+    if (!inspector_credential(cred_file, cred, sizeof cred,
+                              &o.inspector_credential)) {
+        return 1;
     }
 
     /* Blocked here, inherited by the loop thread, taken by sigwait below. */
@@ -305,6 +354,10 @@ int main(int argc, char **argv)
     }
     printf("phasecast-serve %s, protocol %d, %zu room(s)\n", pc_version(),
            PC_PROTOCOL_VERSION, recovered.n + fresh);
+    if (o.inspector_credential != NULL) {
+        fprintf(stderr, "phasecast-serve: inspector on (credential from %s)\n",
+                cred_file != NULL ? cred_file : "the environment");
+    }
     printf("pub %s\nrep %s\n", pc_server_pub_url(srv), pc_server_rep_url(srv));
     for (size_t i = 0; i < recovered.n; i++) {
         printf("room %s %s\n", recovered.id[i], recovered.game[i]);
