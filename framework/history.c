@@ -83,8 +83,14 @@ static cJSON *pack(const cJSON *v, cJSON **node, char **str)
     return n;
 }
 
+static size_t opt_len(const char *s)
+{
+    return s != NULL ? strlen(s) + 1 : 0;
+}
+
 pc_err pc__record_init(pc__record *rec, bool copy_patch, const cJSON *patch,
-                       const char *reason, const char *file, const char *func)
+                       const char *reason, const char *file, const char *func,
+                       const pc_cause *cause)
 {
     static const cJSON empty = {.type = cJSON_Object};
     memset(rec, 0, sizeof(*rec));
@@ -95,6 +101,13 @@ pc_err pc__record_init(pc__record *rec, bool copy_patch, const cJSON *patch,
     size_t bytes = strlen(reason) + strlen(file) + strlen(func) + 3;
     if (copy_patch) {
         packed_size(patch, &nodes, &bytes);
+    }
+    if (cause != NULL) {
+        bytes += opt_len(cause->player) + opt_len(cause->type) +
+                 opt_len(cause->phase);
+        if (cause->payload != NULL) {
+            packed_size(cause->payload, &nodes, &bytes);
+        }
     }
     /* Nodes first, so they are aligned as the allocator aligns. */
     rec->block = pc_malloc(nodes * sizeof(cJSON) + bytes);
@@ -108,9 +121,25 @@ pc_err pc__record_init(pc__record *rec, bool copy_patch, const cJSON *patch,
         copy->string = NULL; /* the record's patch is nobody's member */
         rec->patch = copy;
     }
+    if (cause != NULL && cause->payload != NULL) {
+        cJSON *copy = pack(cause->payload, &node, &str);
+        copy->string = NULL;
+        rec->change.cause.payload = copy;
+    }
     rec->change.reason = pack_string(&str, reason);
     rec->change.file = pack_string(&str, file);
     rec->change.func = pack_string(&str, func);
+    if (cause != NULL) {
+        pc_cause *c = &rec->change.cause;
+        c->kind = cause->kind;
+        c->first_seq = cause->first_seq;
+        c->payload_dropped = cause->payload_dropped;
+        c->player =
+            cause->player != NULL ? pack_string(&str, cause->player) : NULL;
+        c->type = cause->type != NULL ? pack_string(&str, cause->type) : NULL;
+        c->phase =
+            cause->phase != NULL ? pack_string(&str, cause->phase) : NULL;
+    }
     return PC_OK;
 }
 

@@ -51,13 +51,15 @@ void pc__history_push(pc__history *h, pc__record *rec);
 const pc__record *pc__history_find_seq(const pc__history *h, uint64_t seq);
 /*
  * pc__record_init - zero rec and give it one block with the reason, file
- * and func strings (change.reason/file/func point into it) and, when
+ * and func strings (change.reason/file/func point into it), a copy of
+ * cause (NULL: none; its strings and payload in the block too) and, when
  * copy_patch, a copy of patch (NULL: {}) in rec->patch. The copy is laid
  * out in the block: read it as any cJSON tree, but never hand it to
  * cJSON_Delete or change it. Returns PC_OK or PC_ERR_NOMEM.
  */
 pc_err pc__record_init(pc__record *rec, bool copy_patch, const cJSON *patch,
-                       const char *reason, const char *file, const char *func);
+                       const char *reason, const char *file, const char *func,
+                       const pc_cause *cause);
 /* Free the members of a record that was never pushed. */
 void pc__record_release(pc__record *rec);
 

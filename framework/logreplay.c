@@ -457,6 +457,52 @@ static pc_err replay_timer(pc__replay *rp, const cJSON *rec, pc_error *why)
     return PC_OK;
 }
 
+/* The optional "cause" member into *out (strings borrowed from rec).
+ * false when present but malformed. */
+static bool get_cause(const cJSON *rec, uint64_t seq, pc_cause *out)
+{
+    memset(out, 0, sizeof(*out));
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(rec, "cause");
+    if (c == NULL) {
+        return true;
+    }
+    static const char *const kinds[] = {"host", "start", "action", "timeout"};
+    const char *kind = get_str(c, "kind", 0);
+    uint64_t first;
+    if (!cJSON_IsObject(c) || kind == NULL || !get_uint(c, "first", &first) ||
+        first == 0 || first > seq) {
+        return false;
+    }
+    int k = 0;
+    while (k < 4 && strcmp(kinds[k], kind) != 0) {
+        k++;
+    }
+    if (k == 4) {
+        return false;
+    }
+    out->kind = (pc_cause_kind)k;
+    out->first_seq = first;
+    if (out->kind == PC_CAUSE_ACTION) {
+        const cJSON *payload = cJSON_GetObjectItemCaseSensitive(c, "payload");
+        const cJSON *dropped =
+            cJSON_GetObjectItemCaseSensitive(c, "payload_dropped");
+        out->player = get_str(c, "player", 0);
+        out->type = get_str(c, "type", 0);
+        if (out->player == NULL || out->type == NULL || payload == NULL ||
+            (dropped != NULL && !cJSON_IsBool(dropped))) {
+            return false;
+        }
+        out->payload = cJSON_IsNull(payload) ? NULL : payload;
+        out->payload_dropped = cJSON_IsTrue(dropped);
+    } else if (out->kind == PC_CAUSE_TIMEOUT) {
+        out->phase = get_str(c, "phase", 64);
+        if (out->phase == NULL) {
+            return false;
+        }
+    }
+    return true;
+}
+
 static pc_err replay_change(pc__replay *rp, cJSON *rec, pc_error *why)
 {
     uint64_t seq, draws, sum, bytes;
@@ -476,6 +522,10 @@ static pc_err replay_change(pc__replay *rp, cJSON *rec, pc_error *why)
         prev == NULL || line < INT32_MIN || line > INT32_MAX) {
         return bad(why, "%s",
                    "change record: a member is missing or malformed");
+    }
+    pc_cause cause;
+    if (!get_cause(rec, seq, &cause)) {
+        return bad(why, "%s", "change record: a malformed \"cause\"");
     }
     bool transition = strcmp(kind, "transition") == 0;
     const cJSON *cur = cJSON_GetObjectItemCaseSensitive(rp->doc, "phase");
@@ -508,8 +558,8 @@ static pc_err replay_change(pc__replay *rp, cJSON *rec, pc_error *why)
     pc__digest_begin(&tx, &rp->digest);
     cJSON *undo = cJSON_CreateObject();
     if (iphase == NULL || iprev == NULL || undo == NULL ||
-        pc__record_init(&r, rp->hist.capacity > 0, patch, reason, file, func) !=
-            PC_OK) {
+        pc__record_init(&r, rp->hist.capacity > 0, patch, reason, file, func,
+                        &cause) != PC_OK) {
         cJSON_Delete(undo);
         return PC_ERR_NOMEM;
     }

@@ -388,6 +388,27 @@ void pc__room_timer_arm(pc_room *r, int64_t delay_ms)
     journal_timer(r);
 }
 
+void pc__cause_begin(pc_room *r, pc_cause_kind kind, const char *player,
+                     const char *type, const cJSON *payload, const char *phase)
+{
+    if (r->cause_depth++ > 0) {
+        return;
+    }
+    r->cause.kind = kind;
+    r->cause.first_seq = 0; /* set by the stimulus's first change */
+    r->cause.player = player;
+    r->cause.type = type;
+    r->cause.payload = payload;
+    r->cause.phase = phase;
+}
+
+void pc__cause_end(pc_room *r)
+{
+    if (--r->cause_depth == 0) {
+        memset(&r->cause, 0, sizeof(r->cause));
+    }
+}
+
 pc_err pc_room_start(pc_room *room)
 {
     if (room->started) {
@@ -414,7 +435,9 @@ pc_err pc_room_start(pc_room *room)
             pc__room_timer_arm(room, ph->timeout_ms);
         }
         if (ph->enter != NULL) {
+            pc__cause_begin(room, PC_CAUSE_START, NULL, NULL, NULL, NULL);
             ph->enter(room, NULL, room->arg);
+            pc__cause_end(room);
         }
     }
     pc__room_leave(room);
@@ -466,7 +489,10 @@ pc_err pc_room_action(pc_room *room, const pc_action *act, cJSON **result,
     cJSON *res = NULL;
     pc__room_enter(room);
     room->last_error.err = PC_OK;
+    pc__cause_begin(room, PC_CAUSE_ACTION, act->player, act->type, act->payload,
+                    NULL);
     rv = ph->action(room, act, &res, &local, room->arg);
+    pc__cause_end(room);
     if (rv != PC_OK) {
         cJSON_Delete(res);
         res = NULL;
@@ -583,7 +609,10 @@ pc_err pc_room_fire_timeout(pc_room *room)
     room->timer_armed = false;
     pc__room_enter(room);
     if (room->phase->timeout != NULL) {
+        pc__cause_begin(room, PC_CAUSE_TIMEOUT, NULL, NULL, NULL,
+                        room->phase->name);
         room->phase->timeout(room, room->arg);
+        pc__cause_end(room);
     }
     /* Logged after the callback: a crash before its change is durable
      * leaves the timer armed in the log, so the restored room fires it

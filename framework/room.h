@@ -80,7 +80,16 @@ struct pc_room {
     int64_t restore_deadline_ms; /* restored rooms: the image's, or -1 */
     pc_error failure; /* err != PC_OK: a journal failure stopped the room */
     bool restored;    /* made by pc_room_restore: start skips enter */
+    pc_cause cause;   /* the stimulus being handled (its strings borrowed
+                         from the caller while it runs) */
+    int cause_depth;  /* stimuli on the stack: the outermost one counts */
 };
+
+/* Begin handling a stimulus: the outermost one becomes the cause of every
+ * change made until the matching pc__cause_end. */
+void pc__cause_begin(pc_room *r, pc_cause_kind kind, const char *player,
+                     const char *type, const cJSON *payload, const char *phase);
+void pc__cause_end(pc_room *r);
 
 /* The room's history ring, read-only. */
 const pc__history *pc__room_history(const pc_room *room);

@@ -611,6 +611,9 @@ static pc_err cause_json(const pc_cause *c, cJSON **out)
         cJSON *p = c->payload != NULL ? cJSON_Duplicate(c->payload, true)
                                       : cJSON_CreateNull();
         ok = ok && p != NULL && cJSON_AddItemToObject(o, "payload", p);
+        if (ok && c->payload_dropped) {
+            ok = cJSON_AddTrueToObject(o, "payload_dropped") != NULL;
+        }
         if (!ok && p != NULL && p->string == NULL) {
             cJSON_Delete(p);
         }

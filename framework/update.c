@@ -143,7 +143,7 @@ static pc_err prepare(pc_room *r, const cJSON *patch, const pc__doc_patch *dp,
     }
     /* The record keeps its own copy of the patch only when it is kept. */
     if (pc__record_init(&p->rec, r->history.capacity > 0, patch, reason, file,
-                        func) != PC_OK) {
+                        func, &r->cause) != PC_OK) {
         return PC_ERR_NOMEM;
     }
     p->undo = cJSON_CreateObject();
@@ -195,6 +195,9 @@ static pc_err journal(pc_room *r, const pc_phase *next, const cJSON *patch,
     j.patch = patch != NULL ? patch : &empty;
     j.checksum = sum;
     j.state_bytes = bytes;
+    if (j.cause.first_seq == 0) {
+        j.cause.first_seq = j.seq; /* this change begins its stimulus */
+    }
     pc_error why = {0};
     r->busy |= PC__IN_JOURNAL;
     pc_err rv = r->journal_fn(r, &j, &why, r->journal_arg);
@@ -217,9 +220,25 @@ static pc_err journal(pc_room *r, const pc_phase *next, const cJSON *patch,
                 r->id, (unsigned long long)j.seq, why.message);
 }
 
+static pc_err change_inner(pc_room *r, const pc_phase *next, const cJSON *patch,
+                           const char *reason, const char *file, int line,
+                           const char *func, const char *what);
+
+/* A change made outside any stimulus is the host's own: it, and whatever
+ * enter callbacks it sets off, are one HOST stimulus. */
 static pc_err change(pc_room *r, const pc_phase *next, const cJSON *patch,
                      const char *reason, const char *file, int line,
                      const char *func, const char *what)
+{
+    pc__cause_begin(r, PC_CAUSE_HOST, NULL, NULL, NULL, NULL);
+    pc_err rv = change_inner(r, next, patch, reason, file, line, func, what);
+    pc__cause_end(r);
+    return rv;
+}
+
+static pc_err change_inner(pc_room *r, const pc_phase *next, const cJSON *patch,
+                           const char *reason, const char *file, int line,
+                           const char *func, const char *what)
 {
     pc_err rv = pc__room_check_context(r, what);
     if (rv != PC_OK) {
@@ -327,6 +346,10 @@ static pc_err change(pc_room *r, const pc_phase *next, const cJSON *patch,
     c->line = line;
     c->checksum = sum;
     c->state_bytes = bytes;
+    if (r->cause.first_seq == 0) {
+        r->cause.first_seq = r->seq;
+    }
+    c->cause.first_seq = r->cause.first_seq;
     p.rec.inverse = p.undo;
     p.undo = NULL;
     pc__merge_log_fini(&p.log);

@@ -201,8 +201,10 @@ static void test_file_layout_is_the_documented_one(void **state)
     }
     assert_memory_equal(b + at[0] + 8, "{\"type\":\"room\"", 14);
     assert_memory_equal(b + at[1] + 8, "{\"type\":\"change\",\"seq\":1,", 25);
-    assert_non_null(
-        strstr((char *)b + at[1] + 8, "\"patch\":{\"l\":[7,\"x\"],\"n\":7}}"));
+    /* The host's own update: a HOST cause that begins at seq 1. */
+    assert_non_null(strstr((char *)b + at[1] + 8,
+                           "\"patch\":{\"l\":[7,\"x\"],\"n\":7},"
+                           "\"cause\":{\"kind\":\"host\",\"first\":1}}"));
     assert_int_equal(at[1] + 8 + (long)le32(b + at[1]), n);
     free(b);
     pc_room_free(room);

@@ -10,6 +10,7 @@
 #ifndef PHASECAST_CHANGE_H
 #define PHASECAST_CHANGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,6 +44,8 @@ typedef struct pc_cause {
     const char *type;     /* ACTION: the action's type; else NULL */
     const cJSON *payload; /* ACTION: its payload, NULL if none */
     const char *phase;    /* TIMEOUT: the phase whose timer fired; else NULL */
+    bool payload_dropped; /* ACTION, read back from a log: the payload could
+                             not be recorded (see docs/durability.md) */
 } pc_cause;
 
 /* One committed change: everything needed to explain it and to check it. */

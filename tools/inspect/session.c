@@ -18,6 +18,35 @@
 /* Most words in one input line. */
 #define WORDS_MAX 32
 
+/* The cause line: which stimulus, and the seq of its first change. */
+static void print_cause(const insp_out *o, const cJSON *cause)
+{
+    const cJSON *kind = cJSON_GetObjectItemCaseSensitive(cause, "kind");
+    const cJSON *first = cJSON_GetObjectItemCaseSensitive(cause, "first");
+    const char *k = cJSON_IsString(kind) ? kind->valuestring : "?";
+    fputs("  cause:  ", o->f);
+    if (strcmp(k, "action") == 0) {
+        const cJSON *who = cJSON_GetObjectItemCaseSensitive(cause, "player");
+        const cJSON *type = cJSON_GetObjectItemCaseSensitive(cause, "type");
+        char *p = insp_compact(
+            cJSON_GetObjectItemCaseSensitive(cause, "payload"), 160);
+        fprintf(o->f, "%s's action %s %s",
+                cJSON_IsString(who) ? who->valuestring : "?",
+                cJSON_IsString(type) ? type->valuestring : "?", p);
+        free(p);
+    } else if (strcmp(k, "timeout") == 0) {
+        const cJSON *ph = cJSON_GetObjectItemCaseSensitive(cause, "phase");
+        fprintf(o->f, "the %s timer fired",
+                cJSON_IsString(ph) ? ph->valuestring : "?");
+    } else if (strcmp(k, "start") == 0) {
+        fputs("the room started", o->f);
+    } else {
+        fputs("the host's own call", o->f);
+    }
+    fprintf(o->f, " (its first change: seq %.0f)\n",
+            cJSON_IsNumber(first) ? first->valuedouble : 0.0);
+}
+
 /* Print the change at the cursor: what it was, why, and what it did. */
 static int show_cursor(insp_ctx *cx)
 {
@@ -72,9 +101,7 @@ static int show_cursor(insp_ctx *cx)
             insp_sty(o, S_DIM), e.file, e.line, e.func, insp_sty(o, S_RESET));
     fprintf(o->f, "  reason: %s\n", e.reason);
     if (e.cause != NULL) {
-        char *c = insp_compact(e.cause, 200);
-        fprintf(o->f, "  cause:  %s\n", c);
-        free(c);
+        print_cause(o, e.cause);
     }
     char *p = insp_compact(e.patch, 400);
     fprintf(o->f, "  patch:  %s\n", p);
