@@ -47,19 +47,27 @@ static void describe(const cJSON *cause, char *buf, size_t cap)
     }
 }
 
-/* Print pc_json_diff output d, at most 40 entries. */
+/* Print pc_json_diff output d, at most DIFF_MAX entries, paths padded
+ * to one width. */
+#define DIFF_MAX 40
 static void print_diff(const insp_out *o, const cJSON *d)
 {
     size_t n = 0;
-    size_t total = (size_t)cJSON_GetArraySize(d);
+    size_t w = 0;
     const cJSON *it;
     cJSON_ArrayForEach(it, d)
     {
-        if (n++ == 40) {
-            fprintf(o->f, "    ... and %zu more\n", total - 40);
+        size_t pw = insp_width(str_of(it, "path"));
+        w = n++ < DIFF_MAX && pw > w ? pw : w;
+    }
+    n = 0;
+    cJSON_ArrayForEach(it, d)
+    {
+        if (n++ == DIFF_MAX) {
+            fprintf(o->f, "    ... and %d more\n",
+                    cJSON_GetArraySize(d) - DIFF_MAX);
             break;
         }
-        const char *path = str_of(it, "path");
         const cJSON *was = cJSON_GetObjectItemCaseSensitive(it, "old");
         const cJSON *now = cJSON_GetObjectItemCaseSensitive(it, "new");
         char *a = insp_compact(was, 200);
@@ -67,18 +75,18 @@ static void print_diff(const insp_out *o, const cJSON *d)
         insp_style st = was == NULL   ? S_ADDED
                         : now == NULL ? S_REMOVED
                                       : S_CHANGED;
-        fprintf(o->f, "    %s%s %s%s  ", insp_sty(o, st),
+        fprintf(o->f, "    %s%s ", insp_sty(o, st),
                 was == NULL   ? "+"
                 : now == NULL ? "-"
-                              : "~",
-                path != NULL && path[0] != '\0' ? path : "(the whole state)",
-                insp_sty(o, S_RESET));
+                              : "~");
+        insp_pad(o->f, str_of(it, "path"), w);
+        fputs(insp_sty(o, S_RESET), o->f);
         if (was == NULL) {
-            fprintf(o->f, "(only in the replay) %s\n", b ? b : "?");
+            fprintf(o->f, "  (only in the replay) %s\n", b ? b : "?");
         } else if (now == NULL) {
-            fprintf(o->f, "%s (only in the export)\n", a ? a : "?");
+            fprintf(o->f, "  %s (only in the export)\n", a ? a : "?");
         } else {
-            fprintf(o->f, "%s -> %s\n", a ? a : "?", b ? b : "?");
+            fprintf(o->f, "  %s -> %s\n", a ? a : "?", b ? b : "?");
         }
         free(a);
         free(b);
