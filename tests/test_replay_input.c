@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "testalloc.h"
+#include "testenv.h"
 #include "test_replay_fixture.h"
 
 static recorder ttt;
@@ -342,6 +343,38 @@ static void test_import_survives_every_allocation_failure(void **state)
     cJSON_Delete(lines);
 }
 
+static void test_import_survives_random_byte_changes(void **state)
+{
+    (void)state;
+    /* The export as text, then one to three bytes changed at a time into
+     * bytes that matter to JSON and to the reader. */
+    write_export(path, ttt.base, ttt.lines);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    char text[16384];
+    size_t len = fread(text, 1, sizeof text, f);
+    fclose(f);
+    assert_true(len > 0 && len < sizeof text);
+    static const char bytes[] = "{}[]\":,0123456789-.eE\\ntfu\n\r\t x\x80\xff";
+    uint64_t rng = 5;
+    int runs = testenv_scale(3000);
+    for (int i = 0; i < runs; i++) {
+        char copy[sizeof text];
+        memcpy(copy, text, len);
+        int n = 1 + (int)(rec_splitmix(&rng) % 3);
+        for (int k = 0; k < n; k++) {
+            copy[rec_splitmix(&rng) % len] =
+                bytes[rec_splitmix(&rng) % (sizeof bytes - 1)];
+        }
+        f = fopen(path, "wb");
+        fwrite(copy, 1, len, f);
+        fclose(f);
+        int status = 0;
+        import_failing_at(0, false, &status);
+        assert_true(status == 0 || status == 1);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -365,6 +398,9 @@ int main(void)
             testalloc_setup, testalloc_teardown),
         cmocka_unit_test_setup_teardown(
             test_import_survives_every_allocation_failure, testalloc_setup,
+            testalloc_teardown),
+        cmocka_unit_test_setup_teardown(
+            test_import_survives_random_byte_changes, testalloc_setup,
             testalloc_teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
