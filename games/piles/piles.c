@@ -38,40 +38,8 @@
 
 /* Points added, as their own change, for an exact declaration. */
 #define BONUS 5
-/* Bounds piles_config_check enforces and the game clamps to. */
-#define DELAY_MAX  86400000
-#define TARGET_MAX 10000
-#define ROUNDS_MAX 1000
 
-/* ---- Settings ---------------------------------------------------------- */
-
-void piles_config_init(piles_config *c)
-{
-    c->declare_ms = PILES_DECLARE_MS_DEFAULT;
-    c->play_ms = PILES_PLAY_MS_DEFAULT;
-    c->deal_ms = PILES_DEAL_MS_DEFAULT;
-    c->results_ms = PILES_RESULTS_MS_DEFAULT;
-    c->scoring_ms = PILES_SCORING_MS_DEFAULT;
-    c->target_score = PILES_TARGET_DEFAULT;
-    c->max_rounds = PILES_ROUNDS_DEFAULT;
-}
-
-static bool delay_ok(int64_t ms)
-{
-    return ms >= 0 && ms <= DELAY_MAX;
-}
-
-pc_err piles_config_check(const piles_config *c)
-{
-    if (c == NULL || !delay_ok(c->declare_ms) || !delay_ok(c->play_ms) ||
-        !delay_ok(c->deal_ms) || !delay_ok(c->results_ms) ||
-        !delay_ok(c->scoring_ms) || c->target_score < 1 ||
-        c->target_score > TARGET_MAX || c->max_rounds < 1 ||
-        c->max_rounds > ROUNDS_MAX) {
-        return PC_ERR_INVALID;
-    }
-    return PC_OK;
-}
+/* ---- Settings (piles_config itself is in config.c) --------------------- */
 
 static int64_t clamp(int64_t v, int64_t lo, int64_t hi)
 {
@@ -86,13 +54,13 @@ static piles_config settings(void *arg)
     if (arg != NULL) {
         c = *(const piles_config *)arg;
     }
-    c.declare_ms = clamp(c.declare_ms, 0, DELAY_MAX);
-    c.play_ms = clamp(c.play_ms, 0, DELAY_MAX);
-    c.deal_ms = clamp(c.deal_ms, 0, DELAY_MAX);
-    c.results_ms = clamp(c.results_ms, 0, DELAY_MAX);
-    c.scoring_ms = clamp(c.scoring_ms, 0, DELAY_MAX);
-    c.target_score = (int)clamp(c.target_score, 1, TARGET_MAX);
-    c.max_rounds = (int)clamp(c.max_rounds, 1, ROUNDS_MAX);
+    c.declare_ms = clamp(c.declare_ms, 0, PILES_DELAY_MAX);
+    c.play_ms = clamp(c.play_ms, 0, PILES_DELAY_MAX);
+    c.deal_ms = clamp(c.deal_ms, 0, PILES_DELAY_MAX);
+    c.results_ms = clamp(c.results_ms, 0, PILES_DELAY_MAX);
+    c.scoring_ms = clamp(c.scoring_ms, 0, PILES_DELAY_MAX);
+    c.target_score = (int)clamp(c.target_score, 1, PILES_TARGET_MAX);
+    c.max_rounds = (int)clamp(c.max_rounds, 1, PILES_ROUNDS_MAX);
     return c;
 }
 

@@ -123,6 +123,12 @@ extern "C" {
 #define PILES_SCORING_MS_DEFAULT 3000
 #define PILES_TARGET_DEFAULT     50
 #define PILES_ROUNDS_DEFAULT     20
+/* What piles_config_check accepts (and the game clamps to): delays
+ * 0..PILES_DELAY_MAX ms (one day), target_score 1..PILES_TARGET_MAX,
+ * max_rounds 1..PILES_ROUNDS_MAX. */
+#define PILES_DELAY_MAX  86400000
+#define PILES_TARGET_MAX 10000
+#define PILES_ROUNDS_MAX 1000
 
 /*
  * A room's settings. Pass one as the room's user pointer
@@ -147,12 +153,35 @@ typedef struct piles_config {
 void piles_config_init(piles_config *c);
 
 /*
- * piles_config_check - PC_OK if every delay is >= 0 and at most one day,
- * target_score is 1..10000 and max_rounds 1..1000; PC_ERR_INVALID
- * otherwise (c NULL included). The game clamps out-of-range values into
- * those ranges rather than stall, so hosts should check first. Any thread.
+ * piles_config_check - PC_OK if every delay is 0..PILES_DELAY_MAX,
+ * target_score is 1..PILES_TARGET_MAX and max_rounds 1..PILES_ROUNDS_MAX;
+ * PC_ERR_INVALID otherwise (c NULL included). The game clamps
+ * out-of-range values into those ranges rather than stall, so hosts
+ * should check first. Any thread.
  */
 pc_err piles_config_check(const piles_config *c);
+
+/*
+ * piles_config_option - set one member of c from a command-line option,
+ * so that every program hosting or replaying piles takes the same
+ * options with the same checks: name is "--declare-ms", "--play-ms",
+ * "--deal-ms", "--results-ms" or "--scoring-ms" (value a delay in ms,
+ * decimal digits, 0..PILES_DELAY_MAX), "--target" (1..PILES_TARGET_MAX)
+ * or "--rounds" (1..PILES_ROUNDS_MAX). name and value are borrowed.
+ * Returns PC_OK (the member is set), PC_ERR_NOT_FOUND (name is not a
+ * piles option) or PC_ERR_INVALID (it is, but value is not a number in
+ * its range, or an argument is NULL); on an error c is unchanged. Any
+ * thread.
+ */
+pc_err piles_config_option(piles_config *c, const char *name,
+                           const char *value);
+
+/*
+ * piles_config_usage - the options piles_config_option takes, with their
+ * defaults, as help text: one "  --name ARG  what [default]" line each,
+ * newline-terminated. Static text, never freed. Any thread.
+ */
+const char *piles_config_usage(void);
 
 /*
  * piles_game - the game table, for pc_room_new or pc_server_add_room.

@@ -5,11 +5,14 @@
  * may be appending) or from a live server's request endpoint (with the
  * inspector credential), and answers questions about it: log, show, diff,
  * find, blame, export, verify, follow; with no command it starts an
- * interactive session with a cursor (goto, step, back). docs/inspector.md
- * is the guide; this file parses the command line and opens the source.
+ * interactive session with a cursor (goto, step, back). import replays an
+ * export through the game's rules (replay.c) and needs no source.
+ * docs/inspector.md is the guide; this file parses the command line and
+ * opens the source.
  *
  * usage: phasecast-inspect (--log FILE | --rep URL --room ID) [options]
  *                          [COMMAND [ARGS...]]
+ *        phasecast-inspect [options] import FILE [--game NAME] [game options]
  */
 #include <signal.h>
 #include <stdio.h>
@@ -22,6 +25,8 @@
 #include "phasecast/version.h"
 
 #include "cmd.h"
+#include "piles/piles.h"
+#include "replay.h"
 
 static void on_signal(int sig)
 {
@@ -61,8 +66,18 @@ static void usage(FILE *to)
         "                                   print changes as they happen\n"
         "  export [--from SEQ] [--to SEQ]   the history as JSON lines\n"
         "  verify                           check every frame and checksum\n"
-        "Exit status: 0 done, 1 an error or nothing found, 2 bad usage.\n",
+        "\n"
+        "usage: phasecast-inspect [options] import FILE [--game NAME] "
+        "[game options]\n"
+        "Replay an export (FILE, - for standard input) through the game's\n"
+        "rules and check that every change comes out the same; no source.\n"
+        "  --game NAME              tictactoe or piles [the export's game]\n"
+        "Game options, as the game was played (piles):\n",
         to);
+    fputs(piles_config_usage(), to);
+    fputs("Exit status: 0 done (import: reproduced), 1 an error, nothing "
+          "found\nor a divergence, 2 bad usage.\n",
+          to);
 }
 
 int main(int argc, char **argv)
@@ -109,6 +124,16 @@ int main(int argc, char **argv)
     o.color = color == 1 || (color == -1 && isatty(STDOUT_FILENO) &&
                              getenv("NO_COLOR") == NULL && !o.json);
     const char *name = i < argc ? argv[i] : NULL;
+    if (name != NULL && strcmp(name, "import") == 0) {
+        if (log != NULL || rep != NULL) {
+            fprintf(stderr, "phasecast-inspect: import reads an export "
+                            "file, not --log or --rep\n");
+            return 2;
+        }
+        int status = insp_import(&o, argc - i - 1, argv + i + 1);
+        fflush(stdout);
+        return status;
+    }
     insp_cmd_fn fn = name != NULL ? insp_cmd_find(name) : NULL;
     if (name != NULL &&
         (fn == NULL || strcmp(name, "goto") == 0 || strcmp(name, "step") == 0 ||

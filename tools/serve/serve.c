@@ -83,23 +83,14 @@ static void usage(FILE *to)
             PC_HISTORY_DEFAULT, PC_SERVER_MESSAGE_DEFAULT);
     serve_log_usage(to);
     fprintf(to,
-            "\n"
-            "Piles rooms (docs/games/piles.md), delays in milliseconds:\n"
-            "  --declare-ms MS      each player's time to declare [%d]\n"
-            "  --play-ms MS         each player's time to play [%d]\n"
-            "  --deal-ms MS         pause before each deal [%d]\n"
-            "  --results-ms MS      pause after each turn [%d]\n"
-            "  --scoring-ms MS      pause after each round's scores [%d]\n"
-            "  --target N           points that end the game [%d]\n"
-            "  --rounds N           rounds that end the game [%d]\n"
+            "\nPiles rooms (docs/games/piles.md), delays in "
+            "milliseconds:\n%s",
+            piles_config_usage());
+    fprintf(to,
             "\n"
             "A TCP port 0 picks a free port; the URLs in use are printed as\n"
             "\"pub URL\" and \"rep URL\", then one \"room ID GAME\" line "
-            "per room.\nStops on SIGINT or SIGTERM.\n",
-            PILES_DECLARE_MS_DEFAULT, PILES_PLAY_MS_DEFAULT,
-            PILES_DEAL_MS_DEFAULT, PILES_RESULTS_MS_DEFAULT,
-            PILES_SCORING_MS_DEFAULT, PILES_TARGET_DEFAULT,
-            PILES_ROUNDS_DEFAULT);
+            "per room.\nStops on SIGINT or SIGTERM.\n");
 }
 
 /* Parse a non-negative integer argument of at most max. */
@@ -187,36 +178,6 @@ static bool seed_number(const char *s, uint64_t *out)
     return true;
 }
 
-/* A piles option: 1 if a is one and v a good value for it (stored in c),
- * -1 if a is one and v is not, 0 if a is not a piles option. */
-static int piles_option(const char *a, const char *v, piles_config *c)
-{
-    static const char *const delays[] = {"--declare-ms", "--play-ms",
-                                         "--deal-ms", "--results-ms",
-                                         "--scoring-ms"};
-    int64_t *fields[] = {&c->declare_ms, &c->play_ms, &c->deal_ms,
-                         &c->results_ms, &c->scoring_ms};
-    long n = 0;
-    for (size_t i = 0; i < sizeof delays / sizeof delays[0]; i++) {
-        if (strcmp(a, delays[i]) == 0) {
-            if (!number(v, 86400000L, &n)) {
-                return -1;
-            }
-            *fields[i] = n;
-            return 1;
-        }
-    }
-    if (strcmp(a, "--target") == 0 || strcmp(a, "--rounds") == 0) {
-        bool target = a[2] == 't';
-        if (!number(v, target ? 10000 : 1000, &n) || n == 0) {
-            return -1;
-        }
-        *(target ? &c->target_score : &c->max_rounds) = (int)n;
-        return 1;
-    }
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     pc_server_options o;
@@ -269,7 +230,7 @@ int main(int argc, char **argv)
             cred_file = v;
         } else if (strcmp(a, "--seed") == 0 && seed_number(v, &seed)) {
             seeded = true;
-        } else if (piles_option(a, v, &piles) > 0) {
+        } else if (piles_config_option(&piles, a, v) == PC_OK) {
             /* stored in piles */
         } else if (serve_log_option(a, v, &o, &sl) > 0) {
             /* stored in o or sl */
