@@ -68,6 +68,21 @@ check blame_history blame /data/scores/bob --history
 check blame_json --json blame /data/scores/bob
 check export export --from 195 --to 200
 
+# The export replays through the game's rules (import): exactly with the
+# settings the game was played with, and with one round less it diverges
+# where the recording went on to round 4.
+"$PC_INSPECT" --log "$whole" export >"$PC_TMP/p1.jsonl" || fail "export"
+"$PC_INSPECT" import "$PC_TMP/p1.jsonl" --rounds 4 --target 10000 \
+    >"$PC_TMP/import.out" || fail "import of the recorded game diverged"
+grep -q '^reproduced: room p1 (piles), seqs 1..202' "$PC_TMP/import.out" ||
+    fail "import did not say reproduced"
+st=0
+"$PC_INSPECT" import "$PC_TMP/p1.jsonl" --rounds 3 --target 10000 \
+    >"$PC_TMP/import3.out" || st=$?
+[[ $st -eq 1 ]] || fail "a replay with 3 rounds exited $st"
+grep -q '^diverged: room p1 (piles) at seq 156' "$PC_TMP/import3.out" ||
+    fail "the divergence is not at seq 156"
+
 # The interactive session, driven through standard input.
 st=0
 "$PC_INSPECT" --no-color --log "$whole" <"$golden/../session.in" \
