@@ -624,14 +624,20 @@ static pc_err replay_change(pc__replay *rp, cJSON *rec, pc_error *why)
     return PC_OK;
 }
 
-pc_err pc__replay_record(pc__replay *rp, const char *payload, size_t len,
-                         pc_error *why)
+pc_json_limits pc__record_limits(void)
 {
     pc_json_limits lim = {.max_depth = PC_JSON_DEPTH_CEILING,
                           .max_string = PC_CHANGELOG_FRAME_MAX,
                           .max_nodes = (size_t)1 << 40,
                           .max_bytes = PC_CHANGELOG_FRAME_MAX,
                           .max_state_bytes = (size_t)1 << 40};
+    return lim;
+}
+
+pc_err pc__replay_record(pc__replay *rp, const char *payload, size_t len,
+                         pc_error *why)
+{
+    pc_json_limits lim = pc__record_limits();
     cJSON *rec = NULL;
     pc_error e = {0};
     pc_err rv = pc_json_parse(payload, len, &lim, &rec, &e);

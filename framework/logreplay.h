@@ -62,6 +62,10 @@ pc_err pc__logreader_next(pc__logreader *r, const char **payload, size_t *len,
                           uint64_t *at, pc_changelog_report *rep);
 void pc__logreader_close(pc__logreader *r);
 
+/* The limits a record's payload is parsed with: wide enough for any
+ * record phasecast writes (a frame's size, the depth ceiling). */
+pc_json_limits pc__record_limits(void);
+
 /* Most distinct phase names a log may use. */
 #define PC__REPLAY_PHASES_MAX 256
 

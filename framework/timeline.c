@@ -249,11 +249,7 @@ static pc_err join_base(pc_timeline *tl, pc__logreader *r, bool strict,
 static pc_err already_read(const pc_timeline *tl, const char *payload,
                            size_t len, bool *skip)
 {
-    pc_json_limits lim = {.max_depth = PC_JSON_DEPTH_CEILING,
-                          .max_string = PC_CHANGELOG_FRAME_MAX,
-                          .max_nodes = (size_t)1 << 40,
-                          .max_bytes = PC_CHANGELOG_FRAME_MAX,
-                          .max_state_bytes = (size_t)1 << 40};
+    pc_json_limits lim = pc__record_limits();
     cJSON *rec = NULL;
     pc_err rv = pc_json_parse(payload, len, &lim, &rec, NULL);
     if (rv != PC_OK) {

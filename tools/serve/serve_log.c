@@ -48,6 +48,20 @@ bool serve_log_flag(const char *a, serve_log *sl)
     return false;
 }
 
+/* A count option's value: decimal, 0 to 10^9. */
+static bool count(const char *v, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (errno != 0 || end == v || *end != '\0' || v[0] == '-' ||
+        n > UINT64_C(1000000000)) {
+        return false;
+    }
+    *out = n;
+    return true;
+}
+
 int serve_log_option(const char *a, const char *v, pc_server_options *o,
                      serve_log *sl)
 {
@@ -56,24 +70,14 @@ int serve_log_option(const char *a, const char *v, pc_server_options *o,
     } else if (strcmp(a, "--fsync") == 0) {
         return pc_fsync_policy_parse(v, &o->fsync) ? 1 : -1;
     } else if (strcmp(a, "--keyframe-every") == 0) {
-        char *end;
-        errno = 0;
-        unsigned long long n = strtoull(v, &end, 10);
-        if (errno != 0 || end == v || *end != '\0' || v[0] == '-' ||
-            n > UINT64_C(1000000000)) {
+        uint64_t n;
+        if (!count(v, &n)) {
             return -1;
         }
         o->keyframe_every = n;
     } else if (strcmp(a, "--keep-segments") == 0) {
-        if (strcmp(v, "all") == 0) {
-            o->keep_segments = PC_CHANGELOG_KEEP_ALL;
-            return 1;
-        }
-        char *end;
-        errno = 0;
-        unsigned long long n = strtoull(v, &end, 10);
-        if (errno != 0 || end == v || *end != '\0' || v[0] == '-' ||
-            n > UINT64_C(1000000000)) {
+        uint64_t n = PC_CHANGELOG_KEEP_ALL;
+        if (strcmp(v, "all") != 0 && !count(v, &n)) {
             return -1;
         }
         o->keep_segments = (size_t)n;
