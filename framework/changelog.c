@@ -480,8 +480,11 @@ const char *pc__changelog_tmp(const pc_changelog *log)
 pc_err pc_changelog_record_text(const pc_room *room, uint64_t seq, char **out,
                                 size_t *len)
 {
+    if (room == NULL || out == NULL || len == NULL) {
+        return PC_ERR_INVALID;
+    }
     const pc__record *r = pc__history_find_seq(pc__room_history(room), seq);
-    if (r == NULL || out == NULL || len == NULL) {
+    if (r == NULL) {
         return PC_ERR_NOT_FOUND;
     }
     pc__buf b = {0};

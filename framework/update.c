@@ -310,6 +310,9 @@ static pc_err change_inner(pc_room *r, const pc_phase *next, const cJSON *patch,
         return fail(r, rv, NULL, "out of memory caching the checksum");
     }
     int64_t now = r->clock(r->clock_arg);
+    /* The PRNG's draws as the journal sees them, before an exit callback
+     * can draw more: the record in history says what the log says. */
+    p.rec.draws = pc_room_draws(r);
     if (r->journal_fn != NULL &&
         (rv = journal(r, next, patch, &p.rec.change, line, now, sum, bytes)) !=
             PC_OK) {
@@ -358,7 +361,6 @@ static pc_err change_inner(pc_room *r, const pc_phase *next, const cJSON *patch,
     pc_change sent;
     if (r->history.capacity > 0) {
         c->patch = p.rec.patch;
-        p.rec.draws = pc_room_draws(r);
         pc__history_push(&r->history, &p.rec);
         sent = r->history
                    .ring[(r->history.first + r->history.count - 1) %

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "phasecast/alloc.h"
 #include "phasecast/changelog.h"
 #include "phasecast/crc32c.h"
 #include "phasecast/room.h"
@@ -427,6 +428,72 @@ static void test_keyframes_compact_the_log(void **state)
     pc_changelog_free(log);
 }
 
+/* A phase whose exit callback draws from the PRNG: after the change was
+ * journaled, so the draws the log holds are those before it. */
+static void exit_drawing(pc_room *room, const char *next, void *arg)
+{
+    (void)next;
+    (void)arg;
+    for (int i = 0; i < 3; i++) {
+        (void)pc_room_random(room);
+    }
+}
+
+static const pc_phase drawing_phases[] = {{.name = "A", .exit = exit_drawing},
+                                          {.name = "B"}};
+static const pc_game drawing = {
+    .name = "logged", .phases = drawing_phases, .nphases = 2};
+
+static void test_record_text_is_the_logs_record_byte_for_byte(void **state)
+{
+    (void)state;
+    pc_room_options ro;
+    pc_room_options_init(&ro);
+    ro.id = "r1";
+    ro.history_capacity = 3;
+    pc_room *room = NULL;
+    assert_int_equal(pc_room_new(&drawing, &ro, &room), PC_OK);
+    pc_changelog_options o;
+    pc_changelog_options_init(&o);
+    o.dir = dir;
+    pc_changelog *log = NULL;
+    assert_int_equal(pc_changelog_create(&o, room, &log, NULL), PC_OK);
+    assert_int_equal(pc_room_start(room), PC_OK);
+    update_n(room, 1);
+    (void)pc_room_random(room);
+    assert_int_equal(pc_transition_text(room, "B", "{\"f\":0.1}", "go"), PC_OK);
+    update_n(room, 3);
+    assert_int_equal(pc_update_phase_text(room, "{\"x\":1e-7}", "tiny"), PC_OK);
+    long n, at[8];
+    unsigned char *b = slurp(path, &n);
+    assert_int_equal(frames(b, n, at, 8), 5); /* the base, then 4 changes */
+    for (uint64_t seq = 2; seq <= 4; seq++) {
+        char *text = NULL;
+        size_t len = 0;
+        assert_int_equal(pc_changelog_record_text(room, seq, &text, &len),
+                         PC_OK);
+        assert_int_equal(len, le32(b + at[seq]));
+        assert_memory_equal(text, b + at[seq] + 8, len);
+        assert_int_equal(text[len], '\0');
+        pc_free(text);
+    }
+    /* The transition's record counts the one draw before it, not the
+     * three its old phase's exit callback made after it was journaled. */
+    assert_non_null(strstr((const char *)b + at[2] + 8, "\"draws\":1,"));
+    free(b);
+    char *text = NULL;
+    size_t len = 0;
+    assert_int_equal(pc_changelog_record_text(room, 1, &text, &len),
+                     PC_ERR_NOT_FOUND); /* evicted */
+    assert_int_equal(pc_changelog_record_text(room, 5, &text, &len),
+                     PC_ERR_NOT_FOUND);
+    assert_int_equal(pc_changelog_record_text(room, 2, NULL, &len),
+                     PC_ERR_INVALID);
+    assert_null(text);
+    pc_room_free(room);
+    pc_changelog_free(log);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, make_dir, remove_dir)
@@ -442,6 +509,7 @@ int main(void)
         T(test_odd_reasons_are_logged_as_valid_json),
         T(test_fsync_policies_sync_as_documented),
         T(test_keyframes_compact_the_log),
+        T(test_record_text_is_the_logs_record_byte_for_byte),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

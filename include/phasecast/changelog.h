@@ -213,9 +213,11 @@ pc_err pc_changelog_recover(const pc_changelog_options *o, const char *id,
  * projection. A host that ships history to tools (the server's inspect
  * request) uses it so its records and the log's never differ. *out
  * receives a NUL-terminated text the caller frees with pc_free, *len its
- * length. Room's thread. Returns PC_OK, PC_ERR_NOT_FOUND (seq not
- * retained), PC_ERR_LIMIT (an integer beyond 2^53 in the change) or
- * PC_ERR_NOMEM.
+ * length. Room's thread. Works on any room, logged or not: the text is
+ * made from the room's history, which keeps what the record needs
+ * (draws included). Returns PC_OK, PC_ERR_INVALID (a NULL argument),
+ * PC_ERR_NOT_FOUND (seq not retained: 0, evicted or in the future),
+ * PC_ERR_LIMIT (an integer beyond 2^53 in the change) or PC_ERR_NOMEM.
  */
 pc_err pc_changelog_record_text(const pc_room *room, uint64_t seq, char **out,
                                 size_t *len);
