@@ -31,8 +31,6 @@
 #include <event2/event.h>
 
 #include "phasecast/alloc.h"
-#include "phasecast/canon.h"
-#include "phasecast/changelog.h"
 #include "phasecast/history.h"
 #include "phasecast/json.h"
 #include "phasecast/merge.h"
@@ -40,6 +38,7 @@
 #include "phasecast/view.h"
 #include "durable.h"
 #include "envelope.h"
+#include "inspect.h"
 #include "players.h"
 #include "server.h"
 
@@ -550,117 +549,22 @@ static bool want_inspector(pc_server *srv, const cJSON *req, outcome *o)
     return ok == 1 && v != NULL;
 }
 
-/* The base of an inspect reply: the whole state right after seq. */
-static bool inspect_base(pc_room *room, uint64_t seq, cJSON *r)
-{
-    cJSON *state = NULL;
-    if (pc_history_state_at(room, seq, &state) != PC_OK) {
-        return false;
-    }
-    uint64_t sum = 0;
-    size_t bytes = 0;
-    char hex[PC__SUM_HEX];
-    cJSON *base = cJSON_AddObjectToObject(r, "base");
-    if (base == NULL || pc_canon_checksum(state, &sum, &bytes) != PC_OK) {
-        cJSON_Delete(state);
-        return false;
-    }
-    pc__envelope_hex(sum, hex);
-    /* The PRNG's draws right after seq, when known: none at seq 0, the
-     * room's own at its current seq; the record before the oldest one
-     * held is gone, so for that state they are not sent. */
-    bool known = seq == 0 || seq == pc_room_seq(room);
-    uint64_t draws = seq == 0 ? 0 : pc_room_draws(room);
-    if (cJSON_AddNumberToObject(base, "seq", (double)seq) == NULL ||
-        cJSON_AddStringToObject(base, "sum", hex) == NULL ||
-        cJSON_AddNumberToObject(base, "bytes", (double)bytes) == NULL ||
-        (known &&
-         cJSON_AddNumberToObject(base, "draws", (double)draws) == NULL) ||
-        !cJSON_AddItemToObject(base, "state", state)) {
-        cJSON_Delete(state);
-        return false;
-    }
-    return true;
-}
-
 static bool op_inspect(pc_server *srv, const cJSON *req, outcome *o)
 {
-    uint64_t since, limit;
+    pc__inspect_ask ask;
     if (!want_inspector(srv, req, o)) {
         return false;
     }
     pc__host *h = want_room(srv, req, o);
-    bool has_since = field(req, "since") != NULL;
-    if (h == NULL || !want_uint(req, "since", false, 0, &since, o) ||
-        !want_uint(req, "limit", false, CHANGES_MAX, &limit, o)) {
+    ask.has_since = field(req, "since") != NULL;
+    if (h == NULL || !want_uint(req, "since", false, 0, &ask.since, o) ||
+        !want_uint(req, "limit", false, PC__INSPECT_LIMIT, &ask.limit, o)) {
         return false;
     }
-    pc_room *room = h->room;
-    uint64_t seq = pc_room_seq(room);
-    uint64_t first = pc_history_first_seq(room);    /* 0: none retained */
-    uint64_t oldest = first == 0 ? seq : first - 1; /* oldest state held */
-    if (has_since && since > seq) {
-        pc_error_set(&o->e, PC_ERR_INVALID, "bad_request",
-                     "since %llu is after the room's seq %llu",
-                     (unsigned long long)since, (unsigned long long)seq);
-        return false;
+    if (ask.limit == 0 || ask.limit > PC__INSPECT_LIMIT) {
+        ask.limit = PC__INSPECT_LIMIT;
     }
-    if (has_since && since < oldest) {
-        pc_error_set(&o->e, PC_ERR_EVICTED, "too_old",
-                     "changes before seq %llu are no longer kept",
-                     (unsigned long long)(oldest + 1));
-        return false;
-    }
-    if (!has_since) {
-        since = oldest;
-    }
-    if (limit == 0 || limit > CHANGES_MAX) {
-        limit = CHANGES_MAX;
-    }
-    char hex[PC__SUM_HEX];
-    pc__envelope_hex(pc_room_seed(room), hex);
-    cJSON *r = o->result = cJSON_CreateObject();
-    bool ok =
-        r != NULL &&
-        cJSON_AddStringToObject(r, "room", pc_room_id(room)) != NULL &&
-        cJSON_AddStringToObject(r, "game", pc_room_game(room)->name) != NULL &&
-        cJSON_AddStringToObject(r, "phase", pc_room_phase(room)) != NULL &&
-        cJSON_AddNumberToObject(r, "seq", (double)seq) != NULL &&
-        cJSON_AddNumberToObject(r, "first", (double)oldest) != NULL &&
-        cJSON_AddNumberToObject(r, "capacity",
-                                (double)pc_history_capacity(room)) != NULL &&
-        cJSON_AddStringToObject(r, "seed", hex) != NULL &&
-        (has_since || inspect_base(room, since, r));
-    cJSON *list = ok ? cJSON_AddArrayToObject(r, "records") : NULL;
-    ok = list != NULL;
-    size_t bytes = 0;
-    uint64_t s = since + 1;
-    for (; ok && s <= seq && s - since <= limit; s++) {
-        char *text = NULL;
-        size_t len = 0;
-        pc_err rc = pc_changelog_record_text(room, s, &text, &len);
-        if (rc == PC_ERR_LIMIT) {
-            pc_error_set(&o->e, rc, "internal",
-                         "the change at seq %llu cannot be written as a "
-                         "record",
-                         (unsigned long long)s);
-            return false;
-        }
-        if (rc == PC_OK && s > since + 1 &&
-            bytes + len > PC_SERVER_INSPECT_BUDGET) {
-            pc_free(text);
-            break; /* the rest in the next reply */
-        }
-        cJSON *rec = rc == PC_OK ? cJSON_ParseWithLength(text, len) : NULL;
-        pc_free(text);
-        bytes += len;
-        ok = rec != NULL && cJSON_AddItemToArray(list, rec);
-        if (!ok) {
-            cJSON_Delete(rec);
-        }
-    }
-    ok = ok && cJSON_AddBoolToObject(r, "more", s <= seq) != NULL;
-    return ok ? true : nomem(o);
+    return pc__inspect_result(h->room, &ask, &o->result, &o->e) == PC_OK;
 }
 
 static bool op_action(pc_server *srv, const cJSON *req, outcome *o)
