@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "phasecast/error.h"
 #include "phasecast/room.h"
@@ -93,11 +94,13 @@ static void usage(FILE *to)
             "per room.\nStops on SIGINT or SIGTERM.\n");
 }
 
-/* Parse a non-negative integer argument of at most max. */
 /* The inspector credential: FILE's first line, else the environment's
  * PHASECAST_INSPECTOR_CREDENTIAL, else none (NULL). A secret never comes
- * from the command line, where any user can read it in the process list.
- * Returns false (with a message) when a file was named and gives none. */
+ * from the command line, where any user can read it in the process list,
+ * nor from a file other users may read or write. buf holds cap bytes, at
+ * least PC_SERVER_CREDENTIAL_MAX + 2. Returns false (with a message that
+ * never holds the secret) when a file was named and gives none; whether
+ * the credential is well-formed, pc_server_new says. */
 static bool inspector_credential(const char *file, char *buf, size_t cap,
                                  const char **out)
 {
@@ -113,22 +116,58 @@ static bool inspector_credential(const char *file, char *buf, size_t cap,
                 strerror(errno));
         return false;
     }
+    /* Checked on the open file, so it is the file that is read. */
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fprintf(stderr, "phasecast-serve: %s is not a regular file\n", file);
+        fclose(f);
+        return false;
+    }
+    if ((st.st_mode & (S_IROTH | S_IWOTH)) != 0) {
+        fprintf(stderr,
+                "phasecast-serve: other users may read or write %s; the "
+                "inspector credential must stay secret (chmod o-rw %s)\n",
+                file, file);
+        fclose(f);
+        return false;
+    }
     bool ok = fgets(buf, (int)cap, f) != NULL;
     fclose(f);
+    /* fgets stops after cap - 1 > PC_SERVER_CREDENTIAL_MAX bytes, so a
+     * longer line shows as one over the maximum. */
+    size_t n = ok ? strcspn(buf, "\r\n") : 0;
     if (ok) {
-        buf[strcspn(buf, "\r\n")] = '\0';
+        buf[n] = '\0';
     }
-    if (!ok || buf[0] == '\0') {
+    if (n == 0) {
         fprintf(stderr,
                 "phasecast-serve: %s holds no credential on its first "
                 "line\n",
                 file);
         return false;
     }
+    if (n > PC_SERVER_CREDENTIAL_MAX) {
+        fprintf(stderr,
+                "phasecast-serve: the credential on the first line of %s is "
+                "longer than %d characters\n",
+                file, PC_SERVER_CREDENTIAL_MAX);
+        return false;
+    }
     *out = buf;
     return true;
 }
 
+/* Overwrite the copy of the credential serve read (the server keeps its
+ * own); volatile, so the stores are not dropped as dead. */
+static void wipe(char *buf, size_t n)
+{
+    volatile char *p = buf;
+    for (size_t i = 0; i < n; i++) {
+        p[i] = 0;
+    }
+}
+
+/* Parse a non-negative integer argument of at most max. */
 static bool number(const char *s, long max, long *out)
 {
     char *end;
@@ -257,7 +296,9 @@ int main(int argc, char **argv)
 
     pc_server *srv = NULL;
     pc_error e = {0};
-    if (pc_server_new(&o, &srv, &e) != PC_OK) {
+    pc_err made = pc_server_new(&o, &srv, &e);
+    wipe(cred, sizeof cred);
+    if (made != PC_OK) {
         fprintf(stderr, "phasecast-serve: %s\n", e.message);
         pc_transport_fini();
         return 1;
