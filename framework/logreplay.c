@@ -457,28 +457,31 @@ static pc_err replay_timer(pc__replay *rp, const cJSON *rec, pc_error *why)
     return PC_OK;
 }
 
-/* The optional "cause" member into *out (strings borrowed from rec).
- * false when present but malformed. */
-static bool get_cause(const cJSON *rec, uint64_t seq, pc_cause *out)
+/* The optional "cause" member into *out (strings and payload borrowed
+ * from rec; all zero when there is none). NULL when it is absent or well
+ * formed, else what is wrong with it. */
+static const char *get_cause(const cJSON *rec, uint64_t seq, pc_cause *out)
 {
+    static const char *const kinds[] = {"host", "start", "action", "timeout"};
     memset(out, 0, sizeof(*out));
     const cJSON *c = cJSON_GetObjectItemCaseSensitive(rec, "cause");
     if (c == NULL) {
-        return true;
+        return NULL;
     }
-    static const char *const kinds[] = {"host", "start", "action", "timeout"};
+    if (!cJSON_IsObject(c)) {
+        return "it is not an object";
+    }
     const char *kind = get_str(c, "kind", 0);
-    uint64_t first;
-    if (!cJSON_IsObject(c) || kind == NULL || !get_uint(c, "first", &first) ||
-        first == 0 || first > seq) {
-        return false;
-    }
     int k = 0;
-    while (k < 4 && strcmp(kinds[k], kind) != 0) {
+    while (kind != NULL && k < 4 && strcmp(kinds[k], kind) != 0) {
         k++;
     }
-    if (k == 4) {
-        return false;
+    if (kind == NULL || k == 4) {
+        return "\"kind\" is not host, start, action or timeout";
+    }
+    uint64_t first;
+    if (!get_uint(c, "first", &first) || first == 0 || first > seq) {
+        return "\"first\" is not a seq from 1 to the record's own";
     }
     out->kind = (pc_cause_kind)k;
     out->first_seq = first;
@@ -488,19 +491,25 @@ static bool get_cause(const cJSON *rec, uint64_t seq, pc_cause *out)
             cJSON_GetObjectItemCaseSensitive(c, "payload_dropped");
         out->player = get_str(c, "player", 0);
         out->type = get_str(c, "type", 0);
-        if (out->player == NULL || out->type == NULL || payload == NULL ||
-            (dropped != NULL && !cJSON_IsBool(dropped))) {
-            return false;
+        if (out->player == NULL || out->type == NULL || payload == NULL) {
+            return "an action needs string \"player\" and \"type\" and a "
+                   "\"payload\"";
+        }
+        if (dropped != NULL &&
+            (!cJSON_IsBool(dropped) ||
+             (cJSON_IsTrue(dropped) && !cJSON_IsNull(payload)))) {
+            return "\"payload_dropped\" is not a boolean, or is true with a "
+                   "payload";
         }
         out->payload = cJSON_IsNull(payload) ? NULL : payload;
         out->payload_dropped = cJSON_IsTrue(dropped);
     } else if (out->kind == PC_CAUSE_TIMEOUT) {
         out->phase = get_str(c, "phase", 64);
         if (out->phase == NULL) {
-            return false;
+            return "a timeout needs \"phase\", a string of at most 64 bytes";
         }
     }
-    return true;
+    return NULL;
 }
 
 static pc_err replay_change(pc__replay *rp, cJSON *rec, pc_error *why)
@@ -524,8 +533,21 @@ static pc_err replay_change(pc__replay *rp, cJSON *rec, pc_error *why)
                    "change record: a member is missing or malformed");
     }
     pc_cause cause;
-    if (!get_cause(rec, seq, &cause)) {
-        return bad(why, "%s", "change record: a malformed \"cause\"");
+    const char *wrong = get_cause(rec, seq, &cause);
+    if (wrong != NULL) {
+        return bad(why, "change record seq %llu: malformed \"cause\": %s",
+                   (unsigned long long)seq, wrong);
+    }
+    /* A stimulus's changes are consecutive: one that continues a stimulus
+     * continues the previous record's (when this file shows it). */
+    if (cause.first_seq != 0 && cause.first_seq < seq && seq == rp->seq + 1 &&
+        rp->cause_first != 0 && cause.first_seq != rp->cause_first) {
+        return bad(why,
+                   "change record seq %llu: malformed \"cause\": \"first\" "
+                   "is %llu, but seq %llu began its stimulus at %llu",
+                   (unsigned long long)seq, (unsigned long long)cause.first_seq,
+                   (unsigned long long)rp->seq,
+                   (unsigned long long)rp->cause_first);
     }
     bool transition = strcmp(kind, "transition") == 0;
     const cJSON *cur = cJSON_GetObjectItemCaseSensitive(rp->doc, "phase");
@@ -609,6 +631,7 @@ static pc_err replay_change(pc__replay *rp, cJSON *rec, pc_error *why)
     r.draws = draws;
     pc__history_push(&rp->hist, &r);
     rp->changes++;
+    rp->cause_first = cause.first_seq;
     if (transition) {
         /* A transition always disarms the old phase's timer; what the new
          * phase armed follows in timer records, unless a crash came
