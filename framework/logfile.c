@@ -9,7 +9,8 @@
  * content. Strings that come from callers (reasons, file and function
  * names) are escaped, and bytes that would make the record fail
  * pc_json_parse on the way back (invalid UTF-8, control characters) become
- * U+FFFD: a log must never hold a record its own reader refuses. The I/O
+ * U+FFFD: a log must never hold a record its own reader refuses. A change
+ * record's last member, its cause, is logcause.c's. The I/O
  * helpers never leave a temporary file behind on failure and say in err
  * which call failed on which path.
  */
@@ -29,6 +30,7 @@
 #include "phasecast/changelog.h"
 #include "phasecast/crc32c.h"
 #include "failpoint.h"
+#include "logcause.h"
 
 #define BUF_INITIAL 512
 
@@ -227,101 +229,6 @@ static bool exact_i64(int64_t v)
     return v >= -(int64_t)EXACT_MAX && v <= (int64_t)EXACT_MAX;
 }
 
-/* Largest action payload a record keeps; a bigger one is dropped. */
-#define CAUSE_PAYLOAD_MAX ((size_t)1 << 20)
-
-/* The text after "payload": an action's payload, or the dropped marker
- * when drop is set, the cause says so, or the payload cannot be written
- * (too big, or refused by the canonical printer). */
-static pc_err put_payload(pc__buf *b, const pc_cause *c, bool drop)
-{
-    static const char dropped[] = "null,\"payload_dropped\":true";
-    if (c->payload == NULL && !c->payload_dropped) {
-        pc__buf_str(b, "null");
-        return PC_OK;
-    }
-    if (drop || c->payload_dropped || c->payload == NULL) {
-        pc__buf_str(b, dropped);
-        return PC_OK;
-    }
-    char *t = NULL;
-    size_t n = 0;
-    pc_err rv = pc_canon_print(c->payload, &t, &n);
-    if (rv == PC_ERR_NOMEM) {
-        return rv;
-    }
-    if (rv != PC_OK || n > CAUSE_PAYLOAD_MAX) {
-        pc__buf_str(b, dropped);
-    } else {
-        pc__buf_add(b, t, n);
-    }
-    pc_free(t);
-    return PC_OK;
-}
-
-/* The "cause" member, with the action's payload dropped when drop. */
-static pc_err put_cause(pc__buf *b, const pc_cause *c, bool drop)
-{
-    static const char *const kinds[] = {"host", "start", "action", "timeout"};
-    pc__buf_str(b, ",\"cause\":{\"kind\":\"");
-    pc__buf_str(b, kinds[c->kind]);
-    pc__buf_str(b, "\",\"first\":");
-    pc__buf_u64(b, c->first_seq);
-    if (c->kind == PC_CAUSE_ACTION) {
-        pc__buf_str(b, ",\"player\":");
-        pc__buf_json_str(b, c->player);
-        pc__buf_str(b, ",\"type\":");
-        pc__buf_json_str(b, c->type);
-        pc__buf_str(b, ",\"payload\":");
-        pc_err rv = put_payload(b, c, drop);
-        if (rv != PC_OK) {
-            return rv;
-        }
-    } else if (c->kind == PC_CAUSE_TIMEOUT) {
-        pc__buf_str(b, ",\"phase\":");
-        pc__buf_json_str(b, c->phase);
-    }
-    pc__buf_str(b, "}");
-    return PC_OK;
-}
-
-/* True when the record in b, closed by its final '}', fits in a frame. */
-static bool fits_frame(const pc__buf *b)
-{
-    return b->len - PC__FRAME_HEAD + 1 <= PC_CHANGELOG_FRAME_MAX;
-}
-
-/*
- * The optional "cause" member, last in the record. The cause never makes
- * a change fail (only running out of memory does): an action payload that
- * cannot be written, or that would push the record past the frame limit,
- * is written as null with "payload_dropped":true; a cause that would not
- * fit even then (only an action whose player or type string is megabytes
- * long) is left out, and the record reads back as one without a cause, as
- * it does when the change has none (first_seq 0, or not one a room can
- * make).
- */
-static pc_err add_cause(pc__buf *b, const pc_cause *c, uint64_t seq)
-{
-    if (c->first_seq == 0 || c->first_seq > seq ||
-        (unsigned)c->kind > PC_CAUSE_TIMEOUT || !fits_frame(b)) {
-        return PC_OK; /* the last: refused for its own size anyway */
-    }
-    size_t mark = b->len;
-    pc_err rv = put_cause(b, c, false);
-    if (rv == PC_OK && !b->nomem && !fits_frame(b)) {
-        b->len = mark;
-        rv = put_cause(b, c, true);
-        if (rv == PC_OK && !b->nomem && !fits_frame(b)) {
-            b->len = mark;
-        }
-    }
-    if (rv != PC_OK) {
-        return rv;
-    }
-    return b->nomem ? PC_ERR_NOMEM : PC_OK;
-}
-
 pc_err pc__record_change(pc__buf *b, const pc_change *c, uint64_t draws)
 {
     pc__buf_reset(b);
@@ -358,7 +265,7 @@ pc_err pc__record_change(pc__buf *b, const pc_change *c, uint64_t draws)
     if (rv != PC_OK) {
         return rv;
     }
-    rv = add_cause(b, &c->cause, c->seq);
+    rv = pc__record_cause(b, &c->cause, c->seq);
     if (rv != PC_OK) {
         return rv;
     }

@@ -28,6 +28,7 @@
 #include "phasecast/alloc.h"
 #include "phasecast/canon.h"
 #include "phasecast/json.h"
+#include "logcause.h"
 #include "logfile.h"
 #include "digest.h"
 #include "merge.h"
@@ -457,61 +458,6 @@ static pc_err replay_timer(pc__replay *rp, const cJSON *rec, pc_error *why)
     return PC_OK;
 }
 
-/* The optional "cause" member into *out (strings and payload borrowed
- * from rec; all zero when there is none). NULL when it is absent or well
- * formed, else what is wrong with it. */
-static const char *get_cause(const cJSON *rec, uint64_t seq, pc_cause *out)
-{
-    static const char *const kinds[] = {"host", "start", "action", "timeout"};
-    memset(out, 0, sizeof(*out));
-    const cJSON *c = cJSON_GetObjectItemCaseSensitive(rec, "cause");
-    if (c == NULL) {
-        return NULL;
-    }
-    if (!cJSON_IsObject(c)) {
-        return "it is not an object";
-    }
-    const char *kind = get_str(c, "kind", 0);
-    int k = 0;
-    while (kind != NULL && k < 4 && strcmp(kinds[k], kind) != 0) {
-        k++;
-    }
-    if (kind == NULL || k == 4) {
-        return "\"kind\" is not host, start, action or timeout";
-    }
-    uint64_t first;
-    if (!get_uint(c, "first", &first) || first == 0 || first > seq) {
-        return "\"first\" is not a seq from 1 to the record's own";
-    }
-    out->kind = (pc_cause_kind)k;
-    out->first_seq = first;
-    if (out->kind == PC_CAUSE_ACTION) {
-        const cJSON *payload = cJSON_GetObjectItemCaseSensitive(c, "payload");
-        const cJSON *dropped =
-            cJSON_GetObjectItemCaseSensitive(c, "payload_dropped");
-        out->player = get_str(c, "player", 0);
-        out->type = get_str(c, "type", 0);
-        if (out->player == NULL || out->type == NULL || payload == NULL) {
-            return "an action needs string \"player\" and \"type\" and a "
-                   "\"payload\"";
-        }
-        if (dropped != NULL &&
-            (!cJSON_IsBool(dropped) ||
-             (cJSON_IsTrue(dropped) && !cJSON_IsNull(payload)))) {
-            return "\"payload_dropped\" is not a boolean, or is true with a "
-                   "payload";
-        }
-        out->payload = cJSON_IsNull(payload) ? NULL : payload;
-        out->payload_dropped = cJSON_IsTrue(dropped);
-    } else if (out->kind == PC_CAUSE_TIMEOUT) {
-        out->phase = get_str(c, "phase", 64);
-        if (out->phase == NULL) {
-            return "a timeout needs \"phase\", a string of at most 64 bytes";
-        }
-    }
-    return NULL;
-}
-
 static pc_err replay_change(pc__replay *rp, cJSON *rec, pc_error *why)
 {
     uint64_t seq, draws, sum, bytes;
@@ -533,7 +479,7 @@ static pc_err replay_change(pc__replay *rp, cJSON *rec, pc_error *why)
                    "change record: a member is missing or malformed");
     }
     pc_cause cause;
-    const char *wrong = get_cause(rec, seq, &cause);
+    const char *wrong = pc__cause_parse(rec, seq, &cause);
     if (wrong != NULL) {
         return bad(why, "change record seq %llu: malformed \"cause\": %s",
                    (unsigned long long)seq, wrong);
