@@ -25,8 +25,9 @@ typedef struct pc__record {
     const cJSON *patch; /* copy of the data patch, in block; or NULL */
     cJSON *inverse;     /* owned: merge patch turning state(seq) into
                            state(seq-1), over the whole document */
-    void *block;        /* owned: the patch copy's nodes and strings,
-                           then reason, file and func */
+    void *block;        /* owned: the nodes and strings of the patch copy
+                           and the cause's payload, then reason, file,
+                           func and the cause's strings */
     uint64_t draws;     /* PRNG draws when the change was made, as its log
                            record says (the inspect request sends it) */
 } pc__record;

@@ -9,7 +9,8 @@
  * content. Strings that come from callers (reasons, file and function
  * names) are escaped, and bytes that would make the record fail
  * pc_json_parse on the way back (invalid UTF-8, control characters) become
- * U+FFFD: a log must never hold a record its own reader refuses. The I/O
+ * U+FFFD: a log must never hold a record its own reader refuses. A change
+ * record's last member, its cause, is logcause.c's. The I/O
  * helpers never leave a temporary file behind on failure and say in err
  * which call failed on which path.
  */
@@ -29,6 +30,7 @@
 #include "phasecast/changelog.h"
 #include "phasecast/crc32c.h"
 #include "failpoint.h"
+#include "logcause.h"
 
 #define BUF_INITIAL 512
 
@@ -227,53 +229,6 @@ static bool exact_i64(int64_t v)
     return v >= -(int64_t)EXACT_MAX && v <= (int64_t)EXACT_MAX;
 }
 
-/* Largest action payload a record keeps; a bigger one is dropped. */
-#define CAUSE_PAYLOAD_MAX ((size_t)1 << 20)
-
-/* The "cause" member (absent when the change has none: first_seq 0). An
- * action's payload that cannot be written is dropped, never the change. */
-static pc_err add_cause(pc__buf *b, const pc_cause *c)
-{
-    static const char *const kinds[] = {"host", "start", "action", "timeout"};
-    if (c->first_seq == 0) {
-        return PC_OK;
-    }
-    if (c->first_seq > EXACT_MAX || (unsigned)c->kind > PC_CAUSE_TIMEOUT) {
-        return PC_ERR_LIMIT;
-    }
-    pc__buf_str(b, ",\"cause\":{\"kind\":\"");
-    pc__buf_str(b, kinds[c->kind]);
-    pc__buf_str(b, "\",\"first\":");
-    pc__buf_u64(b, c->first_seq);
-    if (c->kind == PC_CAUSE_ACTION) {
-        pc__buf_str(b, ",\"player\":");
-        pc__buf_json_str(b, c->player != NULL ? c->player : "");
-        pc__buf_str(b, ",\"type\":");
-        pc__buf_json_str(b, c->type != NULL ? c->type : "");
-        pc__buf_str(b, ",\"payload\":");
-        char *t = NULL;
-        size_t n = 0;
-        pc_err rv =
-            c->payload != NULL ? pc_canon_print(c->payload, &t, &n) : PC_OK;
-        if (rv == PC_ERR_NOMEM) {
-            return rv;
-        }
-        if (c->payload == NULL) {
-            pc__buf_str(b, "null");
-        } else if (rv != PC_OK || n > CAUSE_PAYLOAD_MAX || c->payload_dropped) {
-            pc__buf_str(b, "null,\"payload_dropped\":true");
-        } else {
-            pc__buf_add(b, t, n);
-        }
-        pc_free(t);
-    } else if (c->kind == PC_CAUSE_TIMEOUT) {
-        pc__buf_str(b, ",\"phase\":");
-        pc__buf_json_str(b, c->phase != NULL ? c->phase : "");
-    }
-    pc__buf_str(b, "}");
-    return b->nomem ? PC_ERR_NOMEM : PC_OK;
-}
-
 pc_err pc__record_change(pc__buf *b, const pc_change *c, uint64_t draws)
 {
     pc__buf_reset(b);
@@ -310,7 +265,7 @@ pc_err pc__record_change(pc__buf *b, const pc_change *c, uint64_t draws)
     if (rv != PC_OK) {
         return rv;
     }
-    rv = add_cause(b, &c->cause);
+    rv = pc__record_cause(b, &c->cause, c->seq);
     if (rv != PC_OK) {
         return rv;
     }

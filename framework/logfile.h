@@ -64,7 +64,9 @@ void pc__put_le32(unsigned char *p, uint32_t v);
 /* The 16 header bytes. */
 void pc__log_header(unsigned char out[PC__LOG_HEADER_SIZE]);
 
-/* Encode a change record (b is reset first). Returns PC_OK,
+/* Encode a change record (b is reset first), its cause last: a cause never
+ * makes the encoding fail (an action payload that cannot be written, or
+ * would not fit in a frame, is written as dropped). Returns PC_OK,
  * PC_ERR_INVALID, PC_ERR_LIMIT (an integer beyond 2^53, which a reader
  * could not read back exactly) or PC_ERR_NOMEM. The timer and base
  * encoders below refuse the same way. */

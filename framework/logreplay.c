@@ -28,6 +28,7 @@
 #include "phasecast/alloc.h"
 #include "phasecast/canon.h"
 #include "phasecast/json.h"
+#include "logcause.h"
 #include "logfile.h"
 #include "digest.h"
 #include "merge.h"
@@ -457,52 +458,6 @@ static pc_err replay_timer(pc__replay *rp, const cJSON *rec, pc_error *why)
     return PC_OK;
 }
 
-/* The optional "cause" member into *out (strings borrowed from rec).
- * false when present but malformed. */
-static bool get_cause(const cJSON *rec, uint64_t seq, pc_cause *out)
-{
-    memset(out, 0, sizeof(*out));
-    const cJSON *c = cJSON_GetObjectItemCaseSensitive(rec, "cause");
-    if (c == NULL) {
-        return true;
-    }
-    static const char *const kinds[] = {"host", "start", "action", "timeout"};
-    const char *kind = get_str(c, "kind", 0);
-    uint64_t first;
-    if (!cJSON_IsObject(c) || kind == NULL || !get_uint(c, "first", &first) ||
-        first == 0 || first > seq) {
-        return false;
-    }
-    int k = 0;
-    while (k < 4 && strcmp(kinds[k], kind) != 0) {
-        k++;
-    }
-    if (k == 4) {
-        return false;
-    }
-    out->kind = (pc_cause_kind)k;
-    out->first_seq = first;
-    if (out->kind == PC_CAUSE_ACTION) {
-        const cJSON *payload = cJSON_GetObjectItemCaseSensitive(c, "payload");
-        const cJSON *dropped =
-            cJSON_GetObjectItemCaseSensitive(c, "payload_dropped");
-        out->player = get_str(c, "player", 0);
-        out->type = get_str(c, "type", 0);
-        if (out->player == NULL || out->type == NULL || payload == NULL ||
-            (dropped != NULL && !cJSON_IsBool(dropped))) {
-            return false;
-        }
-        out->payload = cJSON_IsNull(payload) ? NULL : payload;
-        out->payload_dropped = cJSON_IsTrue(dropped);
-    } else if (out->kind == PC_CAUSE_TIMEOUT) {
-        out->phase = get_str(c, "phase", 64);
-        if (out->phase == NULL) {
-            return false;
-        }
-    }
-    return true;
-}
-
 static pc_err replay_change(pc__replay *rp, cJSON *rec, pc_error *why)
 {
     uint64_t seq, draws, sum, bytes;
@@ -524,8 +479,21 @@ static pc_err replay_change(pc__replay *rp, cJSON *rec, pc_error *why)
                    "change record: a member is missing or malformed");
     }
     pc_cause cause;
-    if (!get_cause(rec, seq, &cause)) {
-        return bad(why, "%s", "change record: a malformed \"cause\"");
+    const char *wrong = pc__cause_parse(rec, seq, &cause);
+    if (wrong != NULL) {
+        return bad(why, "change record seq %llu: malformed \"cause\": %s",
+                   (unsigned long long)seq, wrong);
+    }
+    /* A stimulus's changes are consecutive: one that continues a stimulus
+     * continues the previous record's (when this file shows it). */
+    if (cause.first_seq != 0 && cause.first_seq < seq && seq == rp->seq + 1 &&
+        rp->cause_first != 0 && cause.first_seq != rp->cause_first) {
+        return bad(why,
+                   "change record seq %llu: malformed \"cause\": \"first\" "
+                   "is %llu, but seq %llu began its stimulus at %llu",
+                   (unsigned long long)seq, (unsigned long long)cause.first_seq,
+                   (unsigned long long)rp->seq,
+                   (unsigned long long)rp->cause_first);
     }
     bool transition = strcmp(kind, "transition") == 0;
     const cJSON *cur = cJSON_GetObjectItemCaseSensitive(rp->doc, "phase");
@@ -609,6 +577,7 @@ static pc_err replay_change(pc__replay *rp, cJSON *rec, pc_error *why)
     r.draws = draws;
     pc__history_push(&rp->hist, &r);
     rp->changes++;
+    rp->cause_first = cause.first_seq;
     if (transition) {
         /* A transition always disarms the old phase's timer; what the new
          * phase armed follows in timer records, unless a crash came

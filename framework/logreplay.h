@@ -85,6 +85,8 @@ typedef struct pc__replay {
     bool phase_timer_unknown; /* the last change was a transition and no
                                  timer record followed it */
     uint64_t changes;         /* change records replayed (after the base) */
+    uint64_t cause_first;     /* the last change record's cause's first_seq
+                                 (0: it had none, or there was none) */
     uint64_t sum;
     uint64_t bytes;
     uint64_t records;

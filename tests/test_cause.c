@@ -1,327 +1,357 @@
 /*
  * test_cause.c - every change says which outside stimulus made it
- * (pc_change.cause): the room's start, an action, a timeout, or the host;
- * the outermost stimulus wins when callbacks chain; first_seq ties the
- * changes of one stimulus together; the history keeps causes, the change
- * log writes them and recovery reads them back; a payload the log cannot
- * hold is dropped, never the change; a malformed cause is corruption.
+ * (pc_change.cause): the room's start, an action, a timeout, or the host.
+ * The outermost stimulus wins when callbacks chain (enter callbacks after
+ * transitions, an action a timeout callback delivers); first_seq ties the
+ * changes of one stimulus together; a refused action leaves nothing; the
+ * journal sees the cause the sinks see; the history keeps causes, with
+ * their own copies, through eviction; allocation failures leak nothing.
+ * The change log's side is test_cause_log.c.
  */
-#define _POSIX_C_SOURCE 200809L
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "test_cause_fixture.h"
 
-#include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
-#include "phasecast/canon.h"
-#include "phasecast/changelog.h"
 #include "phasecast/history.h"
-#include "phasecast/json.h"
-#include "phasecast/room.h"
-#include "phasecast/timeline.h"
+#include "testalloc.h"
 
-/* LOBBY --start--> (enter: one update)
- * LOBBY --action "go"--> two updates, then a transition to PLAY, whose
- *                       enter makes one more update (all one stimulus)
- * PLAY  --timeout--> one update; --action "bad"--> refused */
-static pc_err lobby_action(pc_room *room, const pc_action *act, cJSON **result,
-                           pc_error *err, void *arg)
-{
-    (void)result;
-    (void)arg;
-    if (strcmp(act->type, "go") != 0) {
-        return pc_error_set(err, PC_ERR_ACTION, "bad_action", "no %s",
-                            act->type);
-    }
-    pc_update_phase_text(room, "{\"a\":1}", "first");
-    pc_update_phase_text(room, "{\"b\":2}", "second");
-    return pc_transition_text(room, "PLAY", "{}", "to play");
-}
-
-static void lobby_enter(pc_room *room, const char *from, void *arg)
+/* A second game whose callbacks chain:
+ *   A --action "hop"--> B; A's timeout delivers "hop" as player "bot"
+ *   B's enter: one update, then a transition to C
+ *   C's enter: one update; C --action "back"--> A
+ *   A's enter: one update (and arms A's timer) */
+static void nest_enter_a(pc_room *room, const char *from, void *arg)
 {
     (void)from;
     (void)arg;
-    pc_update_phase_text(room, "{\"opened\":true}", "opened");
+    pc_update_phase_text(room, "{\"at\":\"a\"}", "in a");
 }
 
-static void play_enter(pc_room *room, const char *from, void *arg)
-{
-    (void)from;
-    (void)arg;
-    pc_update_phase_text(room, "{\"entered\":true}", "entered play");
-}
-
-static pc_err play_action(pc_room *room, const pc_action *act, cJSON **result,
+static pc_err nest_action(pc_room *room, const pc_action *act, cJSON **result,
                           pc_error *err, void *arg)
 {
     (void)result;
     (void)arg;
-    if (strcmp(act->type, "big") == 0) {
-        return pc_update_phase_text(room, "{\"big\":1}", "big payload");
+    const char *want = strcmp(pc_room_phase(room), "A") == 0 ? "hop" : "back";
+    if (strcmp(act->type, want) != 0) {
+        return pc_error_set(err, PC_ERR_ACTION, "refused", "no %s", act->type);
     }
-    (void)act;
-    return pc_error_set(err, PC_ERR_ACTION, "refused", "always refused");
+    return pc_transition_text(room, want[0] == 'h' ? "B" : "A", "{}", want);
 }
 
-static void play_timeout(pc_room *room, void *arg)
+static void nest_timeout_a(pc_room *room, void *arg)
 {
     (void)arg;
-    pc_update_phase_text(room, "{\"late\":true}", "too late");
+    pc_action hop = {"bot", "hop", NULL};
+    assert_int_equal(pc_room_action(room, &hop, NULL, NULL), PC_OK);
 }
 
-static const pc_phase phases[] = {
-    {.name = "LOBBY", .enter = lobby_enter, .action = lobby_action},
-    {.name = "PLAY",
-     .enter = play_enter,
-     .action = play_action,
-     .timeout = play_timeout,
-     .timeout_ms = 1000},
+static void nest_enter_b(pc_room *room, const char *from, void *arg)
+{
+    (void)from;
+    (void)arg;
+    pc_update_phase_text(room, "{\"at\":\"b\"}", "in b");
+    pc_transition_text(room, "C", "{}", "on to c");
+}
+
+static void nest_enter_c(pc_room *room, const char *from, void *arg)
+{
+    (void)from;
+    (void)arg;
+    pc_update_phase_text(room, "{\"at\":\"c\"}", "in c");
+}
+
+static const pc_phase nest_phases[] = {
+    {.name = "A",
+     .enter = nest_enter_a,
+     .action = nest_action,
+     .timeout = nest_timeout_a,
+     .timeout_ms = 500},
+    {.name = "B", .enter = nest_enter_b},
+    {.name = "C", .enter = nest_enter_c, .action = nest_action},
 };
-static const pc_game game = {
-    .name = "causes", .phases = phases, .nphases = 2, .initial_phase = "LOBBY"};
+static const pc_game nest = {
+    .name = "nest", .phases = nest_phases, .nphases = 3, .initial_phase = "A"};
 
-/* What a sink saw. */
-static pc_cause seen[32];
-static char seen_player[32][16];
-static int nseen;
-
-static void sink(pc_room *room, const pc_change *c, void *arg)
+/* The cause of seq in the room's history. */
+static const pc_cause *cause_of(const pc_room *room, uint64_t seq)
 {
-    (void)room;
-    (void)arg;
-    assert_true(nseen < 32);
-    seen[nseen] = c->cause;
-    snprintf(seen_player[nseen], sizeof seen_player[0], "%s",
-             c->cause.player != NULL ? c->cause.player : "");
-    nseen++;
+    const pc_change *c = NULL;
+    assert_int_equal(pc_history_get(room, seq, &c), PC_OK);
+    return &c->cause;
 }
 
-static size_t big_strings; /* room limits for big payloads; 0 default */
-
-static pc_room *room_with(const char *dir, pc_changelog **log)
-{
-    pc_room_options ro;
-    pc_room_options_init(&ro);
-    ro.limits.max_string = big_strings;
-    ro.limits.max_bytes = big_strings * 2;
-    ro.id = "c1";
-    ro.seed = 1;
-    ro.seed_set = true;
-    pc_room *room = NULL;
-    assert_int_equal(pc_room_new(&game, &ro, &room), PC_OK);
-    if (dir != NULL) {
-        pc_changelog_options lo;
-        pc_changelog_options_init(&lo);
-        lo.dir = dir;
-        lo.fsync = PC_FSYNC_NONE;
-        assert_int_equal(pc_changelog_create(&lo, room, log, NULL), PC_OK);
-    }
-    assert_int_equal(pc_room_add_sink(room, sink, NULL), PC_OK);
-    nseen = 0;
-    return room;
-}
-
-/* Start; "go" by alice (4 changes); a refused action; a timeout; a host
- * update. Seqs: 1 start, 2-5 go, 6 timeout, 7 host. */
-static void play(pc_room *room)
-{
-    assert_int_equal(pc_room_start(room), PC_OK);
-    cJSON *payload = NULL;
-    assert_int_equal(pc_json_parse("{\"n\":5}", 7, NULL, &payload, NULL),
-                     PC_OK);
-    pc_action go = {"alice", "go", payload};
-    cJSON *result = NULL;
-    assert_int_equal(pc_room_action(room, &go, &result, NULL), PC_OK);
-    cJSON_Delete(result);
-    cJSON_Delete(payload);
-    pc_action bad = {"bob", "nope", NULL};
-    assert_int_equal(pc_room_action(room, &bad, &result, NULL), PC_ERR_ACTION);
-    assert_int_equal(pc_room_fire_timeout(room), PC_OK);
-    assert_int_equal(pc_update_phase_text(room, "{\"host\":1}", "by hand"),
-                     PC_OK);
-}
-
-static void check_causes(const pc_cause *c, const char players[][16])
-{
-    assert_int_equal(c[0].kind, PC_CAUSE_START);
-    assert_int_equal(c[0].first_seq, 1);
-    for (int i = 1; i <= 4; i++) {
-        assert_int_equal(c[i].kind, PC_CAUSE_ACTION);
-        assert_int_equal(c[i].first_seq, 2);
-        assert_string_equal(players[i], "alice");
-    }
-    assert_int_equal(c[5].kind, PC_CAUSE_TIMEOUT);
-    assert_int_equal(c[5].first_seq, 6);
-    assert_int_equal(c[6].kind, PC_CAUSE_HOST);
-    assert_int_equal(c[6].first_seq, 7);
-}
-
-static void sinks_see_the_outermost_stimulus(void **state)
+static void test_sinks_see_the_outermost_stimulus(void **state)
 {
     (void)state;
     pc_room *room = room_with(NULL, NULL);
     play(room);
     assert_int_equal(nseen, 7);
     check_causes(seen, (const char(*)[16])seen_player);
-    /* The history keeps them, with the action's payload. */
-    const pc_change *c;
-    assert_int_equal(pc_history_get(room, 3, &c), PC_OK);
-    assert_int_equal(c->cause.kind, PC_CAUSE_ACTION);
-    assert_string_equal(c->cause.type, "go");
+    /* The history keeps them, with the action's type and payload. */
+    const pc_cause *c = cause_of(room, 3);
+    assert_int_equal(c->kind, PC_CAUSE_ACTION);
+    assert_string_equal(c->player, "alice");
+    assert_string_equal(c->type, "go");
+    assert_null(c->phase);
     assert_int_equal(
-        cJSON_GetObjectItemCaseSensitive(c->cause.payload, "n")->valueint, 5);
-    assert_int_equal(pc_history_get(room, 6, &c), PC_OK);
-    assert_string_equal(c->cause.phase, "PLAY");
+        cJSON_GetObjectItemCaseSensitive(c->payload, "n")->valueint, 5);
+    c = cause_of(room, 6);
+    assert_string_equal(c->phase, "PLAY");
+    assert_null(c->player);
+    assert_null(c->type);
+    assert_null(c->payload);
+    c = cause_of(room, 1);
+    assert_null(c->phase);
+    assert_null(c->payload);
     pc_room_free(room);
 }
 
-static void the_log_keeps_causes_through_recovery(void **state)
+static void test_a_refused_action_leaves_no_trace(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/pc-cause.XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    pc_changelog *log = NULL;
-    pc_room *room = room_with(dir, &log);
+    pc_room *room = room_with(NULL, NULL);
     play(room);
+    pc_action bad = {"mallory", "steal", NULL};
+    pc_error err = {0};
+    assert_int_equal(pc_room_action(room, &bad, NULL, &err), PC_ERR_ACTION);
+    assert_string_equal(err.code, "refused");
+    assert_int_equal(pc_room_seq(room), 7);
+    assert_int_equal(nseen, 7);
+    const pc_change *c = NULL;
+    assert_int_equal(pc_history_get(room, 8, &c), PC_ERR_NOT_FOUND);
+    /* The next change is the host's, begins its own stimulus and names no
+     * player: nothing of the refused action lingers. */
+    assert_int_equal(pc_update_phase_text(room, "{\"x\":1}", "after"), PC_OK);
+    assert_int_equal(nseen, 8);
+    assert_int_equal(seen[7].kind, PC_CAUSE_HOST);
+    assert_int_equal(seen[7].first_seq, 8);
+    assert_string_equal(seen_player[7], "");
+    assert_null(cause_of(room, 8)->type);
     pc_room_free(room);
-    pc_changelog_free(log);
-    pc_changelog_options lo;
-    pc_changelog_options_init(&lo);
-    lo.dir = dir;
-    pc_changelog_game g = {&game, NULL};
-    pc_changelog_report rep;
-    assert_int_equal(pc_changelog_recover(&lo, "c1", &g, 1, NULL, 0, &room,
-                                          &log, &rep, NULL),
-                     PC_OK);
-    pc_cause back[7];
-    char players[7][16];
-    for (uint64_t s = 1; s <= 7; s++) {
-        const pc_change *c;
-        assert_int_equal(pc_history_get(room, s, &c), PC_OK);
-        back[s - 1] = c->cause;
-        snprintf(players[s - 1], sizeof players[0], "%s",
-                 c->cause.player != NULL ? c->cause.player : "");
+}
+
+static pc_room *nest_room(void)
+{
+    pc_room_options ro;
+    pc_room_options_init(&ro);
+    ro.id = "n1";
+    pc_room *room = NULL;
+    assert_int_equal(pc_room_new(&nest, &ro, &room), PC_OK);
+    assert_int_equal(pc_room_add_sink(room, sink, NULL), PC_OK);
+    nseen = 0;
+    return room;
+}
+
+/* Seqs first..first+n-1 all have this kind and first_seq. */
+static void expect_run(int from, int n, pc_cause_kind kind, uint64_t first)
+{
+    for (int i = from; i < from + n; i++) {
+        assert_int_equal(seen[i].kind, kind);
+        assert_int_equal(seen[i].first_seq, first);
     }
-    check_causes(back, (const char(*)[16])players);
-    pc_room_free(room);
-    pc_changelog_free(log);
-    char cmd[64];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    assert_int_equal(system(cmd), 0);
 }
 
-static void a_payload_too_big_for_the_log_is_dropped(void **state)
+static void test_chained_callbacks_share_the_outermost_cause(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/pc-cause.XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    pc_changelog *log = NULL;
-    big_strings = (size_t)2 << 20; /* the room itself accepts it */
-    pc_room *room = room_with(dir, &log);
-    big_strings = 0;
-    play(room);
-    /* 1.5 MiB of payload: more than a record keeps. */
-    size_t n = 1536 * 1024;
-    cJSON *payload = cJSON_CreateObject();
-    char *big = malloc(n + 1);
-    assert_non_null(big);
-    memset(big, 'x', n);
-    big[n] = '\0';
-    cJSON_AddStringToObject(payload, "blob", big);
-    free(big);
-    pc_action act = {"carol", "big", payload};
-    cJSON *result = NULL;
-    assert_int_equal(pc_room_action(room, &act, &result, NULL), PC_OK);
+    pc_room *room = nest_room();
+    assert_int_equal(pc_room_start(room), PC_OK); /* 1: A's enter */
+    /* The host moves to B: B's enter updates and moves to C, whose enter
+     * updates. Four changes, one HOST stimulus. */
+    assert_int_equal(pc_transition_text(room, "B", "{}", "host moves"), PC_OK);
+    assert_int_equal(pc_room_seq(room), 5);
+    assert_string_equal(pc_room_phase(room), "C");
+    /* An action from C back to A, whose enter updates: one ACTION. */
+    cJSON *payload = cJSON_CreateString("please");
+    pc_action back = {"zed", "back", payload};
+    assert_int_equal(pc_room_action(room, &back, NULL, NULL), PC_OK);
     cJSON_Delete(payload);
-    assert_int_equal(pc_room_seq(room), 8);
-    pc_room_free(room);
-    pc_changelog_free(log);
-    char path[96];
-    snprintf(path, sizeof path, "%s/c1.pclog", dir);
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    char buf[8192];
-    size_t got = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[got] = '\0';
-    /* Frames hold binary headers: search past NULs. */
-    bool found = false;
-    for (size_t i = 0; i + 20 < got; i++) {
-        if (memcmp(buf + i, "\"payload_dropped\":true", 22) == 0) {
-            found = true;
-        }
+    assert_int_equal(pc_room_seq(room), 7);
+    /* A's timer fires; its callback delivers "hop" as a bot, which goes
+     * through B to C: the action is inside the timeout, so all four
+     * changes are the TIMEOUT's, of phase A. */
+    assert_int_equal(pc_room_fire_timeout(room), PC_OK);
+    assert_int_equal(pc_room_seq(room), 11);
+    assert_int_equal(nseen, 11);
+    expect_run(0, 1, PC_CAUSE_START, 1);
+    expect_run(1, 4, PC_CAUSE_HOST, 2);
+    expect_run(5, 2, PC_CAUSE_ACTION, 6);
+    expect_run(7, 4, PC_CAUSE_TIMEOUT, 8);
+    for (int i = 1; i <= 6; i++) {
+        assert_string_equal(seen_player[i], i >= 5 ? "zed" : "");
     }
-    assert_true(found);
-    pc_changelog_report rep;
-    assert_int_equal(pc_changelog_verify(path, &rep), PC_OK);
-    char cmd[64];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    assert_int_equal(system(cmd), 0);
+    for (uint64_t s = 8; s <= 11; s++) {
+        const pc_cause *c = cause_of(room, s);
+        assert_string_equal(c->phase, "A");
+        assert_null(c->player);
+    }
+    const pc_cause *c = cause_of(room, 7);
+    assert_string_equal(c->type, "back");
+    assert_string_equal(c->payload->valuestring, "please");
+    pc_room_free(room);
 }
 
-/* A record whose cause is malformed is refused like any bad member;
- * one without a cause is fine (logs written before causes). */
-static void a_malformed_cause_is_refused(void **state)
+/* What the journal was shown. */
+static pc_cause journaled[16];
+static int njournaled;
+
+static pc_err journal(pc_room *room, const pc_change *c, pc_error *why,
+                      void *arg)
+{
+    (void)room;
+    (void)why;
+    (void)arg;
+    assert_true(njournaled < 16);
+    journaled[njournaled++] = c->cause;
+    return PC_OK;
+}
+
+static void test_the_journal_sees_the_cause_the_sinks_see(void **state)
 {
     (void)state;
-    cJSON *doc = NULL;
-    const char *text = "{\"data\":{},\"phase\":\"A\"}";
-    assert_int_equal(pc_json_parse(text, strlen(text), NULL, &doc, NULL),
-                     PC_OK);
-    uint64_t sum;
-    size_t len;
-    assert_int_equal(pc_canon_checksum(doc, &sum, &len), PC_OK);
-    pc_timeline *tl = NULL;
-    assert_int_equal(pc_timeline_new("r", "g", 0, doc, sum, &tl, NULL), PC_OK);
-    static const char *const causes[] = {
-        ",\"cause\":{\"kind\":\"nope\",\"first\":1}",
-        ",\"cause\":{\"kind\":\"host\",\"first\":2}",
-        ",\"cause\":{\"kind\":\"action\",\"first\":1}",
-        ",\"cause\":{\"kind\":\"timeout\",\"first\":1}",
-        ",\"cause\":7",
-        ""};
-    for (size_t i = 0; i < 6; i++) {
-        char rec[512];
-        snprintf(rec, sizeof rec,
-                 "{\"type\":\"change\",\"seq\":1,\"time\":0,"
-                 "\"kind\":\"update\",\"phase\":\"A\",\"prev\":\"A\","
-                 "\"reason\":\"r\",\"file\":\"f\",\"line\":1,"
-                 "\"func\":\"f\",\"draws\":0,\"sum\":\"%016llx\","
-                 "\"bytes\":%zu,\"patch\":{}%s}",
-                 (unsigned long long)sum, len, causes[i]);
-        cJSON *r = NULL;
-        assert_int_equal(pc_json_parse(rec, strlen(rec), NULL, &r, NULL),
-                         PC_OK);
-        pc_error err = {0};
-        pc_err rv = pc_timeline_add(tl, r, &err);
-        cJSON_Delete(r);
-        if (i < 5) {
-            assert_int_equal(rv, PC_ERR_INVALID);
-            assert_non_null(strstr(err.message, "cause"));
-        } else {
-            assert_int_equal(rv, PC_OK);
-        }
+    pc_room *room = room_with(NULL, NULL);
+    njournaled = 0;
+    pc_room_set_journal(room, journal, NULL, NULL);
+    play(room);
+    assert_int_equal(njournaled, 7);
+    for (int i = 0; i < 7; i++) {
+        assert_int_equal(journaled[i].kind, seen[i].kind);
+        assert_int_equal(journaled[i].first_seq, seen[i].first_seq);
     }
-    pc_timeline_entry e;
-    assert_int_equal(pc_timeline_get(tl, 1, &e), PC_OK);
-    assert_null(e.cause);
-    pc_timeline_free(tl);
-    cJSON_Delete(doc);
+    pc_room_free(room);
+}
+
+/* The step-k stimulus of the churn test, and what its cause must say. */
+typedef struct expect {
+    pc_cause_kind kind;
+    int k; /* the action's step, for its player and payload */
+} expect;
+
+/* The retained records after play()'s seven. */
+static void check_window(const pc_room *room, const expect *want)
+{
+    uint64_t last = pc_room_seq(room);
+    uint64_t first = last - pc_history_count(room) + 1;
+    for (uint64_t s = first > 7 ? first : 8; s <= last; s++) {
+        const pc_cause *c = cause_of(room, s);
+        assert_int_equal(c->kind, want[s].kind);
+        assert_int_equal(c->first_seq, s); /* one change per stimulus */
+        if (c->kind != PC_CAUSE_ACTION) {
+            assert_null(c->player);
+            assert_null(c->payload);
+            continue;
+        }
+        char player[16];
+        snprintf(player, sizeof player, "p%d", want[s].k);
+        assert_string_equal(c->player, player);
+        assert_string_equal(c->type, "big");
+        const cJSON *i = cJSON_GetObjectItemCaseSensitive(c->payload, "i");
+        const cJSON *pad = cJSON_GetObjectItemCaseSensitive(c->payload, "pad");
+        assert_int_equal(i->valueint, want[s].k);
+        assert_int_equal(strlen(pad->valuestring), (size_t)(want[s].k % 97));
+    }
+}
+
+static void test_the_history_keeps_causes_through_eviction(void **state)
+{
+    (void)state;
+    history_capacity = 5;
+    pc_room *room = room_with(NULL, NULL);
+    history_capacity = 0;
+    play(room); /* seqs 1-7, in PLAY */
+    static expect want[400];
+    char pad[128];
+    for (int k = 0; k < 300; k++) {
+        if (k % 7 == 3) {
+            assert_int_equal(pc_update_phase_text(room, "{\"h\":1}", "host"),
+                             PC_OK);
+            want[pc_room_seq(room)] = (expect){PC_CAUSE_HOST, k};
+        } else if (k % 11 == 5) {
+            assert_int_equal(pc_room_arm_timeout(room, 10), PC_OK);
+            assert_int_equal(pc_room_fire_timeout(room), PC_OK);
+            want[pc_room_seq(room)] = (expect){PC_CAUSE_TIMEOUT, k};
+        } else {
+            /* Payloads of varied sizes, freed before the history is read:
+             * the records must hold copies. */
+            memset(pad, 'a' + k % 26, (size_t)(k % 97));
+            pad[k % 97] = '\0';
+            cJSON *payload = cJSON_CreateObject();
+            cJSON_AddNumberToObject(payload, "i", k);
+            cJSON_AddStringToObject(payload, "pad", pad);
+            char player[16];
+            snprintf(player, sizeof player, "p%d", k);
+            pc_action act = {player, "big", payload};
+            pc_error e = {0};
+            pc_err rv = pc_room_action(room, &act, NULL, &e);
+            if (rv != PC_OK) {
+                fail_msg("step %d: %s", k, e.message);
+            }
+            cJSON_Delete(payload);
+            memset(player, 'X', sizeof player - 1);
+            want[pc_room_seq(room)] = (expect){PC_CAUSE_ACTION, k};
+        }
+        check_window(room, want);
+    }
+    assert_int_equal(pc_history_count(room), 5);
+    assert_int_equal(pc_room_seq(room), 307);
+    pc_room_free(room);
+}
+
+static void test_allocation_failures_leave_no_cause_and_no_leak(void **state)
+{
+    (void)state;
+    history_capacity = 4;
+    pc_room *room = room_with(NULL, NULL);
+    history_capacity = 0;
+    play(room); /* the history ring is full: it never grows again */
+    cJSON *payload = NULL;
+    const char *text = "{\"k\":[1,2,{\"x\":\"y\"}],\"s\":\"zz\"}";
+    assert_int_equal(pc_json_parse(text, strlen(text), NULL, &payload, NULL),
+                     PC_OK);
+    pc_action act = {"erin", "big", payload};
+    bool done = false;
+    for (size_t n = 1; !done; n++) {
+        size_t live = testalloc_live();
+        int before = nseen;
+        testalloc_fail_at(n, false);
+        pc_err rv = pc_room_action(room, &act, NULL, NULL);
+        testalloc_fail_at(0, false);
+        if (rv != PC_OK) {
+            assert_int_equal(rv, PC_ERR_NOMEM);
+            assert_int_equal(pc_room_seq(room), 7);
+            assert_int_equal(nseen, before);
+            assert_int_equal(testalloc_live(), live);
+            continue;
+        }
+        done = true;
+        assert_int_equal(pc_room_seq(room), 8);
+        assert_int_equal(seen[nseen - 1].kind, PC_CAUSE_ACTION);
+        assert_int_equal(seen[nseen - 1].first_seq, 8);
+        const pc_cause *c = cause_of(room, 8);
+        assert_string_equal(c->player, "erin");
+        assert_true(pc_json_equal(c->payload, payload));
+    }
+    cJSON_Delete(payload);
+    /* The next stimulus starts afresh. */
+    assert_int_equal(pc_update_phase_text(room, "{\"y\":1}", "host"), PC_OK);
+    assert_int_equal(cause_of(room, 9)->kind, PC_CAUSE_HOST);
+    assert_int_equal(cause_of(room, 9)->first_seq, 9);
+    pc_room_free(room);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(sinks_see_the_outermost_stimulus),
-        cmocka_unit_test(the_log_keeps_causes_through_recovery),
-        cmocka_unit_test(a_payload_too_big_for_the_log_is_dropped),
-        cmocka_unit_test(a_malformed_cause_is_refused),
+        cmocka_unit_test(test_sinks_see_the_outermost_stimulus),
+        cmocka_unit_test(test_a_refused_action_leaves_no_trace),
+        cmocka_unit_test(test_chained_callbacks_share_the_outermost_cause),
+        cmocka_unit_test(test_the_journal_sees_the_cause_the_sinks_see),
+        cmocka_unit_test(test_the_history_keeps_causes_through_eviction),
+        cmocka_unit_test_setup_teardown(
+            test_allocation_failures_leave_no_cause_and_no_leak,
+            testalloc_setup, testalloc_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

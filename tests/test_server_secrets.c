@@ -6,8 +6,11 @@
  * 1,000 changes; a raw nng SUB subscribed to everything, a spectator client
  * and token-less requests (snapshots, `changes`, refused requests) must
  * never see the word CANARY nor any player's token, while each player's
- * replica ends holding its own current canary and nobody else's. Real nng
- * sockets over TCP on 127.0.0.1; every wait polls against a deadline.
+ * replica ends holding its own current canary and nobody else's. Nor may
+ * they see an action's payload: the room keeps it as the cause of the
+ * change the action made (pc_change.cause), and causes stay on the server.
+ * Real nng sockets over TCP on 127.0.0.1; every wait polls against a
+ * deadline.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -15,6 +18,7 @@
 
 #include "phasecast/alloc.h"
 #include "phasecast/client.h"
+#include "phasecast/history.h"
 #include "phasecast/room.h"
 #include "phasecast/view.h"
 
@@ -24,6 +28,9 @@
 
 #define ROOM   "cards"
 #define CANARY "CANARY"
+/* In the payload of an action of dave's, which the server keeps as the
+ * cause of its change and must never send. */
+#define PAYLOAD_SECRET "PAYLOAD-SECRET-5e1d0c"
 
 static const char *const players[] = {"alice", "bob", "carol", "dave"};
 #define NPLAYERS 4 /* three pc_clients and one raw REQ player (dave) */
@@ -100,6 +107,42 @@ static char *server_view(pc_server *srv, const char *viewer)
     assert_int_equal(pc_server_call(srv, job_on_loop, &j), PC_OK);
     assert_non_null(j.canon);
     return j.canon;
+}
+
+/* The cause of change seq, copied on the loop (asserted by the test). */
+typedef struct cause_job {
+    uint64_t seq;
+    bool found;
+    pc_cause_kind kind;
+    uint64_t first;
+    char player[16];
+    char note[64]; /* the payload's "note" */
+} cause_job;
+
+static void cause_on_loop(pc_server *srv, void *arg)
+{
+    cause_job *j = arg;
+    const pc_change *c = NULL;
+    if (pc_history_get(pc_server_find_room(srv, ROOM), j->seq, &c) != PC_OK) {
+        return;
+    }
+    j->found = true;
+    j->kind = c->cause.kind;
+    j->first = c->cause.first_seq;
+    snprintf(j->player, sizeof j->player, "%s",
+             c->cause.player != NULL ? c->cause.player : "");
+    const cJSON *note =
+        cJSON_GetObjectItemCaseSensitive(c->cause.payload, "note");
+    snprintf(j->note, sizeof j->note, "%s",
+             cJSON_IsString(note) ? note->valuestring : "");
+}
+
+static cause_job cause_at(pc_server *srv, uint64_t seq)
+{
+    cause_job j = {.seq = seq};
+    assert_int_equal(pc_server_call(srv, cause_on_loop, &j), PC_OK);
+    assert_true(j.found);
+    return j;
 }
 
 /* ------------------------------------------------------------------ */
@@ -236,6 +279,31 @@ static void test_canaries_never_reach_the_public_or_other_players(void **state)
     assert_int_equal(strlen(token), 32);
     cJSON_Delete(j);
 
+    /* Dave counts, with a secret in the payload: the change goes out, the
+     * payload stays with the room as the change's cause. */
+    char body[512];
+    j = request(req,
+                "{\"op\":\"action\",\"room\":\"" ROOM "\",\"token\":\"%s\","
+                "\"action_id\":\"inc-1\",\"type\":\"inc\","
+                "\"payload\":{\"note\":\"" PAYLOAD_SECRET "\"}}",
+                token);
+    uint64_t inc_seq = (uint64_t)num(ok_result(j), "seq");
+    cJSON_Delete(j);
+    cause_job cj = cause_at(srv, inc_seq);
+    assert_int_equal(cj.kind, PC_CAUSE_ACTION);
+    assert_int_equal(cj.first, inc_seq);
+    assert_string_equal(cj.player, "dave");
+    assert_string_equal(cj.note, PAYLOAD_SECRET);
+    /* The changes request serves that change, without its cause. */
+    snprintf(body, sizeof body,
+             "{\"op\":\"changes\",\"room\":\"" ROOM "\",\"since\":%llu}",
+             (unsigned long long)(inc_seq - 1));
+    j = recorded(req, &req_tape, body);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
+                         ok_result(j), "changes")),
+                     1);
+    cJSON_Delete(j);
+
     pc_client *cs[NCLIENTS];
     for (int i = 0; i < 3; i++) {
         cs[i] = client_open(srv, players[i], NULL);
@@ -254,6 +322,12 @@ static void test_canaries_never_reach_the_public_or_other_players(void **state)
     }
     /* seq: the players' joins, then the deals. */
     assert_true(seq >= (uint64_t)total);
+    /* A deal is the host's own change (made through pc_server_call), one
+     * stimulus each. */
+    cj = cause_at(srv, seq);
+    assert_int_equal(cj.kind, PC_CAUSE_HOST);
+    assert_int_equal(cj.first, seq);
+    assert_string_equal(cj.player, "");
     int64_t end = mono_ms() + WAIT_MS;
     for (bool all = false; !all;) {
         assert_true(mono_ms() < end);
@@ -284,7 +358,6 @@ static void test_canaries_never_reach_the_public_or_other_players(void **state)
     }
 
     /* Token-less requests: public snapshot and changes, and refusals. */
-    char body[512];
     cJSON *r =
         recorded(req, &req_tape, "{\"op\":\"snapshot\",\"room\":\"" ROOM "\"}");
     ok_result(r);
@@ -332,6 +405,10 @@ static void test_canaries_never_reach_the_public_or_other_players(void **state)
     assert_int_equal(tape_count(&spec_tape, CANARY), 0);
     assert_int_equal(tape_count(&req_tape, CANARY), 0);
     assert_int_equal(tape_count(&req_tape, token), 0);
+    /* Nor any action's payload: causes are not broadcast or served. */
+    assert_int_equal(tape_count(&pub_tape, PAYLOAD_SECRET), 0);
+    assert_int_equal(tape_count(&spec_tape, PAYLOAD_SECRET), 0);
+    assert_int_equal(tape_count(&req_tape, PAYLOAD_SECRET), 0);
 
     /* Positive control: the canaries exist, and dave's token reaches his. */
     uint64_t last = seq % 10 != 0 ? seq : seq - 1;

@@ -36,10 +36,14 @@ typedef enum pc_cause_kind {
     PC_CAUSE_TIMEOUT = 3 /* pc_room_fire_timeout fired the phase timer */
 } pc_cause_kind;
 
-/* What made a change. Pointers are borrowed like the change's own. */
+/* What made a change. Pointers are borrowed like the change's own. A
+ * change read back from a log written before causes were recorded has
+ * none: first_seq is 0 and every other member zero (kind PC_CAUSE_HOST
+ * then means nothing). Causes are never broadcast. */
 typedef struct pc_cause {
     pc_cause_kind kind;
-    uint64_t first_seq;   /* seq of the first change this stimulus made */
+    uint64_t first_seq;   /* seq of the first change this stimulus made;
+                             0: no cause recorded */
     const char *player;   /* ACTION: the acting player; else NULL */
     const char *type;     /* ACTION: the action's type; else NULL */
     const cJSON *payload; /* ACTION: its payload, NULL if none */
