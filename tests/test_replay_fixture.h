@@ -47,7 +47,8 @@ typedef struct recorder {
     pc_room *room;
     cJSON *base;  /* the base record */
     cJSON *lines; /* the change records, in seq order */
-    pc_cause cur; /* the stimulus being fed (first filled by the sink) */
+    pc_cause cur; /* the stimulus being fed (first filled by the sink), to
+                     check the framework's cause against */
 } recorder;
 
 static inline cJSON *rec_hex(uint64_t v)
@@ -107,7 +108,11 @@ static inline void rec_sink(pc_room *room, const pc_change *c, void *arg)
     cJSON_AddItemToObject(j, "sum", rec_hex(c->checksum));
     cJSON_AddNumberToObject(j, "bytes", (double)c->state_bytes);
     cJSON_AddItemToObject(j, "patch", cJSON_Duplicate(c->patch, true));
-    cJSON_AddItemToObject(j, "cause", rec_cause(&r->cur));
+    /* The framework's cause, as the log and export write it; the driver
+     * knows which stimulus it fed, so the two must agree. */
+    assert_int_equal(c->cause.kind, r->cur.kind);
+    assert_int_equal(c->cause.first_seq, r->cur.first_seq);
+    cJSON_AddItemToObject(j, "cause", rec_cause(&c->cause));
     cJSON_AddItemToArray(r->lines, j);
 }
 
