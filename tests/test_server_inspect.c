@@ -138,11 +138,16 @@ static void read_room(pc_server *srv, void *arg)
     p->sum = pc_room_checksum(room);
 }
 
-static probe room_now(void)
+static probe room_of(pc_server *srv)
 {
     probe p = {0, 0};
-    assert_int_equal(pc_server_call(fx.srv, read_room, &p), PC_OK);
+    assert_int_equal(pc_server_call(srv, read_room, &p), PC_OK);
     return p;
+}
+
+static probe room_now(void)
+{
+    return room_of(fx.srv);
 }
 
 /* The canonical text of room r1's state right after seq, read on the
@@ -240,6 +245,8 @@ static void a_server_without_a_credential_refuses_every_inspector(void **state)
     (void)state;
     pc_server *srv = serve(NULL);
     nng_socket s = req_open(pc_server_rep_url(srv));
+    drive_on(srv, 4);
+    probe before = room_of(srv);
     cJSON *r = request(s, "{\"op\":\"inspect\",\"room\":\"r1\","
                           "\"credential\":\"" CREDENTIAL "\"}");
     assert_error(r, "forbidden");
@@ -250,6 +257,11 @@ static void a_server_without_a_credential_refuses_every_inspector(void **state)
     assert_error(r, "forbidden");
     assert_string_equal(message(r), "the inspector is disabled on this server");
     cJSON_Delete(r);
+    /* The refusals changed nothing. */
+    probe after = room_of(srv);
+    assert_int_equal(after.seq, 4);
+    assert_int_equal(after.seq, before.seq);
+    assert_int_equal(after.sum, before.sum);
     pc_server_free(srv);
     nng_close(s);
     /* An empty credential disables it too. */
@@ -368,7 +380,7 @@ static void the_ring_replays_to_every_retained_state(void **state)
     cJSON_Delete(r);
 }
 
-static void pages_and_too_old(void **state)
+static void records_come_in_pages_and_evicted_ones_are_too_old(void **state)
 {
     (void)state;
     drive(CHANGES);
@@ -398,6 +410,12 @@ static void pages_and_too_old(void **state)
     cJSON *r =
         request(fx.req, "{\"op\":\"inspect\",\"room\":\"r1\","
                         "\"credential\":\"" CREDENTIAL "\",\"since\":5}");
+    assert_error(r, "too_old");
+    cJSON_Delete(r);
+    /* The boundary: the oldest state held is seq 20 (the first retained
+     * change is 21); since 19 would need change 20, which is gone. */
+    r = request(fx.req, "{\"op\":\"inspect\",\"room\":\"r1\","
+                        "\"credential\":\"" CREDENTIAL "\",\"since\":19}");
     assert_error(r, "too_old");
     cJSON_Delete(r);
     r = request(fx.req, "{\"op\":\"inspect\",\"room\":\"r1\","
@@ -628,7 +646,9 @@ int main(void)
         cmocka_unit_test(a_server_without_a_credential_refuses_every_inspector),
         cmocka_unit_test_setup_teardown(
             the_ring_replays_to_every_retained_state, setup, teardown),
-        cmocka_unit_test_setup_teardown(pages_and_too_old, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            records_come_in_pages_and_evicted_ones_are_too_old, setup,
+            teardown),
         cmocka_unit_test_setup_teardown(a_new_room_has_its_first_state_as_base,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(numbers_reach_the_inspector_exactly,
