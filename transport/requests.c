@@ -24,6 +24,7 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -425,18 +426,25 @@ static bool op_join(pc_server *srv, const cJSON *req, outcome *o)
     return true;
 }
 
+static bool want_inspector(pc_server *srv, const cJSON *req, outcome *o);
+
 static bool op_snapshot(pc_server *srv, const cJSON *req, outcome *o)
 {
-    pc__player *p;
+    pc__player *p = NULL;
+    /* With the inspector credential: the whole state, no view. */
+    bool whole = field(req, "credential") != NULL;
+    if (whole && !want_inspector(srv, req, o)) {
+        return false;
+    }
     pc__host *h = want_room(srv, req, o);
-    if (h == NULL || !want_player(h, req, false, &p, o)) {
+    if (h == NULL || (!whole && !want_player(h, req, false, &p, o))) {
         return false;
     }
     const pc_game *g = pc_room_game(h->room);
     const char *who = p != NULL ? pc__player_name(p) : NULL;
     cJSON *state = NULL;
     uint64_t sum = pc_room_checksum(h->room);
-    if (pc_view_has_private(g)) {
+    if (!whole && pc_view_has_private(g)) {
         if (pc_view_state(g, pc_room_state(h->room), who, &state) != PC_OK ||
             pc_view_checksum(g, pc_room_state(h->room), who, &sum) != PC_OK) {
             cJSON_Delete(state);
@@ -456,20 +464,6 @@ static bool op_snapshot(pc_server *srv, const cJSON *req, outcome *o)
         !cJSON_AddItemToObject(r, "state", state)) {
         cJSON_Delete(state);
         return nomem(o);
-    }
-    return true;
-}
-
-/* Apply change c to doc (a whole state document we own), as a client
- * replica would. */
-static bool replay(cJSON *doc, const pc_change *c)
-{
-    cJSON *data = cJSON_GetObjectItemCaseSensitive(doc, "data");
-    cJSON *phase = cJSON_CreateString(c->phase);
-    if (phase == NULL || pc_merge_patch_inplace(data, c->patch) != PC_OK ||
-        !cJSON_ReplaceItemInObjectCaseSensitive(doc, "phase", phase)) {
-        cJSON_Delete(phase);
-        return false;
     }
     return true;
 }
@@ -519,7 +513,7 @@ static bool op_changes(pc_server *srv, const cJSON *req, outcome *o)
         const pc_change *c;
         cJSON *item = NULL;
         ok = pc_history_get(room, s, &c) == PC_OK &&
-             (doc == NULL || replay(doc, c)) &&
+             (doc == NULL || pc__envelope_replay(doc, c)) &&
              pc__envelope_change(g, c, who, doc, &item) == PC_OK;
         if (ok && !cJSON_AddItemToArray(list, item)) {
             cJSON_Delete(item);
@@ -612,10 +606,41 @@ static bool op_action(pc_server *srv, const cJSON *req, outcome *o)
     return true;
 }
 
+/* Run the operation req (a parsed request of any shape) names. */
+static void dispatch_tree(pc_server *srv, const cJSON *req, outcome *o)
+{
+    const char *op;
+    if (!cJSON_IsObject(req)) {
+        pc_error_set(&o->e, PC_ERR_INVALID, "bad_request",
+                     "a request is a JSON object");
+        return;
+    }
+    if (!want_string(req, "op", true, 32, &op, o)) {
+        return;
+    }
+    if (strcmp(op, "ping") == 0) {
+        op_ping(req, o);
+    } else if (strcmp(op, "info") == 0) {
+        op_info(srv, o);
+    } else if (strcmp(op, "join") == 0) {
+        op_join(srv, req, o);
+    } else if (strcmp(op, "snapshot") == 0) {
+        op_snapshot(srv, req, o);
+    } else if (strcmp(op, "changes") == 0) {
+        op_changes(srv, req, o);
+    } else if (strcmp(op, "action") == 0) {
+        op_action(srv, req, o);
+    } else if (strcmp(op, "inspect") == 0) {
+        op_inspect(srv, req, o);
+    } else {
+        pc_error_set(&o->e, PC_ERR_INVALID, "bad_request", "unknown op \"%s\"",
+                     op);
+    }
+}
+
 static void dispatch(pc_server *srv, const char *body, size_t len,
                      const pc_json_limits *lim, cJSON **req, outcome *o)
 {
-    const char *op;
     if (len > lim->max_bytes) {
         pc_error_set(&o->e, PC_ERR_LIMIT, "limit_exceeded",
                      "the request has %zu bytes, more than %zu", len,
@@ -634,32 +659,7 @@ static void dispatch(pc_server *srv, const char *body, size_t len,
                      "%s", pe.message[0] ? pe.message : pc_strerror(rc));
         return;
     }
-    if (!cJSON_IsObject(*req)) {
-        pc_error_set(&o->e, PC_ERR_INVALID, "bad_request",
-                     "a request is a JSON object");
-        return;
-    }
-    if (!want_string(*req, "op", true, 32, &op, o)) {
-        return;
-    }
-    if (strcmp(op, "ping") == 0) {
-        op_ping(*req, o);
-    } else if (strcmp(op, "info") == 0) {
-        op_info(srv, o);
-    } else if (strcmp(op, "join") == 0) {
-        op_join(srv, *req, o);
-    } else if (strcmp(op, "snapshot") == 0) {
-        op_snapshot(srv, *req, o);
-    } else if (strcmp(op, "changes") == 0) {
-        op_changes(srv, *req, o);
-    } else if (strcmp(op, "action") == 0) {
-        op_action(srv, *req, o);
-    } else if (strcmp(op, "inspect") == 0) {
-        op_inspect(srv, *req, o);
-    } else {
-        pc_error_set(&o->e, PC_ERR_INVALID, "bad_request", "unknown op \"%s\"",
-                     op);
-    }
+    dispatch_tree(srv, *req, o);
 }
 
 /* {"v":1,"ok":true,"result":R} or {"v":1,"ok":false,"error":{...}}. */
@@ -695,51 +695,82 @@ static cJSON *reply_tree(outcome *o)
     return r;
 }
 
+/* Print o's reply into *text (or copy the remembered one); code (may be
+ * NULL) receives the error code, "" for a success. Frees o's result. */
+static pc_err finish(outcome *o, char **text, size_t *text_len,
+                     char code[PC_ERROR_CODE_MAX])
+{
+    pc_err rc = PC_OK;
+    if (code != NULL) {
+        code[0] = '\0';
+    }
+    if (o->cached != NULL) {
+        char *copy = cJSON_malloc(o->cached_len + 1);
+        if (copy == NULL) {
+            return PC_ERR_NOMEM;
+        }
+        memcpy(copy, o->cached, o->cached_len + 1);
+        *text = copy;
+        *text_len = o->cached_len;
+        if (code != NULL) { /* a remembered reply may be a refusal */
+            cJSON *r = cJSON_ParseWithLength(copy, o->cached_len);
+            const cJSON *c = cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetObjectItemCaseSensitive(r, "error"), "code");
+            if (cJSON_IsString(c)) {
+                snprintf(code, PC_ERROR_CODE_MAX, "%s", c->valuestring);
+            }
+            cJSON_Delete(r);
+        }
+        return PC_OK;
+    }
+    if (o->e.err == PC_OK && o->result == NULL) {
+        nomem(o);
+    }
+    if (o->e.err != PC_OK) {
+        cJSON_Delete(o->result); /* partial */
+        o->result = NULL;
+        if (code != NULL) {
+            snprintf(code, PC_ERROR_CODE_MAX, "%s", o->e.code);
+        }
+    }
+    cJSON *tree = reply_tree(o);
+    char *s = NULL;
+    size_t n = 0;
+    if (tree == NULL || pc__envelope_print(tree, &s, &n) != PC_OK) {
+        rc = PC_ERR_NOMEM;
+    } else {
+        if (o->remember_for != NULL && o->e.err != PC_ERR_NOMEM) {
+            (void)pc__player_remember(o->remember_for, o->action_id, s, n);
+        }
+        if (o->joined != NULL && o->e.err == PC_OK) {
+            (void)pc__player_remember_join(o->joined, s, n);
+        }
+        *text = s;
+        *text_len = n;
+    }
+    cJSON_Delete(tree);
+    cJSON_Delete(o->result);
+    o->result = NULL;
+    return rc;
+}
+
 pc_err pc__requests_answer(pc_server *srv, const char *body, size_t len,
                            char **text, size_t *text_len)
 {
     outcome o = {0};
     cJSON *req = NULL;
     dispatch(srv, body, len, pc__server_request_limits(srv), &req, &o);
-    pc_err rc = PC_OK;
-    if (o.cached != NULL) {
-        char *copy = cJSON_malloc(o.cached_len + 1);
-        if (copy == NULL) {
-            rc = PC_ERR_NOMEM;
-        } else {
-            memcpy(copy, o.cached, o.cached_len + 1);
-            *text = copy;
-            *text_len = o.cached_len;
-        }
-        cJSON_Delete(req);
-        return rc;
-    }
-    if (o.e.err == PC_OK && o.result == NULL) {
-        nomem(&o);
-    }
-    if (o.e.err != PC_OK) {
-        cJSON_Delete(o.result); /* partial */
-        o.result = NULL;
-    }
-    cJSON *tree = reply_tree(&o);
-    char *s = NULL;
-    size_t n = 0;
-    if (tree == NULL || pc__envelope_print(tree, &s, &n) != PC_OK) {
-        rc = PC_ERR_NOMEM;
-    } else {
-        if (o.remember_for != NULL && o.e.err != PC_ERR_NOMEM) {
-            (void)pc__player_remember(o.remember_for, o.action_id, s, n);
-        }
-        if (o.joined != NULL && o.e.err == PC_OK) {
-            (void)pc__player_remember_join(o.joined, s, n);
-        }
-        *text = s;
-        *text_len = n;
-    }
-    cJSON_Delete(tree);
-    cJSON_Delete(o.result);
+    pc_err rc = finish(&o, text, text_len, NULL);
     cJSON_Delete(req);
     return rc;
+}
+
+pc_err pc__requests_answer_tree(pc_server *srv, const cJSON *req, char **text,
+                                size_t *text_len, char code[PC_ERROR_CODE_MAX])
+{
+    outcome o = {0};
+    dispatch_tree(srv, req, &o);
+    return finish(&o, text, text_len, code);
 }
 
 static void on_readable(evutil_socket_t fd, short what, void *arg)
