@@ -29,6 +29,7 @@ struct pc__bridge {
     pc_server *srv;
     pc__httpd *d;
     size_t sse_cap;
+    pc__sse_stats sse;
 };
 
 /* Answer req with the reply to the request channel's request r. */
@@ -105,15 +106,15 @@ static cJSON *body_object(pc__bridge *b, struct evhttp_request *req)
     struct evbuffer *in = evhttp_request_get_input_buffer(req);
     size_t n = evbuffer_get_length(in);
     const char *text = n > 0 ? (const char *)evbuffer_pullup(in, -1) : "";
-    pc_error e = {0};
+    pc_error e = {0}, pe = {0};
     cJSON *o = NULL;
-    pc_err rc = pc_json_parse(text, n, pc__httpd_limits(b->d), &o, &e);
+    pc_err rc = pc_json_parse(text, n, pc__httpd_limits(b->d), &o, &pe);
     if (rc != PC_OK) {
         pc_error_set(&e, rc,
                      rc == PC_ERR_NOMEM   ? "internal"
                      : rc == PC_ERR_LIMIT ? "limit_exceeded"
                                           : "bad_request",
-                     "%s", e.message[0] ? e.message : pc_strerror(rc));
+                     "%s", pe.message[0] ? pe.message : pc_strerror(rc));
     } else if (!cJSON_IsObject(o)) {
         pc_error_set(&e, PC_ERR_INVALID, "bad_request",
                      "the body must be a JSON object");
@@ -344,4 +345,9 @@ pc__httpd *pc__bridge_httpd(pc__bridge *b)
 size_t pc__bridge_sse_cap(const pc__bridge *b)
 {
     return b->sse_cap;
+}
+
+pc__sse_stats *pc__bridge_sse_stats(pc__bridge *b)
+{
+    return &b->sse;
 }

@@ -24,5 +24,7 @@ pc_err pc__bridge_new(pc_server *srv, struct event_base *base,
 void pc__bridge_free(pc__bridge *b);
 pc__httpd *pc__bridge_httpd(pc__bridge *b);
 size_t pc__bridge_sse_cap(const pc__bridge *b);
+/* The SSE counters every room's hub adds to. */
+struct pc__sse_stats *pc__bridge_sse_stats(pc__bridge *b);
 
 #endif

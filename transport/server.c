@@ -423,7 +423,7 @@ pc_err pc__server_host(pc_server *srv, pc_room *room, pc_changelog *log,
     if (rc == PC_OK && srv->bridge != NULL) {
         rc = pc__sse_hub_new(pc__bridge_httpd(srv->bridge), base, h->room,
                              srv->heartbeat_ms, pc__bridge_sse_cap(srv->bridge),
-                             &h->sse);
+                             pc__bridge_sse_stats(srv->bridge), &h->sse);
         if (rc == PC_OK) {
             rc = pc_room_add_sink(h->room, pc__sse_sink, h->sse);
         }
@@ -556,6 +556,39 @@ pc_err pc_server_stats_get(pc_server *srv, pc_server_stats *out)
         return PC_ERR_INVALID;
     }
     return pc_server_call(srv, copy_stats, out);
+}
+
+static void copy_http_stats(pc_server *srv, void *arg)
+{
+    pc_server_http_stats *o = arg;
+    pc__httpd_stats h;
+    pc__httpd_get_stats(pc__bridge_httpd(srv->bridge), &h);
+    const pc__sse_stats *s = pc__bridge_sse_stats(srv->bridge);
+    *o = (pc_server_http_stats){
+        .connections = h.connections,
+        .connections_total = h.connections_total,
+        .requests = h.requests,
+        .rate_limited = h.rate_limited,
+        .sse_streams = s->streams,
+        .sse_opened = s->opened,
+        .sse_resumed = s->resumed,
+        .sse_snapshots = s->snapshots,
+        .sse_cut = s->cut,
+        .sse_events = s->events,
+        .sse_bytes = s->bytes,
+    };
+    memcpy(o->responses, h.status, sizeof o->responses);
+}
+
+pc_err pc_server_http_stats_get(pc_server *srv, pc_server_http_stats *out)
+{
+    if (srv == NULL || out == NULL) {
+        return PC_ERR_INVALID;
+    }
+    if (srv->bridge == NULL) {
+        return PC_ERR_STATE;
+    }
+    return pc_server_call(srv, copy_http_stats, out);
 }
 
 const pc_changelog_options *pc__server_log(const pc_server *srv)

@@ -52,7 +52,7 @@ struct pc__sse_hub {
     int heartbeat_ms;
     size_t cap;
     pc__text scratch; /* event text being built */
-    pc__sse_stats stats;
+    pc__sse_stats *stats;
 };
 
 static void unlink_stream(pc__sse_hub *hub, stream *s)
@@ -65,7 +65,7 @@ static void unlink_stream(pc__sse_hub *hub, stream *s)
     if (s->next != NULL) {
         s->next->prev = s->prev;
     }
-    hub->stats.streams--;
+    hub->stats->streams--;
 }
 
 static void free_stream(stream *s)
@@ -100,8 +100,8 @@ static void queue_event(pc__sse_hub *hub, stream *s, const char *text,
         pc__httpd_cut(s->req);
         return;
     }
-    hub->stats.events++;
-    hub->stats.bytes += len;
+    hub->stats->events++;
+    hub->stats->bytes += len;
 }
 
 static void send_queue(pc__sse_hub *hub, stream *s)
@@ -112,7 +112,7 @@ static void send_queue(pc__sse_hub *hub, stream *s)
     }
     if (pc__httpd_pending(s->req) + n > hub->cap) {
         s->cut = true;
-        hub->stats.cut++;
+        hub->stats->cut++;
         evbuffer_drain(s->queue, n);
         pc__httpd_cut(s->req);
         return;
@@ -247,14 +247,18 @@ static void on_beat(evutil_socket_t fd, short what, void *arg)
 }
 
 pc_err pc__sse_hub_new(pc__httpd *d, struct event_base *base, pc_room *room,
-                       int heartbeat_ms, size_t cap, pc__sse_hub **out)
+                       int heartbeat_ms, size_t cap, pc__sse_stats *stats,
+                       pc__sse_hub **out)
 {
     pc__sse_hub *hub = pc_malloc(sizeof *hub);
     if (hub == NULL) {
         return PC_ERR_NOMEM;
     }
-    *hub = (pc__sse_hub){
-        .d = d, .room = room, .heartbeat_ms = heartbeat_ms, .cap = cap};
+    *hub = (pc__sse_hub){.d = d,
+                         .room = room,
+                         .heartbeat_ms = heartbeat_ms,
+                         .cap = cap,
+                         .stats = stats};
     int every = heartbeat_ms > 0 ? heartbeat_ms : KEEPALIVE_MS;
     struct timeval tv = {every / 1000, (every % 1000) * 1000};
     hub->flush_ev = event_new(base, -1, 0, on_flush, hub);
@@ -388,11 +392,11 @@ void pc__sse_open(pc__sse_hub *hub, struct evhttp_request *req,
                      ? backlog(hub->room, player, *last, hub->cap / 2, &t)
                      : PC_ERR_EVICTED;
             if (rc == PC_OK) {
-                hub->stats.resumed++;
+                hub->stats->resumed++;
             } else if (rc == PC_ERR_EVICTED || rc == PC_ERR_LIMIT) {
                 t.len = 13;
                 rc = snapshot_event(hub->room, player, &t);
-                hub->stats.snapshots++;
+                hub->stats->snapshots++;
             }
         }
     }
@@ -427,12 +431,7 @@ void pc__sse_open(pc__sse_hub *hub, struct evhttp_request *req,
         hub->streams->prev = s;
     }
     hub->streams = s;
-    hub->stats.streams++;
-    hub->stats.opened++;
+    hub->stats->streams++;
+    hub->stats->opened++;
     send_queue(hub, s);
-}
-
-void pc__sse_get_stats(const pc__sse_hub *hub, pc__sse_stats *out)
-{
-    *out = hub->stats;
 }

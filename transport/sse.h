@@ -25,7 +25,7 @@ struct evhttp_request;
 
 typedef struct pc__sse_hub pc__sse_hub;
 
-/* Counters of one hub (loop thread). */
+/* Counters shared by every hub of a server (loop thread). */
 typedef struct pc__sse_stats {
     uint64_t streams;   /* open now */
     uint64_t opened;    /* since the hub was made */
@@ -37,10 +37,12 @@ typedef struct pc__sse_stats {
 } pc__sse_stats;
 
 /* Streams of room, on d's connections, heartbeat every heartbeat_ms (<= 0:
- * a keep-alive comment every 15 s instead). Attach pc__sse_sink with the
- * hub as its arg. Returns PC_OK or PC_ERR_NOMEM. */
+ * a keep-alive comment every 15 s instead), counting into stats
+ * (borrowed, outlives the hub). Attach pc__sse_sink with the hub as its
+ * arg. Returns PC_OK or PC_ERR_NOMEM. */
 pc_err pc__sse_hub_new(pc__httpd *d, struct event_base *base, pc_room *room,
-                       int heartbeat_ms, size_t cap, pc__sse_hub **out);
+                       int heartbeat_ms, size_t cap, pc__sse_stats *stats,
+                       pc__sse_hub **out);
 /* End every stream (the clients see the stream close) and free. NULL ok. */
 void pc__sse_hub_free(pc__sse_hub *hub);
 void pc__sse_sink(pc_room *room, const pc_change *change, void *arg);
@@ -48,6 +50,5 @@ void pc__sse_sink(pc_room *room, const pc_change *change, void *arg);
  * after *last (NULL: a snapshot first). Answers req itself on failure. */
 void pc__sse_open(pc__sse_hub *hub, struct evhttp_request *req,
                   const char *player, const uint64_t *last);
-void pc__sse_get_stats(const pc__sse_hub *hub, pc__sse_stats *out);
 
 #endif

@@ -344,6 +344,31 @@ typedef struct pc_server_stats {
  */
 pc_err pc_server_stats_get(pc_server *srv, pc_server_stats *out);
 
+/* What the HTTP bridge has done since pc_server_new; "now" members are
+ * gauges, the rest only grow. */
+typedef struct pc_server_http_stats {
+    uint64_t connections;       /* open now */
+    uint64_t connections_total; /* accepted */
+    uint64_t requests;          /* requests read */
+    uint64_t rate_limited;      /* answered 429 */
+    uint64_t responses[6];      /* replies by class: [2] 2xx ... [5] 5xx */
+    uint64_t sse_streams;       /* event streams open now */
+    uint64_t sse_opened;        /* event streams opened */
+    uint64_t sse_resumed;       /* opened from Last-Event-ID inside the ring */
+    uint64_t sse_snapshots;     /* opened with a snapshot event */
+    uint64_t sse_cut;           /* closed for passing sse_buffer_bytes */
+    uint64_t sse_events;        /* events queued, heartbeats included */
+    uint64_t sse_bytes;         /* their bytes */
+} pc_server_http_stats;
+
+/*
+ * pc_server_http_stats_get - copy the bridge's counters into *out, on the
+ * loop (through pc_server_call), so from any thread. Returns PC_OK,
+ * PC_ERR_INVALID (NULL argument), PC_ERR_STATE (no bridge) or
+ * PC_ERR_NOMEM.
+ */
+pc_err pc_server_http_stats_get(pc_server *srv, pc_server_http_stats *out);
+
 /*
  * pc_transport_fini - release the process-wide state of nng and libevent
  * (nng_fini, libevent_global_shutdown) so leak checkers see a clean exit.
