@@ -18,6 +18,7 @@
 
 #include "phasecast/alloc.h"
 #include "phasecast/canon.h"
+#include "phasecast/merge.h"
 #include "phasecast/view.h"
 
 void pc__envelope_hex(uint64_t sum, char out[PC__SUM_HEX])
@@ -74,6 +75,18 @@ pc_err pc__envelope_change(const pc_game *g, const pc_change *c,
     }
     *out = o;
     return PC_OK;
+}
+
+bool pc__envelope_replay(cJSON *doc, const pc_change *c)
+{
+    cJSON *data = cJSON_GetObjectItemCaseSensitive(doc, "data");
+    cJSON *phase = cJSON_CreateString(c->phase);
+    if (phase == NULL || pc_merge_patch_inplace(data, c->patch) != PC_OK ||
+        !cJSON_ReplaceItemInObjectCaseSensitive(doc, "phase", phase)) {
+        cJSON_Delete(phase);
+        return false;
+    }
+    return true;
 }
 
 pc_err pc__envelope_print(const cJSON *tree, char **text, size_t *len)

@@ -6,6 +6,7 @@
 #ifndef PC_TRANSPORT_ENVELOPE_H
 #define PC_TRANSPORT_ENVELOPE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +32,11 @@ void pc__envelope_hex(uint64_t sum, char out[PC__SUM_HEX]);
  */
 pc_err pc__envelope_change(const pc_game *g, const pc_change *c,
                            const char *player, const cJSON *after, cJSON **out);
+
+/* Apply c to doc (a whole state document the caller owns), as a client
+ * replica would: merge the patch into "data", set "phase". Returns true,
+ * or false when out of memory (doc may then be partly patched). */
+bool pc__envelope_replay(cJSON *doc, const pc_change *c);
 
 /* A growing byte buffer; zero-initialise, free with pc__text_free. */
 typedef struct pc__text {

@@ -25,6 +25,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -315,18 +316,25 @@ static bool op_join(pc_server *srv, const cJSON *req, pc__outcome *o)
     return true;
 }
 
+static bool want_inspector(pc_server *srv, const cJSON *req, pc__outcome *o);
+
 static bool op_snapshot(pc_server *srv, const cJSON *req, pc__outcome *o)
 {
-    pc__player *p;
+    pc__player *p = NULL;
+    /* With the inspector credential: the whole state, no view. */
+    bool whole = pc__req_field(req, "credential") != NULL;
+    if (whole && !want_inspector(srv, req, o)) {
+        return false;
+    }
     pc__host *h = pc__req_room(srv, req, o);
-    if (h == NULL || !pc__req_player(h, req, false, &p, o)) {
+    if (h == NULL || (!whole && !pc__req_player(h, req, false, &p, o))) {
         return false;
     }
     const pc_game *g = pc_room_game(h->room);
     const char *who = p != NULL ? pc__player_name(p) : NULL;
     cJSON *state = NULL;
     uint64_t sum = pc_room_checksum(h->room);
-    if (pc_view_has_private(g)) {
+    if (!whole && pc_view_has_private(g)) {
         if (pc_view_state(g, pc_room_state(h->room), who, &state) != PC_OK ||
             pc_view_checksum(g, pc_room_state(h->room), who, &sum) != PC_OK) {
             cJSON_Delete(state);
@@ -346,20 +354,6 @@ static bool op_snapshot(pc_server *srv, const cJSON *req, pc__outcome *o)
         !cJSON_AddItemToObject(r, "state", state)) {
         cJSON_Delete(state);
         return pc__req_nomem(o);
-    }
-    return true;
-}
-
-/* Apply change c to doc (a whole state document we own), as a client
- * replica would. */
-static bool replay(cJSON *doc, const pc_change *c)
-{
-    cJSON *data = cJSON_GetObjectItemCaseSensitive(doc, "data");
-    cJSON *phase = cJSON_CreateString(c->phase);
-    if (phase == NULL || pc_merge_patch_inplace(data, c->patch) != PC_OK ||
-        !cJSON_ReplaceItemInObjectCaseSensitive(doc, "phase", phase)) {
-        cJSON_Delete(phase);
-        return false;
     }
     return true;
 }
@@ -409,7 +403,7 @@ static bool op_changes(pc_server *srv, const cJSON *req, pc__outcome *o)
         const pc_change *c;
         cJSON *item = NULL;
         ok = pc_history_get(room, s, &c) == PC_OK &&
-             (doc == NULL || replay(doc, c)) &&
+             (doc == NULL || pc__envelope_replay(doc, c)) &&
              pc__envelope_change(g, c, who, doc, &item) == PC_OK;
         if (ok && !cJSON_AddItemToArray(list, item)) {
             cJSON_Delete(item);
@@ -535,10 +529,44 @@ static bool op_report(pc_server *srv, const cJSON *req, pc__outcome *o)
     return true;
 }
 
+/* Run the operation req (a parsed request of any shape) names. */
+static void dispatch_tree(pc_server *srv, const cJSON *req, pc__outcome *o)
+{
+    const char *op;
+    if (!cJSON_IsObject(req)) {
+        pc_error_set(&o->e, PC_ERR_INVALID, "bad_request",
+                     "a request is a JSON object");
+        return;
+    }
+    if (!pc__req_string(req, "op", true, 32, &op, o)) {
+        return;
+    }
+    o->op = pc__metrics_op_named(op);
+    if (strcmp(op, "ping") == 0) {
+        op_ping(req, o);
+    } else if (strcmp(op, "info") == 0) {
+        op_info(srv, o);
+    } else if (strcmp(op, "join") == 0) {
+        op_join(srv, req, o);
+    } else if (strcmp(op, "snapshot") == 0) {
+        op_snapshot(srv, req, o);
+    } else if (strcmp(op, "changes") == 0) {
+        op_changes(srv, req, o);
+    } else if (strcmp(op, "action") == 0) {
+        op_action(srv, req, o);
+    } else if (strcmp(op, "inspect") == 0) {
+        op_inspect(srv, req, o);
+    } else if (strcmp(op, "report") == 0) {
+        op_report(srv, req, o);
+    } else {
+        pc_error_set(&o->e, PC_ERR_INVALID, "bad_request", "unknown op \"%s\"",
+                     op);
+    }
+}
+
 static void dispatch(pc_server *srv, const char *body, size_t len,
                      const pc_json_limits *lim, cJSON **req, pc__outcome *o)
 {
-    const char *op;
     if (len > lim->max_bytes) {
         pc_error_set(&o->e, PC_ERR_LIMIT, "limit_exceeded",
                      "the request has %zu bytes, more than %zu", len,
@@ -557,35 +585,7 @@ static void dispatch(pc_server *srv, const char *body, size_t len,
                      "%s", pe.message[0] ? pe.message : pc_strerror(rc));
         return;
     }
-    if (!cJSON_IsObject(*req)) {
-        pc_error_set(&o->e, PC_ERR_INVALID, "bad_request",
-                     "a request is a JSON object");
-        return;
-    }
-    if (!pc__req_string(*req, "op", true, 32, &op, o)) {
-        return;
-    }
-    o->op = pc__metrics_op_named(op);
-    if (strcmp(op, "ping") == 0) {
-        op_ping(*req, o);
-    } else if (strcmp(op, "info") == 0) {
-        op_info(srv, o);
-    } else if (strcmp(op, "join") == 0) {
-        op_join(srv, *req, o);
-    } else if (strcmp(op, "snapshot") == 0) {
-        op_snapshot(srv, *req, o);
-    } else if (strcmp(op, "changes") == 0) {
-        op_changes(srv, *req, o);
-    } else if (strcmp(op, "action") == 0) {
-        op_action(srv, *req, o);
-    } else if (strcmp(op, "inspect") == 0) {
-        op_inspect(srv, *req, o);
-    } else if (strcmp(op, "report") == 0) {
-        op_report(srv, *req, o);
-    } else {
-        pc_error_set(&o->e, PC_ERR_INVALID, "bad_request", "unknown op \"%s\"",
-                     op);
-    }
+    dispatch_tree(srv, *req, o);
 }
 
 /* {"v":1,"ok":true,"result":R} or {"v":1,"ok":false,"error":{...}}. */
@@ -621,50 +621,33 @@ static cJSON *reply_tree(pc__outcome *o)
     return r;
 }
 
-static uint64_t now_ns(void)
+/* Print o's reply into *text (or copy the remembered one); code (may be
+ * NULL) receives the error code, "" for a success. Frees o's result. */
+static pc_err finish(pc__outcome *o, char **text, size_t *text_len,
+                     char code[PC_ERROR_CODE_MAX])
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* Count one answered request: its op, time since t0 and error, if any. A
- * repeat answered from the action cache counts as a success: its error,
- * if it was one, was counted the first time. */
-static void count(pc_server *srv, const pc__outcome *o, pc_err rc, uint64_t t0)
-{
-    pc__metrics *m = pc__server_metrics(srv);
-    const char *code = rc != PC_OK         ? "internal"
-                       : o->cached != NULL ? NULL
-                       : o->e.err != PC_OK ? o->e.code
-                                           : NULL;
-    uint64_t t1 = now_ns();
-    pc__metrics_request(m, o->op, t1 > t0 ? t1 - t0 : 0, code);
-    if (rc == PC_OK && o->e.err == PC_OK && o->cached == NULL) {
-        pc__metrics_repair_changes(m, o->repair_changes);
-    }
-}
-
-/* pc__requests_answer without the counting, into *o (zeroed but for its
- * op): afterwards o holds the op, the error and the counts, not the
- * result. */
-static pc_err answer(pc_server *srv, const char *body, size_t len, char **text,
-                     size_t *text_len, pc__outcome *o)
-{
-    cJSON *req = NULL;
-    dispatch(srv, body, len, pc__server_request_limits(srv), &req, o);
     pc_err rc = PC_OK;
+    if (code != NULL) {
+        code[0] = '\0';
+    }
     if (o->cached != NULL) {
         char *copy = cJSON_malloc(o->cached_len + 1);
         if (copy == NULL) {
-            rc = PC_ERR_NOMEM;
-        } else {
-            memcpy(copy, o->cached, o->cached_len + 1);
-            *text = copy;
-            *text_len = o->cached_len;
+            return PC_ERR_NOMEM;
         }
-        cJSON_Delete(req);
-        return rc;
+        memcpy(copy, o->cached, o->cached_len + 1);
+        *text = copy;
+        *text_len = o->cached_len;
+        if (code != NULL) { /* a remembered reply may be a refusal */
+            cJSON *r = cJSON_ParseWithLength(copy, o->cached_len);
+            const cJSON *c = cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetObjectItemCaseSensitive(r, "error"), "code");
+            if (cJSON_IsString(c)) {
+                snprintf(code, PC_ERROR_CODE_MAX, "%s", c->valuestring);
+            }
+            cJSON_Delete(r);
+        }
+        return PC_OK;
     }
     if (o->e.err == PC_OK && o->result == NULL) {
         pc__req_nomem(o);
@@ -672,6 +655,9 @@ static pc_err answer(pc_server *srv, const char *body, size_t len, char **text,
     if (o->e.err != PC_OK) {
         cJSON_Delete(o->result); /* partial */
         o->result = NULL;
+        if (code != NULL) {
+            snprintf(code, PC_ERROR_CODE_MAX, "%s", o->e.code);
+        }
     }
     cJSON *tree = reply_tree(o);
     char *s = NULL;
@@ -690,8 +676,29 @@ static pc_err answer(pc_server *srv, const char *body, size_t len, char **text,
     }
     cJSON_Delete(tree);
     cJSON_Delete(o->result);
-    cJSON_Delete(req);
+    o->result = NULL;
     return rc;
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Count one answered request: its op, the time since t0 and its error
+ * code ("" for a success; a reply that could not be built is internal). */
+static void count(pc_server *srv, const pc__outcome *o, pc_err rc,
+                  const char *code, uint64_t t0)
+{
+    pc__metrics *m = pc__server_metrics(srv);
+    uint64_t t1 = now_ns();
+    pc__metrics_request(m, o->op, t1 > t0 ? t1 - t0 : 0,
+                        rc != PC_OK ? "internal" : code);
+    if (rc == PC_OK && code[0] == '\0' && o->cached == NULL) {
+        pc__metrics_repair_changes(m, o->repair_changes);
+    }
 }
 
 pc_err pc__requests_answer(pc_server *srv, const char *body, size_t len,
@@ -699,8 +706,27 @@ pc_err pc__requests_answer(pc_server *srv, const char *body, size_t len,
 {
     uint64_t t0 = now_ns();
     pc__outcome o = {.op = PC__OP_UNKNOWN};
-    pc_err rc = answer(srv, body, len, text, text_len, &o);
-    count(srv, &o, rc, t0);
+    cJSON *req = NULL;
+    char code[PC_ERROR_CODE_MAX];
+    dispatch(srv, body, len, pc__server_request_limits(srv), &req, &o);
+    pc_err rc = finish(&o, text, text_len, code);
+    cJSON_Delete(req);
+    count(srv, &o, rc, code, t0);
+    return rc;
+}
+
+pc_err pc__requests_answer_tree(pc_server *srv, const cJSON *req, char **text,
+                                size_t *text_len, char code[PC_ERROR_CODE_MAX])
+{
+    uint64_t t0 = now_ns();
+    pc__outcome o = {.op = PC__OP_UNKNOWN};
+    char mine[PC_ERROR_CODE_MAX];
+    dispatch_tree(srv, req, &o);
+    pc_err rc = finish(&o, text, text_len, mine);
+    if (code != NULL) {
+        memcpy(code, mine, sizeof mine);
+    }
+    count(srv, &o, rc, mine, t0);
     return rc;
 }
 

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 
+#include <cjson/cJSON.h>
 #include <nng/nng.h>
 
 #include "phasecast/error.h"
@@ -36,6 +37,15 @@ void pc__requests_free(pc__requests *rq);
  */
 pc_err pc__requests_answer(pc_server *srv, const char *body, size_t len,
                            char **text, size_t *text_len);
+
+/*
+ * pc__requests_answer_tree - the reply to a request already parsed (the
+ * HTTP bridge builds requests from routes and bodies it has checked
+ * against the same limits). code (may be NULL) receives the reply's error
+ * code, "" for a success. Otherwise as pc__requests_answer.
+ */
+pc_err pc__requests_answer_tree(pc_server *srv, const cJSON *req, char **text,
+                                size_t *text_len, char code[PC_ERROR_CODE_MAX]);
 
 /* The reply sent when even building a reply ran out of memory. */
 extern const char pc__requests_nomem_reply[];

@@ -17,6 +17,7 @@
  */
 #include "server.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,10 +27,12 @@
 #include <nng/protocol/reqrep0/rep.h>
 
 #include "phasecast/alloc.h"
+#include "bridge.h"
 #include "durable.h"
 #include "loop.h"
 #include "metrics.h"
 #include "requests.h"
+#include "sse.h"
 
 /* Longest URL (with its resolved port) a server reports. */
 #define URL_MAX 512
@@ -40,6 +43,7 @@ struct pc_server {
     pc__loop *loop;
     nng_socket pub, rep;
     pc__requests *requests;
+    pc__bridge *bridge; /* NULL: no HTTP */
     pc__host **hosts;
     size_t nhosts;
     int heartbeat_ms;       /* < 0: none */
@@ -233,11 +237,23 @@ pc_err pc_server_new(const pc_server_options *opts, pc_server **out,
             pc_error_set(err, rc, NULL, "cannot watch the request socket");
         }
     }
+    if (rc == PC_OK && opts->http.addr != NULL) {
+        /* A browser that leaves mid-stream makes the next write fail with
+         * EPIPE; libevent writes with writev, so SIGPIPE would kill the
+         * process. Ignore it, unless the host handles it already. */
+        struct sigaction sa;
+        if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL) {
+            signal(SIGPIPE, SIG_IGN);
+        }
+        rc = pc__bridge_new(srv, pc__loop_base(srv->loop), &opts->http,
+                            &srv->bridge, err);
+    }
     if (rc == PC_OK && opts->log_dir != NULL) {
         rc = pc__durable_init(srv, pc__loop_base(srv->loop), opts, &srv->log,
                               &srv->sync_ev, err);
     }
     if (rc != PC_OK) {
+        pc__bridge_free(srv->bridge);
         pc__requests_free(srv->requests);
         if (rep_open) {
             nng_close(srv->rep);
@@ -259,6 +275,7 @@ static void host_free(pc__host *h)
     if (h->bc != NULL) {
         pc__broadcast_flush(h->bc);
     }
+    pc__sse_hub_free(h->sse); /* its streams end before the room goes */
     pc_room_free(h->room);
     pc__broadcast_free(h->bc);
     pc__players_free(h->players);
@@ -281,6 +298,7 @@ void pc_server_free(pc_server *srv)
         host_free(srv->hosts[i]);
     }
     pc_free(srv->hosts);
+    pc__bridge_free(srv->bridge);
     pc__durable_fini(&srv->log, srv->sync_ev);
     volatile char *wipe = srv->credential;
     for (size_t i = 0; i < sizeof(srv->credential); i++) {
@@ -301,6 +319,12 @@ const char *pc_server_pub_url(const pc_server *srv)
 const char *pc_server_rep_url(const pc_server *srv)
 {
     return srv->rep_url;
+}
+
+const char *pc_server_http_url(const pc_server *srv)
+{
+    return srv->bridge != NULL ? pc__httpd_url(pc__bridge_httpd(srv->bridge))
+                               : NULL;
 }
 
 pc_err pc_server_start(pc_server *srv)
@@ -408,6 +432,14 @@ pc_err pc__server_host(pc_server *srv, pc_room *room, pc_changelog *log,
     }
     if (rc == PC_OK && h->log != NULL) {
         pc_changelog_set_observer(h->log, pc__metrics_log_io, srv->metrics);
+    }
+    if (rc == PC_OK && srv->bridge != NULL) {
+        rc = pc__sse_hub_new(pc__bridge_httpd(srv->bridge), base, h->room,
+                             srv->heartbeat_ms, pc__bridge_sse_cap(srv->bridge),
+                             &h->sse);
+        if (rc == PC_OK) {
+            rc = pc_room_add_sink(h->room, pc__sse_sink, h->sse);
+        }
     }
     if (rc != PC_OK) {
         host_free(h);

@@ -23,9 +23,10 @@ typedef struct pc__host {
     pc_room *room;
     pc__broadcast *bc;
     pc__players *players;
-    struct event *timer; /* the room's phase timer */
-    char *join_action;   /* NULL: joining only registers the name */
-    pc_changelog *log;   /* the room's journal; NULL without a log dir */
+    struct event *timer;     /* the room's phase timer */
+    char *join_action;       /* NULL: joining only registers the name */
+    pc_changelog *log;       /* the room's journal; NULL without a log dir */
+    struct pc__sse_hub *sse; /* its event streams; NULL without a bridge */
     pc_server *srv;
     bool failure_told; /* on_room_failed was called for this room */
 } pc__host;

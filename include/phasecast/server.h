@@ -82,6 +82,38 @@ typedef struct pc_server pc_server;
 #define PC_SERVER_NONCE_MIN 16
 #define PC_SERVER_NONCE_MAX 64
 
+/* HTTP bridge defaults (pc_server_http_options; docs/web.md). */
+#define PC_HTTP_CONNECTIONS_DEFAULT  1024
+#define PC_HTTP_HEADER_BYTES_DEFAULT 8192
+#define PC_HTTP_RATE_DEFAULT         100   /* requests per second per address */
+#define PC_HTTP_IDLE_TIMEOUT_DEFAULT 30000 /* ms */
+#define PC_HTTP_SSE_BUFFER_DEFAULT   (1024 * 1024)
+
+/* The HTTP bridge (docs/web.md): the rooms over HTTP and Server-Sent
+ * Events, the pages and /metrics, on the server's own loop. Zero members
+ * take the defaults above. */
+typedef struct pc_server_http_options {
+    /* "host:port" to listen on, e.g. "127.0.0.1:8080" (port 0: any free
+     * port, see pc_server_http_url). NULL (the default): no bridge. */
+    const char *addr;
+    size_t max_connections;  /* open at once; past it, new ones wait in
+                                the kernel's accept queue */
+    size_t max_header_bytes; /* request line and headers (evhttp says 400
+                                past it); bodies obey max_message_bytes */
+    unsigned rate;           /* requests per second per client address
+                                (bursts of twice that); past it 429 */
+    int idle_timeout_ms;     /* a connection silent this long is closed */
+    size_t sse_buffer_bytes; /* unsent bytes one event stream may hold;
+                                past it the stream is closed and the
+                                browser resumes from Last-Event-ID */
+    /* Access-Control-Allow-Origin for every reply ("*" or an origin),
+     * and CORS preflights answered. NULL (the default): CORS off. */
+    const char *cors_origin;
+    /* A directory to serve the pages (/ui/) from instead of the copies
+     * compiled into the library, for working on them. NULL: built in. */
+    const char *web_root;
+} pc_server_http_options;
+
 /* Server settings; start from pc_server_options_init. */
 typedef struct pc_server_options {
     /* nng URLs to listen on, e.g. "tcp://127.0.0.1:0" (port 0: any free
@@ -129,6 +161,8 @@ typedef struct pc_server_options {
      * player's secrets included. NULL or "" (the default): the inspector
      * is disabled and every inspect request is refused. */
     const char *inspector_credential;
+    /* The HTTP bridge; off unless http.addr is set. Strings are copied. */
+    pc_server_http_options http;
 } pc_server_options;
 
 /* pc_server_options_init - fill o with the defaults (URLs NULL). */
@@ -162,6 +196,13 @@ void pc_server_free(pc_server *srv);
  */
 const char *pc_server_pub_url(const pc_server *srv);
 const char *pc_server_rep_url(const pc_server *srv);
+
+/*
+ * pc_server_http_url - the bridge's URL, "http://127.0.0.1:41234" (the
+ * bound port), or NULL when the server has no bridge. Borrowed for the
+ * life of the server. Any thread.
+ */
+const char *pc_server_http_url(const pc_server *srv);
 
 /*
  * pc_server_start - spawn the loop thread; the server becomes RUNNING.

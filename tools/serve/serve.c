@@ -18,6 +18,9 @@
  *                        [--log-dir DIR [--fsync POLICY] [--keyframe-every N]
  *                         [--keep-segments N|all]
  *                        [--repair]]
+ *                        [--http HOST:PORT [--http-cors ORIGIN]
+ *                         [--http-web-root DIR] [--http-rate N]
+ *                         [--http-connections N] [--sse-buffer BYTES]]
  *        phasecast-serve --verify FILE [--verify FILE]...
  */
 #include <errno.h>
@@ -79,9 +82,25 @@ static void usage(FILE *to)
             "                       neither: the inspector is off)\n"
             "  --help               show this and exit\n"
             "\n"
+            "HTTP bridge (docs/web.md; off unless --http is given):\n"
+            "  --http HOST:PORT     serve the rooms, /metrics and the pages "
+            "over HTTP\n"
+            "                       and Server-Sent Events (port 0: a free "
+            "port)\n"
+            "  --http-cors ORIGIN   allow cross-origin requests from ORIGIN "
+            "(or *)\n"
+            "  --http-web-root DIR  serve the pages from DIR instead of the "
+            "built-in ones\n"
+            "  --http-rate N        requests per second per client address "
+            "[%d]\n"
+            "  --http-connections N open connections at most [%d]\n"
+            "  --sse-buffer BYTES   unsent bytes per event stream before it "
+            "is cut [%d]\n"
+            "\n"
             "Durability (docs/durability.md):\n",
             PC_PROTOCOL_VERSION, PC_SERVER_HEARTBEAT_DEFAULT,
-            PC_HISTORY_DEFAULT, PC_SERVER_MESSAGE_DEFAULT);
+            PC_HISTORY_DEFAULT, PC_SERVER_MESSAGE_DEFAULT, PC_HTTP_RATE_DEFAULT,
+            PC_HTTP_CONNECTIONS_DEFAULT, PC_HTTP_SSE_BUFFER_DEFAULT);
     serve_log_usage(to);
     fprintf(to,
             "\nPiles rooms (docs/games/piles.md), delays in "
@@ -91,7 +110,8 @@ static void usage(FILE *to)
             "\n"
             "A TCP port 0 picks a free port; the URLs in use are printed as\n"
             "\"pub URL\" and \"rep URL\", then one \"room ID GAME\" line "
-            "per room.\nStops on SIGINT or SIGTERM.\n");
+            "per room, and \"http URL\" with --http.\n"
+            "Stops on SIGINT or SIGTERM.\n");
 }
 
 /* The inspector credential: FILE's first line, else the environment's
@@ -267,6 +287,21 @@ int main(int argc, char **argv)
             o.max_message_bytes = (size_t)n;
         } else if (strcmp(a, "--inspector-credential-file") == 0) {
             cred_file = v;
+        } else if (strcmp(a, "--http") == 0) {
+            o.http.addr = v;
+        } else if (strcmp(a, "--http-cors") == 0) {
+            o.http.cors_origin = v;
+        } else if (strcmp(a, "--http-web-root") == 0) {
+            o.http.web_root = v;
+        } else if (strcmp(a, "--http-rate") == 0 && number(v, 1000000, &n) &&
+                   n > 0) {
+            o.http.rate = (unsigned)n;
+        } else if (strcmp(a, "--http-connections") == 0 &&
+                   number(v, 1000000, &n) && n > 0) {
+            o.http.max_connections = (size_t)n;
+        } else if (strcmp(a, "--sse-buffer") == 0 && number(v, 1L << 30, &n) &&
+                   n >= 1024) {
+            o.http.sse_buffer_bytes = (size_t)n;
         } else if (strcmp(a, "--seed") == 0 && seed_number(v, &seed)) {
             seeded = true;
         } else if (piles_config_option(&piles, a, v) == PC_OK) {
@@ -361,6 +396,9 @@ int main(int argc, char **argv)
                 cred_file != NULL ? cred_file : "the environment");
     }
     printf("pub %s\nrep %s\n", pc_server_pub_url(srv), pc_server_rep_url(srv));
+    if (pc_server_http_url(srv) != NULL) {
+        printf("http %s\n", pc_server_http_url(srv));
+    }
     for (size_t i = 0; i < recovered.n; i++) {
         printf("room %s %s\n", recovered.id[i], recovered.game[i]);
     }
