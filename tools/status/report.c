@@ -346,12 +346,13 @@ static bool hist_json(const pt_family *f, cJSON *list)
             ok = false;
             break;
         }
-        cJSON *b = cJSON_AddArrayToObject(o, "buckets");
-        ok = b != NULL && add(o, "labels", labels_json(s->any, "le")) &&
+        cJSON *b = NULL;
+        ok = add(o, "labels", labels_json(s->any, "le")) &&
              add(o, "count", num(count)) && add(o, "sum", num(s->sum)) &&
              add(o, "avg", num(count > 0 ? s->sum / count : NAN)) &&
              add(o, "p50", num(st_quantile(s->le, s->cum, s->n, 0.5))) &&
-             add(o, "p99", num(st_quantile(s->le, s->cum, s->n, 0.99)));
+             add(o, "p99", num(st_quantile(s->le, s->cum, s->n, 0.99))) &&
+             (b = cJSON_AddArrayToObject(o, "buckets")) != NULL;
         for (size_t j = 0; ok && j < s->n; j++) {
             cJSON *e = cJSON_CreateObject();
             ok = e != NULL && cJSON_AddItemToArray(b, e) &&
