@@ -28,6 +28,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "phasecast/alloc.h"
@@ -62,7 +63,36 @@ struct pc_changelog {
     pc_error failure;     /* err != PC_OK: the log refuses appends */
     pc__buf buf;          /* reused for every record */
     pc_changelog_stats stats;
+    pc_changelog_observer_fn observer; /* NULL: none */
+    void *observer_arg;
 };
+
+/* A monotonic clock in ns when log has an observer, else 0 (unread). */
+static uint64_t observe_start(const pc_changelog *log)
+{
+    if (log->observer == NULL) {
+        return 0;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Tell the observer, if any, that io took since t0. */
+static void observe(const pc_changelog *log, pc_changelog_io io, uint64_t t0)
+{
+    if (log->observer != NULL) {
+        uint64_t t1 = observe_start(log);
+        log->observer(io, t1 > t0 ? t1 - t0 : 0, log->observer_arg);
+    }
+}
+
+void pc_changelog_set_observer(pc_changelog *log, pc_changelog_observer_fn fn,
+                               void *arg)
+{
+    log->observer = fn;
+    log->observer_arg = arg;
+}
 
 void pc_changelog_options_init(pc_changelog_options *o)
 {
@@ -244,6 +274,7 @@ pc_err pc__changelog_journal(pc_room *room, const pc_change *c, pc_error *why,
         *why = log->failure;
         return PC_ERR_IO;
     }
+    uint64_t t0 = observe_start(log);
     pc_err rv = pc__record_change(&log->buf, c, pc_room_draws(room));
     if (rv == PC_OK && log->buf.len - PC__FRAME_HEAD > PC_CHANGELOG_FRAME_MAX) {
         rv = PC_ERR_LIMIT;
@@ -263,7 +294,9 @@ pc_err pc__changelog_journal(pc_room *room, const pc_change *c, pc_error *why,
                 (log->policy == PC_FSYNC_EVERYSEC &&
                  pc__mono_ms() - log->last_sync_ms >= EVERYSEC_MS);
     if (rv == PC_OK && sync) {
+        uint64_t s0 = observe_start(log);
         rv = pc__io_sync(log->fd, true, "log.fsync", log->path, &e);
+        observe(log, PC_CHANGELOG_IO_FSYNC, s0);
         log->stats.syncs++;
         log->last_sync_ms = pc__mono_ms();
     }
@@ -271,6 +304,7 @@ pc_err pc__changelog_journal(pc_room *room, const pc_change *c, pc_error *why,
         cut_back(log, &e);
         return fail_log(log, why, &e);
     }
+    observe(log, PC_CHANGELOG_IO_APPEND, t0);
     log->size += log->buf.len;
     log->dirty = !sync;
     log->since_base++;
@@ -321,7 +355,9 @@ void pc__changelog_timer(pc_room *room, int64_t deadline_ms, void *arg)
                       log->path, &e);
     bool sync = log->policy == PC_FSYNC_ALWAYS;
     if (rv == PC_OK && sync) {
+        uint64_t s0 = observe_start(log);
         rv = pc__io_sync(log->fd, true, "timer.fsync", log->path, &e);
+        observe(log, PC_CHANGELOG_IO_FSYNC, s0);
         log->stats.syncs++;
         log->last_sync_ms = pc__mono_ms();
     }
@@ -409,7 +445,9 @@ pc_err pc_changelog_sync(pc_changelog *log, pc_error *err)
         return PC_OK;
     }
     pc_error e = {0};
+    uint64_t s0 = observe_start(log);
     pc_err rv = pc__io_sync(log->fd, true, "log.fsync", log->path, &e);
+    observe(log, PC_CHANGELOG_IO_FSYNC, s0);
     log->stats.syncs++;
     log->last_sync_ms = pc__mono_ms();
     if (rv != PC_OK) {

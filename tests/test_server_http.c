@@ -204,6 +204,18 @@ static void test_rooms_and_snapshots(void **state)
     assert_int_equal(httpc_header(&r, "Location", loc, sizeof loc), 0);
     assert_string_equal(loc, "/ui/");
     httpc_reply_free(&r);
+    /* /metrics: Prometheus text, counting this very traffic. */
+    assert_int_equal(httpc_do(f->url, "GET", "/metrics", NULL, NULL, 0, &r), 0);
+    assert_int_equal(r.status, 200);
+    char type[96];
+    assert_int_equal(httpc_header(&r, "Content-Type", type, sizeof type), 0);
+    assert_string_equal(type, "text/plain; version=0.0.4; charset=utf-8");
+    assert_non_null(
+        strstr(r.body, "phasecast_http_requests_total{class=\"4xx\"} 7\n"));
+    assert_non_null(
+        strstr(r.body, "phasecast_http_requests_total{class=\"3xx\"} 1\n"));
+    assert_non_null(strstr(r.body, "phasecast_rooms 1\n"));
+    httpc_reply_free(&r);
     assert_int_equal(httpc_do(f->url, "GET", "/ui/", NULL, NULL, 0, &r), 0);
     assert_int_equal(r.status, 200);
     assert_non_null(strstr(r.body, "<html"));

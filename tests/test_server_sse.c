@@ -470,6 +470,15 @@ static void test_thousand_streams_and_half_requests(void **state)
     wait_connections(srv, 0);
     assert_int_equal(pc_server_http_stats_get(srv, &hs), PC_OK);
     assert_int_equal(hs.sse_streams, 0);
+    char *text;
+    size_t len;
+    assert_int_equal(pc_server_metrics_text(srv, &text, &len), PC_OK);
+    assert_non_null(strstr(text, "phasecast_sse_streams_opened_total 1000\n"));
+    assert_non_null(strstr(text, "phasecast_sse_connections 0\n"));
+    assert_non_null(strstr(text, "phasecast_http_connections 0\n"));
+    assert_non_null(
+        strstr(text, "phasecast_sse_starts_total{from=\"snapshot\"} 1000\n"));
+    pc_free(text);
     /* 200 requests that stop mid-header: dropped at the idle timeout. */
     static int half[200];
     for (int i = 0; i < 200; i++) {

@@ -214,6 +214,32 @@ static void events(pc__bridge *b, struct evhttp_request *req, const char *room,
     pc__sse_open(h->sse, req, player, resume ? &last : NULL);
 }
 
+/* GET /metrics: pc_server_metrics_text as Prometheus text 0.0.4. */
+static void metrics(pc__bridge *b, struct evhttp_request *req)
+{
+    char *text = NULL;
+    size_t len = 0;
+    struct evbuffer *buf = evbuffer_new();
+    if (buf == NULL || pc_server_metrics_text(b->srv, &text, &len) != PC_OK ||
+        evbuffer_add(buf, text, len) != 0) {
+        pc_error e = {0};
+        pc_error_set(&e, PC_ERR_NOMEM, "internal", "out of memory");
+        pc__httpd_reply_error(b->d, req, &e);
+    } else {
+        struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+        evhttp_add_header(out, "Content-Type",
+                          "text/plain; version=0.0.4; charset=utf-8");
+        evhttp_add_header(out, "Cache-Control", "no-store");
+        pc__httpd_cors(b->d, req);
+        pc__httpd_count_status(b->d, 200);
+        evhttp_send_reply(req, 200, "OK", buf);
+    }
+    if (buf != NULL) {
+        evbuffer_free(buf);
+    }
+    pc_free(text);
+}
+
 static void on_route(pc__httpd *d, struct evhttp_request *req,
                      const pc__route *route, void *arg)
 {
@@ -225,10 +251,7 @@ static void on_route(pc__httpd *d, struct evhttp_request *req,
         return;
     }
     if (route->kind == PC__ROUTE_METRICS) {
-        pc_error e = {0};
-        pc_error_set(&e, PC_ERR_NOT_FOUND, "not_found",
-                     "this server has no metrics yet");
-        pc__httpd_reply_error(b->d, req, &e);
+        metrics(b, req);
         return;
     }
     if (!bearer(b, req, cred)) {

@@ -17,11 +17,12 @@
  * client's own words and the game's refusal, never state. Replies to
  * actions, and to joins that carry a nonce, are remembered per player
  * (players.c), so a request nng resends is answered with the first reply
- * instead of acting (or joining) twice.
+ * instead of acting (or joining) twice. Every answer is timed and counted
+ * by op and error code in the server's metrics (metrics.c); the member
+ * checks the operations share are in reqfields.c.
  */
 #include "requests.h"
 
-#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -40,15 +41,15 @@
 #include "durable.h"
 #include "envelope.h"
 #include "inspect.h"
+#include "metrics.h"
 #include "players.h"
+#include "reqfields.h"
 #include "server.h"
 
 /* Requests answered per readable callback before yielding to the loop. */
 #define BATCH 256
 /* Most changes one "changes" reply carries. */
 #define CHANGES_MAX 1000
-/* Largest seq or limit a request may name: integers cJSON keeps exact. */
-#define SEQ_MAX 9007199254740992.0
 
 struct pc__requests {
     pc_server *srv;
@@ -60,17 +61,6 @@ const char pc__requests_nomem_reply[] =
     "{\"v\":1,\"ok\":false,\"error\":{\"code\":\"internal\","
     "\"message\":\"the server is out of memory\"}}";
 
-/* What an operation produced: a result, or an error in e. */
-typedef struct outcome {
-    cJSON *result;
-    pc_error e;
-    pc__player *remember_for; /* action replies: cache under (player, id) */
-    const char *action_id;
-    pc__player *joined; /* a successful join: remember its reply */
-    const char *cached; /* a remembered reply to send as it is */
-    size_t cached_len;
-} outcome;
-
 static int64_t now_ms(void)
 {
     struct timespec ts;
@@ -78,109 +68,9 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static bool nomem(outcome *o)
-{
-    pc_error_set(&o->e, PC_ERR_NOMEM, "internal", "out of memory");
-    return false;
-}
-
-static const cJSON *field(const cJSON *req, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(req, key);
-    return cJSON_IsNull(v) ? NULL : v;
-}
-
-/* The string member key (1..maxlen bytes), or NULL when absent and not
- * required; false (with o->e set) on error. */
-static bool want_string(const cJSON *req, const char *key, bool required,
-                        size_t maxlen, const char **out, outcome *o)
-{
-    const cJSON *v = field(req, key);
-    *out = NULL;
-    if (v == NULL) {
-        if (required) {
-            pc_error_set(&o->e, PC_ERR_INVALID, "bad_request", "missing \"%s\"",
-                         key);
-        }
-        return !required;
-    }
-    size_t n = cJSON_IsString(v) ? strlen(v->valuestring) : 0;
-    if (n == 0 || n > maxlen) {
-        pc_error_set(&o->e, PC_ERR_INVALID, "bad_request",
-                     "\"%s\" must be a string of 1 to %zu bytes", key, maxlen);
-        return false;
-    }
-    *out = v->valuestring;
-    return true;
-}
-
-/* A non-negative integer member (at most SEQ_MAX). */
-static bool want_uint(const cJSON *req, const char *key, bool required,
-                      uint64_t dflt, uint64_t *out, outcome *o)
-{
-    const cJSON *v = field(req, key);
-    if (v == NULL) {
-        if (required) {
-            pc_error_set(&o->e, PC_ERR_INVALID, "bad_request", "missing \"%s\"",
-                         key);
-            return false;
-        }
-        *out = dflt;
-        return true;
-    }
-    double d = cJSON_IsNumber(v) ? v->valuedouble : -1;
-    if (!(d >= 0 && d <= SEQ_MAX && d == floor(d))) {
-        pc_error_set(&o->e, PC_ERR_INVALID, "bad_request",
-                     "\"%s\" must be an integer from 0 to 2^53", key);
-        return false;
-    }
-    *out = (uint64_t)d;
-    return true;
-}
-
-static pc__host *want_room(pc_server *srv, const cJSON *req, outcome *o)
-{
-    const char *id;
-    if (!want_string(req, "room", true, PC_ROOM_ID_MAX, &id, o)) {
-        return NULL;
-    }
-    pc__host *h = pc__server_find_host(srv, id);
-    if (h == NULL) {
-        pc_error_set(&o->e, PC_ERR_NOT_FOUND, "unknown_room", "no room %s", id);
-    }
-    return h;
-}
-
-/* The player holding the request's token; *p NULL when the token is
- * absent and not required. */
-static bool want_player(pc__host *h, const cJSON *req, bool required,
-                        pc__player **p, outcome *o)
-{
-    const cJSON *v = field(req, "token");
-    *p = NULL;
-    if (v == NULL) {
-        if (required) {
-            pc_error_set(&o->e, PC_ERR_PERMISSION, "bad_token",
-                         "this request needs a player's token");
-        }
-        return !required;
-    }
-    if (!cJSON_IsString(v)) {
-        pc_error_set(&o->e, PC_ERR_INVALID, "bad_request",
-                     "\"token\" must be a string");
-        return false;
-    }
-    *p = pc__players_find_token(h->players, v->valuestring);
-    if (*p == NULL) {
-        pc_error_set(&o->e, PC_ERR_PERMISSION, "bad_token",
-                     "the token is not valid in room %s", pc_room_id(h->room));
-        return false;
-    }
-    return true;
-}
-
 /* Turn a failed pc_room_action into a wire error. */
-static void action_error(pc__host *h, pc_err rc, const pc_error *ge, outcome *o)
+static void action_error(pc__host *h, pc_err rc, const pc_error *ge,
+                         pc__outcome *o)
 {
     pc__server_tell_failed(h); /* a journal failure stops the room */
     const char *code = ge->code[0] != '\0' ? ge->code : pc_err_name(rc);
@@ -212,18 +102,18 @@ static void action_error(pc__host *h, pc_err rc, const pc_error *ge, outcome *o)
     }
 }
 
-static bool op_ping(const cJSON *req, outcome *o)
+static bool op_ping(const cJSON *req, pc__outcome *o)
 {
     (void)req;
     o->result = cJSON_CreateObject();
     if (o->result == NULL ||
         cJSON_AddNumberToObject(o->result, "time", (double)now_ms()) == NULL) {
-        return nomem(o);
+        return pc__req_nomem(o);
     }
     return true;
 }
 
-static bool op_info(pc_server *srv, outcome *o)
+static bool op_info(pc_server *srv, pc__outcome *o)
 {
     const pc_json_limits *lim = pc__server_request_limits(srv);
     cJSON *r = o->result = cJSON_CreateObject();
@@ -232,7 +122,7 @@ static bool op_info(pc_server *srv, outcome *o)
         cJSON_AddNumberToObject(r, "protocol", PC_PROTOCOL_VERSION) == NULL ||
         cJSON_AddNumberToObject(r, "heartbeat_ms",
                                 pc__server_heartbeat_ms(srv)) == NULL) {
-        return nomem(o);
+        return pc__req_nomem(o);
     }
     cJSON *rooms = cJSON_AddArrayToObject(r, "rooms");
     cJSON *l = cJSON_AddObjectToObject(r, "limits");
@@ -245,14 +135,14 @@ static bool op_info(pc_server *srv, outcome *o)
         cJSON_AddNumberToObject(l, "max_nodes", (double)lim->max_nodes) ==
             NULL ||
         cJSON_AddNumberToObject(l, "max_changes", CHANGES_MAX) == NULL) {
-        return nomem(o);
+        return pc__req_nomem(o);
     }
     for (size_t i = 0; i < pc__server_host_count(srv); i++) {
         const pc_room *room = pc__server_host_at(srv, i)->room;
         cJSON *e = cJSON_CreateObject();
         if (!cJSON_AddItemToArray(rooms, e)) {
             cJSON_Delete(e);
-            return nomem(o);
+            return pc__req_nomem(o);
         }
         if (cJSON_AddStringToObject(e, "room", pc_room_id(room)) == NULL ||
             cJSON_AddStringToObject(e, "game", pc_room_game(room)->name) ==
@@ -260,7 +150,7 @@ static bool op_info(pc_server *srv, outcome *o)
             cJSON_AddStringToObject(e, "phase", pc_room_phase(room)) == NULL ||
             cJSON_AddNumberToObject(e, "seq", (double)pc_room_seq(room)) ==
                 NULL) {
-            return nomem(o);
+            return pc__req_nomem(o);
         }
     }
     return true;
@@ -288,9 +178,9 @@ static bool add_private_paths(cJSON *r, const pc_game *game)
 
 /* The optional join nonce; false (with o->e set) when it is malformed. The
  * message never repeats the nonce: it hands out a token. */
-static bool want_nonce(const cJSON *req, const char **nonce, outcome *o)
+static bool want_nonce(const cJSON *req, const char **nonce, pc__outcome *o)
 {
-    if (!want_string(req, "nonce", false, PC_SERVER_NONCE_MAX, nonce, o)) {
+    if (!pc__req_string(req, "nonce", false, PC_SERVER_NONCE_MAX, nonce, o)) {
         return false;
     }
     if (*nonce != NULL && !pc__players_valid_nonce(*nonce)) {
@@ -309,7 +199,7 @@ static bool want_nonce(const cJSON *req, const char **nonce, outcome *o)
  * player and o->cached the reply, or NULL if none was remembered.
  */
 static bool join_player(pc_server *srv, pc__host *h, const char *name,
-                        const char *nonce, pc__player **p, outcome *o)
+                        const char *nonce, pc__player **p, pc__outcome *o)
 {
     pc__player *known = pc__players_find_name(h->players, name);
     if (known != NULL && nonce != NULL && pc__player_nonce_is(known, nonce)) {
@@ -329,7 +219,7 @@ static bool join_player(pc_server *srv, pc__host *h, const char *name,
         return false;
     }
     if (rc != PC_OK) {
-        return nomem(o);
+        return pc__req_nomem(o);
     }
     /* Durable before the game sees it, marked pending until its action
      * has committed: a token a client gets survives a restart, and a join
@@ -372,11 +262,11 @@ static bool join_player(pc_server *srv, pc__host *h, const char *name,
     return true;
 }
 
-static bool op_join(pc_server *srv, const cJSON *req, outcome *o)
+static bool op_join(pc_server *srv, const cJSON *req, pc__outcome *o)
 {
     const char *role, *name = NULL, *nonce = NULL;
-    pc__host *h = want_room(srv, req, o);
-    if (h == NULL || !want_string(req, "role", true, 16, &role, o)) {
+    pc__host *h = pc__req_room(srv, req, o);
+    if (h == NULL || !pc__req_string(req, "role", true, 16, &role, o)) {
         return false;
     }
     bool player = strcmp(role, "player") == 0;
@@ -387,7 +277,7 @@ static bool op_join(pc_server *srv, const cJSON *req, outcome *o)
     }
     pc__player *p = NULL;
     if (player) {
-        if (!want_string(req, "name", true, PC_SERVER_NAME_MAX, &name, o)) {
+        if (!pc__req_string(req, "name", true, PC_SERVER_NAME_MAX, &name, o)) {
             return false;
         }
         if (!pc__players_valid_name(name)) {
@@ -421,23 +311,23 @@ static bool op_join(pc_server *srv, const cJSON *req, outcome *o)
         !add_private_paths(r, pc_room_game(h->room))) {
         /* The player stays registered: its join already reached the game.
          * A repeat with the same nonce gets a fresh reply. */
-        return nomem(o);
+        return pc__req_nomem(o);
     }
     return true;
 }
 
-static bool want_inspector(pc_server *srv, const cJSON *req, outcome *o);
+static bool want_inspector(pc_server *srv, const cJSON *req, pc__outcome *o);
 
-static bool op_snapshot(pc_server *srv, const cJSON *req, outcome *o)
+static bool op_snapshot(pc_server *srv, const cJSON *req, pc__outcome *o)
 {
     pc__player *p = NULL;
     /* With the inspector credential: the whole state, no view. */
-    bool whole = field(req, "credential") != NULL;
+    bool whole = pc__req_field(req, "credential") != NULL;
     if (whole && !want_inspector(srv, req, o)) {
         return false;
     }
-    pc__host *h = want_room(srv, req, o);
-    if (h == NULL || (!whole && !want_player(h, req, false, &p, o))) {
+    pc__host *h = pc__req_room(srv, req, o);
+    if (h == NULL || (!whole && !pc__req_player(h, req, false, &p, o))) {
         return false;
     }
     const pc_game *g = pc_room_game(h->room);
@@ -448,11 +338,11 @@ static bool op_snapshot(pc_server *srv, const cJSON *req, outcome *o)
         if (pc_view_state(g, pc_room_state(h->room), who, &state) != PC_OK ||
             pc_view_checksum(g, pc_room_state(h->room), who, &sum) != PC_OK) {
             cJSON_Delete(state);
-            return nomem(o);
+            return pc__req_nomem(o);
         }
     } else if ((state = cJSON_Duplicate(pc_room_state(h->room), true)) ==
                NULL) {
-        return nomem(o);
+        return pc__req_nomem(o);
     }
     char hex[PC__SUM_HEX];
     pc__envelope_hex(sum, hex);
@@ -463,19 +353,19 @@ static bool op_snapshot(pc_server *srv, const cJSON *req, outcome *o)
         cJSON_AddStringToObject(r, "sum", hex) == NULL ||
         !cJSON_AddItemToObject(r, "state", state)) {
         cJSON_Delete(state);
-        return nomem(o);
+        return pc__req_nomem(o);
     }
     return true;
 }
 
-static bool op_changes(pc_server *srv, const cJSON *req, outcome *o)
+static bool op_changes(pc_server *srv, const cJSON *req, pc__outcome *o)
 {
     pc__player *p;
     uint64_t since, limit;
-    pc__host *h = want_room(srv, req, o);
-    if (h == NULL || !want_player(h, req, false, &p, o) ||
-        !want_uint(req, "since", true, 0, &since, o) ||
-        !want_uint(req, "limit", false, CHANGES_MAX, &limit, o)) {
+    pc__host *h = pc__req_room(srv, req, o);
+    if (h == NULL || !pc__req_player(h, req, false, &p, o) ||
+        !pc__req_uint(req, "since", true, 0, &since, o) ||
+        !pc__req_uint(req, "limit", false, CHANGES_MAX, &limit, o)) {
         return false;
     }
     pc_room *room = h->room;
@@ -502,7 +392,7 @@ static bool op_changes(pc_server *srv, const cJSON *req, outcome *o)
     cJSON *doc = NULL; /* the state as of each change, for view checksums */
     if (pc_view_has_private(g) && since < last &&
         pc_history_state_at(room, since, &doc) != PC_OK) {
-        return nomem(o);
+        return pc__req_nomem(o);
     }
     cJSON *r = o->result = cJSON_CreateObject();
     bool ok = cJSON_AddStringToObject(r, "room", pc_room_id(room)) != NULL &&
@@ -521,14 +411,17 @@ static bool op_changes(pc_server *srv, const cJSON *req, outcome *o)
         }
     }
     cJSON_Delete(doc);
-    return ok ? true : nomem(o);
+    if (ok) {
+        o->repair_changes = last - since;
+    }
+    return ok ? true : pc__req_nomem(o);
 }
 
 /* The inspector credential comes first: nothing about the server or its
  * rooms is said to a caller without it. */
-static bool want_inspector(pc_server *srv, const cJSON *req, outcome *o)
+static bool want_inspector(pc_server *srv, const cJSON *req, pc__outcome *o)
 {
-    const cJSON *v = field(req, "credential");
+    const cJSON *v = pc__req_field(req, "credential");
     int ok = pc__server_inspector(srv, cJSON_IsString(v) ? v->valuestring : "");
     if (ok < 0) {
         pc_error_set(&o->e, PC_ERR_PERMISSION, "forbidden",
@@ -543,16 +436,16 @@ static bool want_inspector(pc_server *srv, const cJSON *req, outcome *o)
     return ok == 1 && v != NULL;
 }
 
-static bool op_inspect(pc_server *srv, const cJSON *req, outcome *o)
+static bool op_inspect(pc_server *srv, const cJSON *req, pc__outcome *o)
 {
     pc__inspect_ask ask;
     if (!want_inspector(srv, req, o)) {
         return false;
     }
-    pc__host *h = want_room(srv, req, o);
-    ask.has_since = field(req, "since") != NULL;
-    if (h == NULL || !want_uint(req, "since", false, 0, &ask.since, o) ||
-        !want_uint(req, "limit", false, PC__INSPECT_LIMIT, &ask.limit, o)) {
+    pc__host *h = pc__req_room(srv, req, o);
+    ask.has_since = pc__req_field(req, "since") != NULL;
+    if (h == NULL || !pc__req_uint(req, "since", false, 0, &ask.since, o) ||
+        !pc__req_uint(req, "limit", false, PC__INSPECT_LIMIT, &ask.limit, o)) {
         return false;
     }
     if (ask.limit == 0 || ask.limit > PC__INSPECT_LIMIT) {
@@ -561,14 +454,15 @@ static bool op_inspect(pc_server *srv, const cJSON *req, outcome *o)
     return pc__inspect_result(h->room, &ask, &o->result, &o->e) == PC_OK;
 }
 
-static bool op_action(pc_server *srv, const cJSON *req, outcome *o)
+static bool op_action(pc_server *srv, const cJSON *req, pc__outcome *o)
 {
     pc__player *p;
     const char *id, *type;
-    pc__host *h = want_room(srv, req, o);
-    if (h == NULL || !want_player(h, req, true, &p, o) ||
-        !want_string(req, "action_id", true, PC_SERVER_ACTION_ID_MAX, &id, o) ||
-        !want_string(req, "type", true, 64, &type, o)) {
+    pc__host *h = pc__req_room(srv, req, o);
+    if (h == NULL || !pc__req_player(h, req, true, &p, o) ||
+        !pc__req_string(req, "action_id", true, PC_SERVER_ACTION_ID_MAX, &id,
+                        o) ||
+        !pc__req_string(req, "type", true, 64, &type, o)) {
         return false;
     }
     o->cached = pc__player_reply(p, id, &o->cached_len);
@@ -579,7 +473,7 @@ static bool op_action(pc_server *srv, const cJSON *req, outcome *o)
     o->action_id = id;
     pc_action act = {.player = pc__player_name(p),
                      .type = type,
-                     .payload = field(req, "payload")};
+                     .payload = pc__req_field(req, "payload")};
     pc_error ge = {0};
     cJSON *value = NULL;
     pc_err rc = pc_room_action(h->room, &act, &value, &ge);
@@ -601,13 +495,42 @@ static bool op_action(pc_server *srv, const cJSON *req, outcome *o)
             NULL ||
         !cJSON_AddItemToObject(r, "value", value)) {
         cJSON_Delete(value);
-        return nomem(o);
+        return pc__req_nomem(o);
+    }
+    return true;
+}
+
+/* A client reports a problem it saw in a room: only counted (metrics.c),
+ * so the answer says nothing about the room beyond its existence. */
+static bool op_report(pc_server *srv, const cJSON *req, pc__outcome *o)
+{
+    pc__player *p;
+    const char *kind;
+    uint64_t seq;
+    pc__host *h = pc__req_room(srv, req, o);
+    if (h == NULL || !pc__req_player(h, req, false, &p, o) ||
+        !pc__req_string(req, "kind", true, 32, &kind, o) ||
+        !pc__req_uint(req, "seq", true, 0, &seq, o)) {
+        return false;
+    }
+    int k = pc__metrics_report_named(kind);
+    if (k < 0) {
+        pc_error_set(&o->e, PC_ERR_INVALID, "bad_request",
+                     "\"kind\" must be \"checksum_mismatch\"");
+        return false;
+    }
+    pc__metrics_report(pc__server_metrics(srv), (pc__report_kind)k);
+    o->result = cJSON_CreateObject();
+    if (o->result == NULL ||
+        cJSON_AddStringToObject(o->result, "room", pc_room_id(h->room)) ==
+            NULL) {
+        return pc__req_nomem(o);
     }
     return true;
 }
 
 /* Run the operation req (a parsed request of any shape) names. */
-static void dispatch_tree(pc_server *srv, const cJSON *req, outcome *o)
+static void dispatch_tree(pc_server *srv, const cJSON *req, pc__outcome *o)
 {
     const char *op;
     if (!cJSON_IsObject(req)) {
@@ -615,9 +538,10 @@ static void dispatch_tree(pc_server *srv, const cJSON *req, outcome *o)
                      "a request is a JSON object");
         return;
     }
-    if (!want_string(req, "op", true, 32, &op, o)) {
+    if (!pc__req_string(req, "op", true, 32, &op, o)) {
         return;
     }
+    o->op = pc__metrics_op_named(op);
     if (strcmp(op, "ping") == 0) {
         op_ping(req, o);
     } else if (strcmp(op, "info") == 0) {
@@ -632,6 +556,8 @@ static void dispatch_tree(pc_server *srv, const cJSON *req, outcome *o)
         op_action(srv, req, o);
     } else if (strcmp(op, "inspect") == 0) {
         op_inspect(srv, req, o);
+    } else if (strcmp(op, "report") == 0) {
+        op_report(srv, req, o);
     } else {
         pc_error_set(&o->e, PC_ERR_INVALID, "bad_request", "unknown op \"%s\"",
                      op);
@@ -639,7 +565,7 @@ static void dispatch_tree(pc_server *srv, const cJSON *req, outcome *o)
 }
 
 static void dispatch(pc_server *srv, const char *body, size_t len,
-                     const pc_json_limits *lim, cJSON **req, outcome *o)
+                     const pc_json_limits *lim, cJSON **req, pc__outcome *o)
 {
     if (len > lim->max_bytes) {
         pc_error_set(&o->e, PC_ERR_LIMIT, "limit_exceeded",
@@ -650,7 +576,7 @@ static void dispatch(pc_server *srv, const char *body, size_t len,
     pc_error pe = {0};
     pc_err rc = pc_json_parse(body, len, lim, req, &pe);
     if (rc == PC_ERR_NOMEM) {
-        nomem(o);
+        pc__req_nomem(o);
         return;
     }
     if (rc != PC_OK) {
@@ -663,7 +589,7 @@ static void dispatch(pc_server *srv, const char *body, size_t len,
 }
 
 /* {"v":1,"ok":true,"result":R} or {"v":1,"ok":false,"error":{...}}. */
-static cJSON *reply_tree(outcome *o)
+static cJSON *reply_tree(pc__outcome *o)
 {
     cJSON *r = cJSON_CreateObject();
     if (r == NULL ||
@@ -697,7 +623,7 @@ static cJSON *reply_tree(outcome *o)
 
 /* Print o's reply into *text (or copy the remembered one); code (may be
  * NULL) receives the error code, "" for a success. Frees o's result. */
-static pc_err finish(outcome *o, char **text, size_t *text_len,
+static pc_err finish(pc__outcome *o, char **text, size_t *text_len,
                      char code[PC_ERROR_CODE_MAX])
 {
     pc_err rc = PC_OK;
@@ -724,7 +650,7 @@ static pc_err finish(outcome *o, char **text, size_t *text_len,
         return PC_OK;
     }
     if (o->e.err == PC_OK && o->result == NULL) {
-        nomem(o);
+        pc__req_nomem(o);
     }
     if (o->e.err != PC_OK) {
         cJSON_Delete(o->result); /* partial */
@@ -754,23 +680,54 @@ static pc_err finish(outcome *o, char **text, size_t *text_len,
     return rc;
 }
 
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Count one answered request: its op, the time since t0 and its error
+ * code ("" for a success; a reply that could not be built is internal). */
+static void count(pc_server *srv, const pc__outcome *o, pc_err rc,
+                  const char *code, uint64_t t0)
+{
+    pc__metrics *m = pc__server_metrics(srv);
+    uint64_t t1 = now_ns();
+    pc__metrics_request(m, o->op, t1 > t0 ? t1 - t0 : 0,
+                        rc != PC_OK ? "internal" : code);
+    if (rc == PC_OK && code[0] == '\0' && o->cached == NULL) {
+        pc__metrics_repair_changes(m, o->repair_changes);
+    }
+}
+
 pc_err pc__requests_answer(pc_server *srv, const char *body, size_t len,
                            char **text, size_t *text_len)
 {
-    outcome o = {0};
+    uint64_t t0 = now_ns();
+    pc__outcome o = {.op = PC__OP_UNKNOWN};
     cJSON *req = NULL;
+    char code[PC_ERROR_CODE_MAX];
     dispatch(srv, body, len, pc__server_request_limits(srv), &req, &o);
-    pc_err rc = finish(&o, text, text_len, NULL);
+    pc_err rc = finish(&o, text, text_len, code);
     cJSON_Delete(req);
+    count(srv, &o, rc, code, t0);
     return rc;
 }
 
 pc_err pc__requests_answer_tree(pc_server *srv, const cJSON *req, char **text,
                                 size_t *text_len, char code[PC_ERROR_CODE_MAX])
 {
-    outcome o = {0};
+    uint64_t t0 = now_ns();
+    pc__outcome o = {.op = PC__OP_UNKNOWN};
+    char mine[PC_ERROR_CODE_MAX];
     dispatch_tree(srv, req, &o);
-    return finish(&o, text, text_len, code);
+    pc_err rc = finish(&o, text, text_len, mine);
+    if (code != NULL) {
+        memcpy(code, mine, sizeof mine);
+    }
+    count(srv, &o, rc, mine, t0);
+    return rc;
 }
 
 static void on_readable(evutil_socket_t fd, short what, void *arg)

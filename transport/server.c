@@ -30,6 +30,7 @@
 #include "bridge.h"
 #include "durable.h"
 #include "loop.h"
+#include "metrics.h"
 #include "requests.h"
 #include "sse.h"
 
@@ -52,6 +53,7 @@ struct pc_server {
     void *on_room_failed_arg;
     pc_json_limits limits;
     pc__pub_stats pub_stats; /* loop thread only */
+    pc__metrics *metrics;    /* loop thread only */
     char pub_url[URL_MAX];
     char rep_url[URL_MAX];
     pc_changelog_options log; /* log.dir NULL: rooms are not logged */
@@ -205,7 +207,10 @@ pc_err pc_server_new(const pc_server_options *opts, pc_server **out,
         opts->pub_sendbuf != 0 ? opts->pub_sendbuf : PC_SERVER_SENDBUF_DEFAULT;
     size_t recvmax = srv->limits.max_bytes * 2;
     bool pub_open = false, rep_open = false;
-    pc_err rc = pc__loop_new(srv, &srv->loop);
+    pc_err rc = pc__metrics_new(&srv->metrics);
+    if (rc == PC_OK) {
+        rc = pc__loop_new(srv, &srv->loop);
+    }
     if (rc == PC_OK) {
         pub_open = nng_pub0_open(&srv->pub) == 0;
         rep_open = pub_open && nng_rep0_open(&srv->rep) == 0;
@@ -257,6 +262,7 @@ pc_err pc_server_new(const pc_server_options *opts, pc_server **out,
             nng_close(srv->pub);
         }
         pc__loop_free(srv->loop);
+        pc__metrics_free(srv->metrics);
         pc_free(srv);
         return rc;
     }
@@ -301,6 +307,7 @@ void pc_server_free(pc_server *srv)
     nng_close(srv->rep);
     nng_close(srv->pub);
     pc__loop_free(srv->loop);
+    pc__metrics_free(srv->metrics); /* last: the logs and sinks told it */
     pc_free(srv);
 }
 
@@ -419,6 +426,12 @@ pc_err pc__server_host(pc_server *srv, pc_room *room, pc_changelog *log,
     if (rc == PC_OK) {
         pc__broadcast_set_drop(h->bc, srv->drop_permille, srv->drop_seed);
         rc = pc_room_add_sink(h->room, pc__broadcast_sink, h->bc);
+    }
+    if (rc == PC_OK) {
+        rc = pc_room_add_sink(h->room, pc__metrics_sink, srv->metrics);
+    }
+    if (rc == PC_OK && h->log != NULL) {
+        pc_changelog_set_observer(h->log, pc__metrics_log_io, srv->metrics);
     }
     if (rc == PC_OK && srv->bridge != NULL) {
         rc = pc__sse_hub_new(pc__bridge_httpd(srv->bridge), base, h->room,
@@ -589,6 +602,48 @@ pc_err pc_server_http_stats_get(pc_server *srv, pc_server_http_stats *out)
         return PC_ERR_STATE;
     }
     return pc_server_call(srv, copy_http_stats, out);
+}
+
+pc__metrics *pc__server_metrics(pc_server *srv)
+{
+    return srv->metrics;
+}
+
+/* What pc_server_metrics_text asks of the loop. */
+typedef struct metrics_job {
+    char *text;
+    size_t len;
+    pc_err rc;
+} metrics_job;
+
+static void render_metrics(pc_server *srv, void *arg)
+{
+    metrics_job *j = arg;
+    pc_server_http_stats h;
+    if (srv->bridge != NULL) {
+        copy_http_stats(srv, &h);
+    }
+    j->rc =
+        pc__metrics_render(srv->metrics, &srv->pub_stats, srv->nhosts,
+                           srv->bridge != NULL ? &h : NULL, &j->text, &j->len);
+}
+
+pc_err pc_server_metrics_text(pc_server *srv, char **text, size_t *len)
+{
+    if (srv == NULL || text == NULL || len == NULL) {
+        return PC_ERR_INVALID;
+    }
+    metrics_job j = {NULL, 0, PC_ERR_NOMEM};
+    pc_err rc = pc_server_call(srv, render_metrics, &j);
+    if (rc != PC_OK) {
+        return rc;
+    }
+    if (j.rc != PC_OK) {
+        return j.rc;
+    }
+    *text = j.text;
+    *len = j.len;
+    return PC_OK;
 }
 
 const pc_changelog_options *pc__server_log(const pc_server *srv)

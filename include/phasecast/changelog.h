@@ -127,6 +127,32 @@ const char *pc_changelog_path(const pc_changelog *log);
 /* pc_changelog_stats_get - copy the counters into *out. */
 void pc_changelog_stats_get(const pc_changelog *log, pc_changelog_stats *out);
 
+/* What a change-log observer is told about (pc_changelog_set_observer). */
+typedef enum pc_changelog_io {
+    PC_CHANGELOG_IO_APPEND = 0, /* one change record encoded and written,
+                                   with its fdatasync when the policy syncs
+                                   it then (compaction not included) */
+    PC_CHANGELOG_IO_FSYNC = 1   /* one fdatasync of the log file, wherever
+                                   it happens (append, phase timer record,
+                                   pc_changelog_sync) */
+} pc_changelog_io;
+
+/* Told how long (CLOCK_MONOTONIC nanoseconds) one operation took. Runs on
+ * the room's thread, inside the room's update for appends; it must not
+ * call back into the room or the log. */
+typedef void (*pc_changelog_observer_fn)(pc_changelog_io io, uint64_t ns,
+                                         void *arg);
+
+/*
+ * pc_changelog_set_observer - call fn (NULL: none, the default) with arg
+ * after every successful append and every fsync of log's file, whether it
+ * succeeded or not, with the time it took. Hosts use it for latency
+ * histograms (the server's /metrics). Without an observer the log reads no
+ * clock for it. Room's thread.
+ */
+void pc_changelog_set_observer(pc_changelog *log, pc_changelog_observer_fn fn,
+                               void *arg);
+
 /* What reading a log found. */
 typedef enum pc_changelog_problem {
     PC_CHANGELOG_CLEAN = 0,  /* every byte belongs to a valid record */

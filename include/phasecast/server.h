@@ -370,6 +370,21 @@ typedef struct pc_server_http_stats {
 pc_err pc_server_http_stats_get(pc_server *srv, pc_server_http_stats *out);
 
 /*
+ * pc_server_metrics_text - the server's metrics (rooms, changes committed
+ * and published, frames and bytes, heartbeats, requests and their latency
+ * by operation, errors by code, gap repairs, checksum mismatches clients
+ * reported, change-log append and fsync latency, HTTP and SSE
+ * connections) as Prometheus text exposition format 0.0.4, every name
+ * prefixed phasecast_; docs/metrics.md lists them. Renders on the loop
+ * (through pc_server_call), so it is safe from any thread and sees
+ * everything the loop did before it. On PC_OK *text receives the
+ * NUL-terminated text, which the caller frees with pc_free, and *len its
+ * length without the NUL. Returns PC_OK, PC_ERR_INVALID (NULL argument)
+ * or PC_ERR_NOMEM.
+ */
+pc_err pc_server_metrics_text(pc_server *srv, char **text, size_t *len);
+
+/*
  * pc_transport_fini - release the process-wide state of nng and libevent
  * (nng_fini, libevent_global_shutdown) so leak checkers see a clean exit.
  * Call once, at exit, after every server and every other nng socket and

@@ -14,10 +14,11 @@
 # gcc with its ASan/UBSan runtimes, make and libc6-dev.
 PC_DEPS_BUILD=(build-essential cmake pkg-config libnng-dev nng-utils
     libevent-dev libcjson-dev libcmocka-dev)
-# What the checks need on top: valgrind runs, the format check, and clang
+# What the checks need on top: valgrind runs, the format check, clang
 # with its sanitizer/libFuzzer runtimes (only a Recommends of clang, so it
-# is named explicitly because we install without recommends).
-PC_DEPS_CHECK=(valgrind clang-format clang libclang-rt-14-dev)
+# is named explicitly because we install without recommends), and
+# prometheus for promtool, which lints the server's /metrics text.
+PC_DEPS_CHECK=(valgrind clang-format clang libclang-rt-14-dev prometheus)
 
 pc_log() {
     printf '%s: %s\n' "${0##*/}" "$*" >&2

@@ -175,6 +175,7 @@ static pc_err apply_change(pc_client *c, const pc__wire_change *ch,
     bool probe = false;
     if (how == VERIFY && !match) {
         c->st.checksum_mismatches++;
+        pc__request_report(&c->rq, ch->seq);
         need_repair(c, NEED_SNAPSHOT);
         return PC_ERR_PROTOCOL;
     }
@@ -253,6 +254,7 @@ static pc_err changes_round(pc_client *c, const sum_hint *hint, bool *more)
              * that broadcast sums could not). */
             if (!c->rep.sum_known || ch.sum != c->rep.sum) {
                 c->st.checksum_mismatches++;
+                pc__request_report(&c->rq, ch.seq);
                 need_repair(c, NEED_SNAPSHOT);
                 rv = PC_ERR_PROTOCOL;
                 break;

@@ -8,8 +8,10 @@
  * long as the one before. That is safe for every request the client sends
  * more than once: reads change nothing, the server applies an action id
  * once and answers every copy alike, and it answers a repeated join (same
- * name, same nonce) with the first join's reply. It does not decide what to ask
- * or when (client.c does) and never touches the replica.
+ * name, same nonce) with the first join's reply. A checksum mismatch is
+ * reported to the server (`report`) once, without retry, and its reply is
+ * ignored. It does not decide what to ask or when (client.c does) and
+ * never touches the replica.
  */
 #include "request.h"
 
@@ -323,6 +325,7 @@ pc_err pc__request_snapshot(pc__request *r, int attempts, pc__replica *out,
          * its old replica. */
         r->st->checksum_mismatches++;
         pc__replica_fini(&tmp);
+        pc__request_report(r, seq);
         return PC_ERR_PROTOCOL;
     }
     *out = tmp;
@@ -418,4 +421,23 @@ pc_err pc__request_act(pc__request *r, const char *action_id, const char *type,
         *seq = after;
     }
     return PC_OK;
+}
+
+void pc__request_report(pc__request *r, uint64_t seq)
+{
+    cJSON *req = pc__request_new(r, "report");
+    if (req == NULL ||
+        cJSON_AddStringToObject(req, "kind", "checksum_mismatch") == NULL ||
+        cJSON_AddNumberToObject(req, "seq", (double)seq) == NULL) {
+        cJSON_Delete(req);
+        return; /* out of memory: the report is only a courtesy */
+    }
+    cJSON *root = NULL;
+    const cJSON *res = NULL;
+    /* One attempt, whatever the reply: an older server answers
+     * bad_request (unknown op), and that changes nothing here. */
+    if (pc__request_call(r, req, 1, &root, &res, NULL) == PC_OK) {
+        cJSON_Delete(root);
+    }
+    cJSON_Delete(req);
 }

@@ -143,4 +143,14 @@ pc_err pc__request_act(pc__request *r, const char *action_id, const char *type,
                        const cJSON *payload, int attempts, cJSON **value,
                        uint64_t *seq, pc_error *err);
 
+/*
+ * pc__request_report - tell the server that the replica's checksum
+ * disagreed with the one announced for seq (the `report` op, kind
+ * "checksum_mismatch"), so operators see divergence in the server's
+ * metrics. Fire and forget: one attempt, the reply or its absence
+ * ignored, so it blocks at most one request timeout, like the first
+ * attempt of any request, and never fails the caller.
+ */
+void pc__request_report(pc__request *r, uint64_t seq);
+
 #endif
