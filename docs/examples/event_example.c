@@ -19,7 +19,7 @@
 #define CHECK(cond)                                                            \
     do {                                                                       \
         if (!(cond)) {                                                         \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__,  \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__,   \
                     #cond);                                                    \
             exit(1);                                                           \
         }                                                                      \
@@ -47,8 +47,8 @@ static pc_err on_action(pc_room *room, const pc_action *act, cJSON **result,
     /* The roller alone learns the number: an event for one player. */
     cJSON *mine = cJSON_CreateObject();
     cJSON_AddNumberToObject(mine, "die", die);
-    rc = pc_room_event_to(room, PC_AUDIENCE_PLAYER, act->player, "rolled",
-                          mine, "your roll");
+    rc = pc_room_event_to(room, PC_AUDIENCE_PLAYER, act->player, "rolled", mine,
+                          "your roll");
     cJSON_Delete(mine);
     if (rc == PC_OK && die == 20) {
         /* Everyone hears about a natural 20. */
