@@ -90,9 +90,10 @@ static size_t opt_len(const char *s)
 
 pc_err pc__record_init(pc__record *rec, bool copy_patch, const cJSON *patch,
                        const char *reason, const char *file, const char *func,
-                       const pc_cause *cause)
+                       const pc_cause *cause, const pc_event *event)
 {
     static const cJSON empty = {.type = cJSON_Object};
+    static const cJSON null = {.type = cJSON_NULL};
     memset(rec, 0, sizeof(*rec));
     if (copy_patch && patch == NULL) {
         patch = &empty;
@@ -108,6 +109,12 @@ pc_err pc__record_init(pc__record *rec, bool copy_patch, const cJSON *patch,
         if (cause->payload != NULL) {
             packed_size(cause->payload, &nodes, &bytes);
         }
+    }
+    const cJSON *data = NULL;
+    if (event != NULL) {
+        data = event->data != NULL ? event->data : &null;
+        bytes += opt_len(event->name) + opt_len(event->player);
+        packed_size(data, &nodes, &bytes);
     }
     /* Nodes first, so they are aligned as the allocator aligns. */
     rec->block = pc_malloc(nodes * sizeof(cJSON) + bytes);
@@ -125,6 +132,16 @@ pc_err pc__record_init(pc__record *rec, bool copy_patch, const cJSON *patch,
         cJSON *copy = pack(cause->payload, &node, &str);
         copy->string = NULL;
         rec->change.cause.payload = copy;
+    }
+    if (event != NULL) {
+        cJSON *copy = pack(data, &node, &str);
+        copy->string = NULL;
+        rec->change.event.data = copy;
+        rec->change.event.audience = event->audience;
+        rec->change.event.name =
+            event->name != NULL ? pack_string(&str, event->name) : NULL;
+        rec->change.event.player =
+            event->player != NULL ? pack_string(&str, event->player) : NULL;
     }
     rec->change.reason = pack_string(&str, reason);
     rec->change.file = pack_string(&str, file);

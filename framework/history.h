@@ -25,9 +25,10 @@ typedef struct pc__record {
     const cJSON *patch; /* copy of the data patch, in block; or NULL */
     cJSON *inverse;     /* owned: merge patch turning state(seq) into
                            state(seq-1), over the whole document */
-    void *block;        /* owned: the nodes and strings of the patch copy
-                           and the cause's payload, then reason, file,
-                           func and the cause's strings */
+    void *block;        /* owned: the nodes and strings of the patch copy,
+                           the cause's payload and the event's data, then
+                           reason, file, func, the cause's and the event's
+                           strings */
     uint64_t draws;     /* PRNG draws when the change was made, as its log
                            record says (the inspect request sends it) */
 } pc__record;
@@ -53,14 +54,17 @@ const pc__record *pc__history_find_seq(const pc__history *h, uint64_t seq);
 /*
  * pc__record_init - zero rec and give it one block with the reason, file
  * and func strings (change.reason/file/func point into it), a copy of
- * cause (NULL: none; its strings and payload in the block too) and, when
- * copy_patch, a copy of patch (NULL: {}) in rec->patch. The copy is laid
- * out in the block: read it as any cJSON tree, but never hand it to
- * cJSON_Delete or change it. Returns PC_OK or PC_ERR_NOMEM.
+ * cause (NULL: none; its strings and payload in the block too), a copy of
+ * event (NULL: none; change.event points into the block, its data JSON
+ * null when event->data is NULL; always copied, since an event's data is
+ * all it is) and, when copy_patch, a copy of patch (NULL: {}) in
+ * rec->patch. The copies are laid out in the block: read them as any
+ * cJSON tree, but never hand them to cJSON_Delete or change them. Returns
+ * PC_OK or PC_ERR_NOMEM.
  */
 pc_err pc__record_init(pc__record *rec, bool copy_patch, const cJSON *patch,
                        const char *reason, const char *file, const char *func,
-                       const pc_cause *cause);
+                       const pc_cause *cause, const pc_event *event);
 /* Free the members of a record that was never pushed. */
 void pc__record_release(pc__record *rec);
 

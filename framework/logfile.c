@@ -31,6 +31,7 @@
 #include "phasecast/crc32c.h"
 #include "failpoint.h"
 #include "logcause.h"
+#include "logevent.h"
 
 #define BUF_INITIAL 512
 
@@ -240,9 +241,10 @@ pc_err pc__record_change(pc__buf *b, const pc_change *c, uint64_t draws)
     pc__buf_u64(b, c->seq);
     pc__buf_str(b, ",\"time\":");
     pc__buf_i64(b, c->time_ms);
-    pc__buf_str(b, c->kind == PC_CHANGE_TRANSITION
-                       ? ",\"kind\":\"transition\",\"phase\":"
-                       : ",\"kind\":\"update\",\"phase\":");
+    pc__buf_str(b, c->kind == PC_CHANGE_TRANSITION ? ",\"kind\":\"transition\""
+                   : c->kind == PC_CHANGE_EVENT    ? ",\"kind\":\"event\""
+                                                   : ",\"kind\":\"update\"");
+    pc__buf_str(b, ",\"phase\":");
     pc__buf_json_str(b, c->phase);
     pc__buf_str(b, ",\"prev\":");
     pc__buf_json_str(b, c->prev_phase);
@@ -262,6 +264,9 @@ pc_err pc__record_change(pc__buf *b, const pc_change *c, uint64_t draws)
     pc__buf_u64(b, c->state_bytes);
     pc__buf_str(b, ",\"patch\":");
     pc_err rv = pc__buf_canon(b, c->patch);
+    if (rv == PC_OK && c->kind == PC_CHANGE_EVENT) {
+        rv = pc__record_event(b, &c->event);
+    }
     if (rv != PC_OK) {
         return rv;
     }

@@ -29,6 +29,7 @@
 #include "phasecast/canon.h"
 #include "phasecast/json.h"
 #include "logcause.h"
+#include "logevent.h"
 #include "logfile.h"
 #include "digest.h"
 #include "merge.h"
@@ -496,6 +497,19 @@ static pc_err replay_change(pc__replay *rp, cJSON *rec, pc_error *why)
                    (unsigned long long)rp->cause_first);
     }
     bool transition = strcmp(kind, "transition") == 0;
+    bool event = strcmp(kind, "event") == 0;
+    pc_event ev;
+    wrong = pc__event_parse(rec, event, &ev);
+    if (wrong != NULL) {
+        return bad(why, "change record seq %llu: malformed \"event\": %s",
+                   (unsigned long long)seq, wrong);
+    }
+    /* An event changes nothing: same phase, an empty patch (so the sum
+     * and bytes checked below are the state's as it was). */
+    if (event && cJSON_GetArraySize(patch) != 0) {
+        return bad(why, "change record seq %llu: an event's patch is not {}",
+                   (unsigned long long)seq);
+    }
     const cJSON *cur = cJSON_GetObjectItemCaseSensitive(rp->doc, "phase");
     if (seq != rp->seq + 1) {
         return pc_error_set(why, PC_ERR_INVALID, "log_corrupt",
@@ -503,7 +517,7 @@ static pc_err replay_change(pc__replay *rp, cJSON *rec, pc_error *why)
                             (unsigned long long)seq,
                             (unsigned long long)rp->seq);
     }
-    if ((!transition && strcmp(kind, "update") != 0) ||
+    if ((!transition && !event && strcmp(kind, "update") != 0) ||
         strcmp(prev, cur->valuestring) != 0 ||
         (!transition && strcmp(phase, prev) != 0) || draws < rp->draws) {
         return bad(why,
@@ -527,7 +541,7 @@ static pc_err replay_change(pc__replay *rp, cJSON *rec, pc_error *why)
     cJSON *undo = cJSON_CreateObject();
     if (iphase == NULL || iprev == NULL || undo == NULL ||
         pc__record_init(&r, rp->hist.capacity > 0, patch, reason, file, func,
-                        &cause) != PC_OK) {
+                        &cause, event ? &ev : NULL) != PC_OK) {
         cJSON_Delete(undo);
         return PC_ERR_NOMEM;
     }
@@ -566,7 +580,9 @@ static pc_err replay_change(pc__replay *rp, cJSON *rec, pc_error *why)
     pc_change *c = &r.change;
     c->seq = seq;
     c->time_ms = time_ms;
-    c->kind = transition ? PC_CHANGE_TRANSITION : PC_CHANGE_UPDATE;
+    c->kind = transition ? PC_CHANGE_TRANSITION
+              : event    ? PC_CHANGE_EVENT
+                         : PC_CHANGE_UPDATE;
     c->phase = iphase;
     c->prev_phase = iprev;
     c->line = (int)line;

@@ -660,6 +660,7 @@ pc_err pc_timeline_get(pc_timeline *tl, uint64_t seq, pc_timeline_entry *out)
     out->patch = c->patch;
     out->patch_bytes = plen;
     out->cause = cause;
+    out->event = c->event;
     return PC_OK;
 }
 

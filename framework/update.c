@@ -1,11 +1,13 @@
 /*
- * update.c - the one mutation path: pc_update_phase_data, pc_transition
- * and their text forms all end in change().
+ * update.c - the one mutation path: pc_update_phase_data, pc_transition,
+ * their text forms and pc_room_event all end in change().
  *
  * change() prepares everything that can fail (record, patch copy, inverse,
  * validation, checksum, cache room) while keeping an inverse patch that
  * undoes the in-place apply without allocating; then, past the point of no
- * return, it numbers the change, records it and hands it to the sinks. It
+ * return, it numbers the change, records it and hands it to the sinks. An
+ * event takes the same path without the apply, the validator and the
+ * size check: its state is the last one, so it cannot fail there. It
  * owns no state of its own: it works on the room's layout (room.h), and
  * the room's life, sinks and timers stay in room.c.
  *
@@ -35,6 +37,7 @@
 #include "canon.h"
 #include "digest.h"
 #include "history.h"
+#include "logevent.h"
 #include "merge.h"
 #include "room.h"
 
@@ -84,6 +87,50 @@ static pc_err check_patch(pc_room *r, const cJSON *patch)
     return PC_OK;
 }
 
+/* An event's name, audience and data, checked like a patch is. */
+static pc_err check_event(pc_room *r, const pc_event *ev)
+{
+    if (!pc__event_id_ok(ev->name)) {
+        return fail(r, PC_ERR_INVALID, "invalid_event",
+                    "an event name is 1 to %d of [A-Za-z0-9_.-]",
+                    PC_EVENT_NAME_MAX);
+    }
+    bool to_player = ev->audience == PC_AUDIENCE_PLAYER;
+    if ((ev->audience != PC_AUDIENCE_PUBLIC && !to_player &&
+         ev->audience != PC_AUDIENCE_GM) ||
+        (to_player ? !pc__event_id_ok(ev->player) : ev->player != NULL)) {
+        return fail(r, PC_ERR_INVALID, "invalid_event",
+                    "event %s: the audience is public, gm, or a player id "
+                    "of 1 to %d of [A-Za-z0-9_.-] (and only then a player)",
+                    ev->name, PC_EVENT_NAME_MAX);
+    }
+    if (ev->data == NULL) {
+        return PC_OK; /* JSON null */
+    }
+    /* The data is held like a patch: one level below "data" at most. */
+    pc_json_limits lim = r->limits;
+    lim.max_depth = r->limits.max_depth - 1;
+    pc_error e = {0};
+    pc_err rv = pc_json_check(ev->data, &lim, &e);
+    if (rv != PC_OK) {
+        return fail(r, rv,
+                    rv == PC_ERR_LIMIT ? "limit_exceeded" : "invalid_event",
+                    "event %s: data refused: %s", ev->name, e.message);
+    }
+    size_t len = 0;
+    rv = pc__canon_length(ev->data, &len);
+    if (rv != PC_OK) {
+        return fail(r, rv, NULL, "event %s: data refused: %s", ev->name,
+                    pc_strerror(rv));
+    }
+    if (len > r->limits.max_bytes) {
+        return fail(r, PC_ERR_LIMIT, "limit_exceeded",
+                    "event %s: data is %zu bytes, the limit is %zu", ev->name,
+                    len, r->limits.max_bytes);
+    }
+    return PC_OK;
+}
+
 #ifdef PC_TAMPER_CHECK
 /* Debug builds: the document must still hash to what the last change
  * committed; anything else was written through a cast-away const. */
@@ -129,9 +176,9 @@ static void prepared_release(prepared *p)
 }
 
 /* Allocate everything the change needs; nothing in the room changes. */
-static pc_err prepare(pc_room *r, const cJSON *patch, const pc__doc_patch *dp,
-                      const char *reason, const char *file, const char *func,
-                      prepared *p)
+static pc_err prepare(pc_room *r, const cJSON *patch, const pc_event *ev,
+                      const pc__doc_patch *dp, const char *reason,
+                      const char *file, const char *func, prepared *p)
 {
     memset(p, 0, sizeof(*p));
     pc__digest_begin(&p->tx, &r->digest);
@@ -143,7 +190,7 @@ static pc_err prepare(pc_room *r, const cJSON *patch, const pc__doc_patch *dp,
     }
     /* The record keeps its own copy of the patch only when it is kept. */
     if (pc__record_init(&p->rec, r->history.capacity > 0, patch, reason, file,
-                        func, &r->cause) != PC_OK) {
+                        func, &r->cause, ev) != PC_OK) {
         return PC_ERR_NOMEM;
     }
     p->undo = cJSON_CreateObject();
@@ -177,6 +224,15 @@ static void check_digest(const pc_room *r)
 }
 #endif
 
+/* What a change is: its event (filled in by pc__record_init) makes it one. */
+static pc_change_kind kind_of(const pc_phase *next, const pc_change *c)
+{
+    if (c->event.name != NULL) {
+        return PC_CHANGE_EVENT;
+    }
+    return next != NULL ? PC_CHANGE_TRANSITION : PC_CHANGE_UPDATE;
+}
+
 /* Hand the proposed change to the journal (c holds the record's text).
  * A refusal other than "out of memory" or "too big", which wrote nothing,
  * fails the room: whether the change reached the disk is unknown. */
@@ -188,7 +244,7 @@ static pc_err journal(pc_room *r, const pc_phase *next, const cJSON *patch,
     pc_change j = *c;
     j.seq = r->seq + 1;
     j.time_ms = now;
-    j.kind = next != NULL ? PC_CHANGE_TRANSITION : PC_CHANGE_UPDATE;
+    j.kind = kind_of(next, c);
     j.phase = next != NULL ? next->name : r->phase->name;
     j.prev_phase = r->phase->name;
     j.line = line;
@@ -221,24 +277,71 @@ static pc_err journal(pc_room *r, const pc_phase *next, const cJSON *patch,
 }
 
 static pc_err change_inner(pc_room *r, const pc_phase *next, const cJSON *patch,
-                           const char *reason, const char *file, int line,
-                           const char *func, const char *what);
+                           const pc_event *ev, const char *reason,
+                           const char *file, int line, const char *func,
+                           const char *what);
 
 /* A change made outside any stimulus is the host's own: it, and whatever
- * enter callbacks it sets off, are one HOST stimulus. */
+ * enter callbacks it sets off, are one HOST stimulus. ev is an event's
+ * (then next and patch are NULL), or NULL. */
 static pc_err change(pc_room *r, const pc_phase *next, const cJSON *patch,
-                     const char *reason, const char *file, int line,
-                     const char *func, const char *what)
+                     const pc_event *ev, const char *reason, const char *file,
+                     int line, const char *func, const char *what)
 {
     pc__cause_begin(r, PC_CAUSE_HOST, NULL, NULL, NULL, NULL);
-    pc_err rv = change_inner(r, next, patch, reason, file, line, func, what);
+    pc_err rv =
+        change_inner(r, next, patch, ev, reason, file, line, func, what);
     pc__cause_end(r);
     return rv;
 }
 
+/* Apply the prepared patch, run the validator and check the state's size:
+ * on success *sum and *bytes describe the proposed state; on failure the
+ * document is as it was and the error is recorded. */
+static pc_err apply(pc_room *r, const pc__doc_patch *dp, prepared *p,
+                    uint64_t *sum, size_t *bytes)
+{
+    pc_err rv = pc__merge_apply_tracked(r->doc, &dp->root, p->undo, &p->log,
+                                        &p->tx, sum, bytes);
+    if (rv != PC_OK) {
+        if (rv == PC_ERR_NOMEM) {
+            return fail(r, rv, NULL, "out of memory applying patch");
+        }
+        return fail(r, rv, "invalid_patch", "patch refused: %s",
+                    pc_strerror(rv));
+    }
+    if (r->game->validate != NULL) {
+        pc_error why = {0};
+        r->busy |= PC__IN_VALIDATE;
+        rv = r->game->validate(r, r->doc, &why, r->arg);
+        r->busy &= ~(unsigned)PC__IN_VALIDATE;
+        if (rv != PC_OK) {
+            rollback(r, p);
+            if (why.err == PC_OK) {
+                return fail(r, PC_ERR_REJECTED, "rejected",
+                            "the game's validator refused the change");
+            }
+            return fail(r, PC_ERR_REJECTED, why.code, "%s", why.message);
+        }
+    }
+    rv = *bytes > r->limits.max_state_bytes ? PC_ERR_LIMIT
+                                            : pc__digest_reserve(&p->tx);
+    if (rv != PC_OK) {
+        rollback(r, p);
+        if (rv == PC_ERR_LIMIT) {
+            return fail(r, rv, "limit_exceeded",
+                        "the state would be %zu bytes, the limit is %zu",
+                        *bytes, r->limits.max_state_bytes);
+        }
+        return fail(r, rv, NULL, "out of memory caching the checksum");
+    }
+    return PC_OK;
+}
+
 static pc_err change_inner(pc_room *r, const pc_phase *next, const cJSON *patch,
-                           const char *reason, const char *file, int line,
-                           const char *func, const char *what)
+                           const pc_event *ev, const char *reason,
+                           const char *file, int line, const char *func,
+                           const char *what)
 {
     pc_err rv = pc__room_check_context(r, what);
     if (rv != PC_OK) {
@@ -252,7 +355,8 @@ static pc_err change_inner(pc_room *r, const pc_phase *next, const cJSON *patch,
         return fail(r, PC_ERR_LIMIT, "limit_exceeded",
                     "reason is longer than %d bytes", PC_REASON_MAX);
     }
-    if ((rv = check_patch(r, patch)) != PC_OK) {
+    if ((rv = ev != NULL ? check_event(r, ev) : check_patch(r, patch)) !=
+        PC_OK) {
         return rv;
     }
 #ifdef PC_TAMPER_CHECK
@@ -263,51 +367,19 @@ static pc_err change_inner(pc_room *r, const pc_phase *next, const cJSON *patch,
     pc__doc_patch dp;
     pc__doc_patch_init(&dp, patch, next != NULL ? next->name : NULL);
     prepared p;
-    rv = prepare(r, patch, &dp, reason, file != NULL ? file : "?",
+    rv = prepare(r, patch, ev, &dp, reason, file != NULL ? file : "?",
                  func != NULL ? func : "?", &p);
     if (rv != PC_OK) {
         prepared_release(&p);
         return fail(r, rv, NULL, "out of memory preparing change");
     }
-    uint64_t sum;
-    size_t bytes;
-    rv = pc__merge_apply_tracked(r->doc, &dp.root, p.undo, &p.log, &p.tx, &sum,
-                                 &bytes);
-    if (rv != PC_OK) {
+    /* An event leaves the state as it is: nothing to apply or validate,
+     * and its inverse stays {}. */
+    uint64_t sum = r->checksum;
+    size_t bytes = r->state_bytes;
+    if (ev == NULL && (rv = apply(r, &dp, &p, &sum, &bytes)) != PC_OK) {
         prepared_release(&p);
-        if (rv == PC_ERR_NOMEM) {
-            return fail(r, rv, NULL, "out of memory applying patch");
-        }
-        return fail(r, rv, "invalid_patch", "patch refused: %s",
-                    pc_strerror(rv));
-    }
-
-    if (r->game->validate != NULL) {
-        pc_error why = {0};
-        r->busy |= PC__IN_VALIDATE;
-        rv = r->game->validate(r, r->doc, &why, r->arg);
-        r->busy &= ~(unsigned)PC__IN_VALIDATE;
-        if (rv != PC_OK) {
-            rollback(r, &p);
-            prepared_release(&p);
-            if (why.err == PC_OK) {
-                return fail(r, PC_ERR_REJECTED, "rejected",
-                            "the game's validator refused the change");
-            }
-            return fail(r, PC_ERR_REJECTED, why.code, "%s", why.message);
-        }
-    }
-    rv = bytes > r->limits.max_state_bytes ? PC_ERR_LIMIT
-                                           : pc__digest_reserve(&p.tx);
-    if (rv != PC_OK) {
-        rollback(r, &p);
-        prepared_release(&p);
-        if (rv == PC_ERR_LIMIT) {
-            return fail(r, rv, "limit_exceeded",
-                        "the state would be %zu bytes, the limit is %zu", bytes,
-                        r->limits.max_state_bytes);
-        }
-        return fail(r, rv, NULL, "out of memory caching the checksum");
+        return rv;
     }
     int64_t now = r->clock(r->clock_arg);
     /* The PRNG's draws as the journal sees them, before an exit callback
@@ -343,7 +415,7 @@ static pc_err change_inner(pc_room *r, const pc_phase *next, const cJSON *patch,
     pc_change *c = &p.rec.change;
     c->seq = r->seq;
     c->time_ms = now;
-    c->kind = next != NULL ? PC_CHANGE_TRANSITION : PC_CHANGE_UPDATE;
+    c->kind = kind_of(next, c);
     c->phase = r->phase->name;
     c->prev_phase = prev->name;
     c->line = line;
@@ -400,7 +472,7 @@ pc_err pc_update_phase_data_at(pc_room *room, const cJSON *patch,
                     "pc_update_phase_data needs a patch object");
     }
     pc__room_enter(room);
-    pc_err rv = change(room, NULL, patch, reason, file, line, func,
+    pc_err rv = change(room, NULL, patch, NULL, reason, file, line, func,
                        "pc_update_phase_data");
     pc__room_leave(room);
     return rv;
@@ -483,8 +555,24 @@ pc_err pc_transition_at(pc_room *room, const char *next, const cJSON *patch,
                     PC_TRANSITION_DEPTH_MAX);
     }
     pc__room_enter(room);
-    pc_err rv =
-        change(room, to, patch, reason, file, line, func, "pc_transition");
+    pc_err rv = change(room, to, patch, NULL, reason, file, line, func,
+                       "pc_transition");
+    pc__room_leave(room);
+    return rv;
+}
+
+pc_err pc_room_event_at(pc_room *room, pc_audience audience, const char *player,
+                        const char *name, const cJSON *data, const char *reason,
+                        const char *file, int line, const char *func)
+{
+    if (room == NULL) {
+        return PC_ERR_INVALID;
+    }
+    pc_event ev = {
+        .name = name, .data = data, .audience = audience, .player = player};
+    pc__room_enter(room);
+    pc_err rv = change(room, NULL, NULL, &ev, reason, file, line, func,
+                       "pc_room_event");
     pc__room_leave(room);
     return rv;
 }

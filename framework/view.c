@@ -260,3 +260,14 @@ pc_err pc_view_checksum(const pc_game *game, const cJSON *doc,
     }
     return rv;
 }
+
+bool pc_view_event(const pc_event *ev, const char *player)
+{
+    if (ev == NULL || ev->audience == PC_AUDIENCE_PUBLIC) {
+        return true;
+    }
+    /* Like a private member: its owner sees it; one without an owner (the
+     * game master's) nobody does. */
+    return ev->audience == PC_AUDIENCE_PLAYER && ev->player != NULL &&
+           player != NULL && strcmp(ev->player, player) == 0;
+}

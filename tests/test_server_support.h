@@ -236,8 +236,28 @@ static inline void replica_apply(replica *r, const cJSON *change)
     hex_of(sum, hex);
     assert_string_equal(hex, str(change, "sum"));
     const char *kind = str(change, "kind");
-    assert_true(strcmp(kind, "update") == 0 || strcmp(kind, "transition") == 0);
-    assert_true(strlen(str(change, "reason")) > 0);
+    bool event = strcmp(kind, "event") == 0;
+    assert_true(event || strcmp(kind, "update") == 0 ||
+                strcmp(kind, "transition") == 0);
+    const cJSON *ev = cJSON_GetObjectItemCaseSensitive(change, "event");
+    if (event) {
+        /* An event changes nothing; one the viewer may not see is its seq
+         * alone: no name, data or reason, and marked private. */
+        assert_int_equal(cJSON_GetArraySize(patch), 0);
+        if (ev == NULL) {
+            assert_true(cJSON_IsTrue(
+                cJSON_GetObjectItemCaseSensitive(change, "private")));
+            assert_null(cJSON_GetObjectItemCaseSensitive(change, "reason"));
+        } else {
+            assert_true(strlen(str(ev, "name")) > 0);
+            assert_non_null(cJSON_GetObjectItemCaseSensitive(ev, "data"));
+        }
+    } else {
+        assert_null(ev);
+    }
+    if (!event || ev != NULL) {
+        assert_true(strlen(str(change, "reason")) > 0);
+    }
     assert_true(num(change, "time") > 1.5e12);
     r->seq++;
 }

@@ -6,9 +6,13 @@
  * byte on what a change looks like, so both build it here. When the game
  * declares no private paths the public view is the state itself: the
  * change's own patch and checksum go out unfiltered and nothing is
- * recomputed. Printing relies on every tree having passed the room's JSON
- * limits (depth at most PC_JSON_DEPTH_CEILING), so cJSON's recursive
- * printer stays shallow. This module sends nothing.
+ * recomputed. An event (kind "event") goes to the viewers its audience
+ * names with its name and data; to everyone else as its seq alone (no
+ * name, data or reason), marked private so that clients see no gap and
+ * players know to ask for their own view. Printing relies on every tree
+ * having passed the room's JSON limits (depth at most
+ * PC_JSON_DEPTH_CEILING), so cJSON's recursive printer stays shallow. This
+ * module sends nothing.
  */
 #include "envelope.h"
 
@@ -20,6 +24,30 @@
 #include "phasecast/canon.h"
 #include "phasecast/merge.h"
 #include "phasecast/view.h"
+
+/* The wire's name of a change's kind. */
+static const char *kind_name(pc_change_kind k)
+{
+    return k == PC_CHANGE_TRANSITION ? "transition"
+           : k == PC_CHANGE_EVENT    ? "event"
+                                     : "update";
+}
+
+/* What a viewer may know of c's event: *shown when the viewer sees it
+ * (never for other kinds), *hidden when it is an event the viewer may
+ * not see (then only its seq, time, phase and sum go out). Either way a
+ * non-public event marks the change private, like a private patch. */
+static void event_view(const pc_change *c, const char *player, bool *shown,
+                       bool *hidden, bool *priv)
+{
+    bool event = c->kind == PC_CHANGE_EVENT;
+    bool sees = pc_view_event(event ? &c->event : NULL, player);
+    *shown = event && sees;
+    *hidden = event && !sees;
+    if (event && c->event.audience != PC_AUDIENCE_PUBLIC) {
+        *priv = true;
+    }
+}
 
 void pc__envelope_hex(uint64_t sum, char out[PC__SUM_HEX])
 {
@@ -50,23 +78,34 @@ pc_err pc__envelope_change(const pc_game *g, const pc_change *c,
     } else if ((patch = cJSON_Duplicate(c->patch, true)) == NULL) {
         return PC_ERR_NOMEM;
     }
+    bool shown, hidden;
+    event_view(c, player, &shown, &hidden, &priv);
     char hex[PC__SUM_HEX];
     pc__envelope_hex(sum, hex);
     cJSON *o = cJSON_CreateObject();
-    bool ok = o != NULL &&
-              cJSON_AddNumberToObject(o, "seq", (double)c->seq) != NULL &&
-              cJSON_AddNumberToObject(o, "time", (double)c->time_ms) != NULL &&
-              cJSON_AddStringToObject(o, "kind",
-                                      c->kind == PC_CHANGE_TRANSITION
-                                          ? "transition"
-                                          : "update") != NULL &&
-              cJSON_AddStringToObject(o, "phase", c->phase) != NULL &&
-              cJSON_AddStringToObject(o, "reason", c->reason) != NULL &&
-              cJSON_AddItemToObject(o, "patch", patch);
+    bool ok =
+        o != NULL &&
+        cJSON_AddNumberToObject(o, "seq", (double)c->seq) != NULL &&
+        cJSON_AddNumberToObject(o, "time", (double)c->time_ms) != NULL &&
+        cJSON_AddStringToObject(o, "kind", kind_name(c->kind)) != NULL &&
+        cJSON_AddStringToObject(o, "phase", c->phase) != NULL &&
+        (hidden || cJSON_AddStringToObject(o, "reason", c->reason) != NULL) &&
+        cJSON_AddItemToObject(o, "patch", patch);
     if (!ok) {
         cJSON_Delete(patch);
         cJSON_Delete(o);
         return PC_ERR_NOMEM;
+    }
+    if (shown) {
+        cJSON *ev = cJSON_AddObjectToObject(o, "event");
+        cJSON *data = cJSON_Duplicate(c->event.data, true);
+        if (ev == NULL ||
+            cJSON_AddStringToObject(ev, "name", c->event.name) == NULL ||
+            !cJSON_AddItemToObject(ev, "data", data)) {
+            cJSON_Delete(data);
+            cJSON_Delete(o);
+            return PC_ERR_NOMEM;
+        }
     }
     if (cJSON_AddStringToObject(o, "sum", hex) == NULL ||
         (priv && cJSON_AddTrueToObject(o, "private") == NULL)) {
@@ -169,20 +208,28 @@ pc_err pc__envelope_change_text(const pc_game *g, const pc_change *c,
         }
         patch = view;
     }
+    bool shown, hidden;
+    event_view(c, player, &shown, &hidden, &priv);
     char *ptext = NULL;
     size_t plen = 0;
+    char *dtext = NULL;
+    size_t dlen = 0;
     if (rc == PC_OK) {
         rc = pc_canon_print(patch, &ptext, &plen);
     }
+    if (rc == PC_OK && shown) {
+        rc = pc_canon_print(c->event.data, &dtext, &dlen);
+    }
     cJSON_Delete(view);
     if (rc != PC_OK) {
+        pc_free(ptext);
         return rc;
     }
     char head[96];
     int n = snprintf(head, sizeof head,
                      "{\"seq\":%llu,\"time\":%lld,\"kind\":\"%s\",\"phase\":",
                      (unsigned long long)c->seq, (long long)c->time_ms,
-                     c->kind == PC_CHANGE_TRANSITION ? "transition" : "update");
+                     kind_name(c->kind));
     char hex[PC__SUM_HEX];
     pc__envelope_hex(sum, hex);
     char tail[64];
@@ -191,12 +238,22 @@ pc_err pc__envelope_change_text(const pc_game *g, const pc_change *c,
     size_t mark = out->len;
     rc = pc__text_put(out, head, (size_t)n);
     rc = rc == PC_OK ? put_json_string(out, c->phase) : rc;
-    rc = rc == PC_OK ? pc__text_put(out, ",\"reason\":", 10) : rc;
-    rc = rc == PC_OK ? put_json_string(out, c->reason) : rc;
+    if (!hidden) {
+        rc = rc == PC_OK ? pc__text_put(out, ",\"reason\":", 10) : rc;
+        rc = rc == PC_OK ? put_json_string(out, c->reason) : rc;
+    }
     rc = rc == PC_OK ? pc__text_put(out, ",\"patch\":", 9) : rc;
     rc = rc == PC_OK ? pc__text_put(out, ptext, plen) : rc;
+    if (shown) {
+        rc = rc == PC_OK ? pc__text_put(out, ",\"event\":{\"name\":", 17) : rc;
+        rc = rc == PC_OK ? put_json_string(out, c->event.name) : rc;
+        rc = rc == PC_OK ? pc__text_put(out, ",\"data\":", 8) : rc;
+        rc = rc == PC_OK ? pc__text_put(out, dtext, dlen) : rc;
+        rc = rc == PC_OK ? pc__text_put(out, "}", 1) : rc;
+    }
     rc = rc == PC_OK ? pc__text_put(out, tail, (size_t)m) : rc;
     pc_free(ptext);
+    pc_free(dtext);
     if (rc != PC_OK) {
         out->len = mark;
     }

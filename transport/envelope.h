@@ -27,6 +27,9 @@ void pc__envelope_hex(uint64_t sum, char out[PC__SUM_HEX]);
  * read only when the game declares private paths (then "patch" is the
  * viewer's part of the patch and "sum" the checksum of the viewer's view
  * of after); otherwise c->patch and c->checksum are used as they are.
+ * An event's name and data go out only to the viewers its audience names
+ * (pc_view_event); for anyone else the CHANGE has no "reason" and no
+ * "event", and "private" is true, as it is for every non-public event.
  * *out is a new tree the caller deletes. Returns PC_OK, PC_ERR_INVALID or
  * PC_ERR_NOMEM.
  */

@@ -1,11 +1,11 @@
 /*
  * phasecast/change.h - the committed change record.
  *
- * Every successful pc_update_phase_data or pc_transition produces exactly one
- * pc_change: it is handed to every sink, kept in the room's bounded history,
- * and (in later layers) broadcast and logged. A pc_change is a read-only view;
- * all its pointers are borrowed from the framework (see each producer for how
- * long). It is not a way to change anything.
+ * Every successful pc_update_phase_data, pc_transition or pc_room_event
+ * produces exactly one pc_change: it is handed to every sink, kept in the
+ * room's bounded history, broadcast and logged. A pc_change is a read-only
+ * view; all its pointers are borrowed from the framework (see each producer for
+ * how long). It is not a way to change anything.
  */
 #ifndef PHASECAST_CHANGE_H
 #define PHASECAST_CHANGE_H
@@ -22,9 +22,37 @@ extern "C" {
 
 /* What produced the change. */
 typedef enum pc_change_kind {
-    PC_CHANGE_UPDATE = 0,    /* pc_update_phase_data: data patched */
-    PC_CHANGE_TRANSITION = 1 /* pc_transition: phase set, data maybe patched */
+    PC_CHANGE_UPDATE = 0,     /* pc_update_phase_data: data patched */
+    PC_CHANGE_TRANSITION = 1, /* pc_transition: phase set, data maybe patched */
+    PC_CHANGE_EVENT = 2       /* pc_room_event: a named event; the state,
+                                 its checksum and the phase are unchanged */
 } pc_change_kind;
+
+/* Who may see an event (see view.h). The room itself, its history, its
+ * sinks and its change log always hold every event whole; the audience
+ * decides only what is sent to whom. */
+typedef enum pc_audience {
+    PC_AUDIENCE_PUBLIC = 0, /* everyone: spectators, every player, the
+                               broadcast */
+    PC_AUDIENCE_PLAYER = 1, /* one player (pc_event.player) only, like a
+                               member of a private path that player owns */
+    PC_AUDIENCE_GM = 2      /* no player and no spectator: like a private
+                               path without an owner (the game master
+                               role, when a room has one, sees it) */
+} pc_audience;
+
+/* Longest event name in bytes (names are [A-Za-z0-9_.-]{1,64}), and
+ * longest player id an event may be addressed to (same characters). */
+#define PC_EVENT_NAME_MAX 64
+
+/* A named event (kind PC_CHANGE_EVENT). Pointers are borrowed like the
+ * change's own; for other kinds every member is zero. */
+typedef struct pc_event {
+    const char *name;     /* e.g. "critical_hit" */
+    const cJSON *data;    /* its data, any JSON value (null when none) */
+    pc_audience audience; /* who may see it */
+    const char *player;   /* PC_AUDIENCE_PLAYER: that player; else NULL */
+} pc_event;
 
 /* The outside event that made a change: the stimulus a replay feeds the
  * game again to reproduce it. Changes made by callbacks the stimulus set
@@ -59,7 +87,8 @@ typedef struct pc_change {
     pc_change_kind kind;
     const char *phase;      /* phase after the change */
     const char *prev_phase; /* phase before (same as phase for updates) */
-    const cJSON *patch;     /* merge patch applied to "data"; {} if none */
+    const cJSON *patch;     /* merge patch applied to "data"; {} if none
+                               (always {} for an event) */
     const char *reason;     /* the caller's explanation, never NULL */
     const char *file;       /* caller's source file (__FILE__) */
     int line;               /* caller's source line */
@@ -67,6 +96,7 @@ typedef struct pc_change {
     uint64_t checksum;      /* pc_canon_checksum of the state after */
     size_t state_bytes;     /* canonical length of the state after */
     pc_cause cause;         /* the stimulus that made it */
+    pc_event event;         /* PC_CHANGE_EVENT: the event; else all zero */
 } pc_change;
 
 #ifdef __cplusplus

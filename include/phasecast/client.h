@@ -47,9 +47,16 @@ typedef enum pc_client_role {
 typedef struct pc_client_change {
     uint64_t seq;
     int64_t time_ms;    /* server clock, ms since the Unix epoch */
-    bool transition;    /* kind "transition" (else "update") */
+    bool transition;    /* kind "transition" (else "update" or "event") */
+    bool event;         /* kind "event": the room recorded an event; the
+                           state did not change (patch is {}) */
+    bool event_visible; /* event, and this client may see it: the room
+                           event callback follows with its name and data
+                           (else it was for another player or the game
+                           master, and only its seq is known) */
     const char *phase;  /* phase after the change */
-    const char *reason; /* the game's reason */
+    const char *reason; /* the game's reason ("" for an event this client
+                           may not see) */
     const cJSON *patch; /* merge patch on "data", as applied */
     uint64_t sum;       /* checksum of the replica after the change */
     bool repaired;      /* came from a `changes` request, not the broadcast */
@@ -67,10 +74,32 @@ typedef enum pc_client_event {
                                      spent; repair resumes after a cooldown */
 } pc_client_event;
 
+/* One event the room recorded (pc_room_event on the server) that this
+ * client may see: a public one, or one addressed to this player. */
+typedef struct pc_client_room_event {
+    uint64_t seq;       /* the event's own seq */
+    int64_t time_ms;    /* server clock, ms since the Unix epoch */
+    const char *name;   /* [A-Za-z0-9_.-]{1,64} */
+    const cJSON *data;  /* any JSON value (JSON null when none) */
+    const char *reason; /* the game's reason */
+    const char *phase;  /* the room's phase */
+    bool private_event; /* addressed to this player only (the public
+                           never saw it) */
+    bool repaired;      /* came from a `changes` request */
+} pc_client_room_event;
+
 /* Change callback: ch and everything it points to are borrowed until the
  * callback returns; pc_client_state(c) already includes the change. */
 typedef void (*pc_client_change_fn)(pc_client *c, const pc_client_change *ch,
                                     void *arg);
+/* Room event callback: called for each event this client may see, right
+ * after the change callback of the same seq (the replica is already at
+ * that seq), whether it came from the broadcast or from a repair. ev and
+ * everything it points to are borrowed until the callback returns. Events
+ * in seqs a snapshot skipped are not delivered (like their changes). */
+typedef void (*pc_client_room_event_fn)(pc_client *c,
+                                        const pc_client_room_event *ev,
+                                        void *arg);
 /* Event callback. */
 typedef void (*pc_client_event_fn)(pc_client *c, pc_client_event ev, void *arg);
 
@@ -86,9 +115,10 @@ typedef struct pc_client_config {
     pc_client_role role;
     const char *name; /* player id; players only */
 
-    pc_client_change_fn on_change; /* may be NULL */
-    pc_client_event_fn on_event;   /* may be NULL */
-    void *arg;                     /* passed to both callbacks */
+    pc_client_change_fn on_change;         /* may be NULL */
+    pc_client_event_fn on_event;           /* may be NULL */
+    pc_client_room_event_fn on_room_event; /* may be NULL */
+    void *arg;                             /* passed to every callback */
 
     int request_timeout_ms;     /* first attempt's reply timeout, 1000 */
     int request_attempts;       /* attempts for open and act, 5; the timeout

@@ -4,7 +4,8 @@
  * A pc_room owns one JSON state document {"phase": NAME, "data": {...}}.
  * Games read it through const pointers and change it only with
  * pc_update_phase_data (patch the data) and pc_transition (change phase,
- * optionally patching the data in the same change). Each successful call
+ * optionally patching the data in the same change); pc_room_event records
+ * a named event without changing it. Each successful call
  * commits exactly one numbered change (see change.h): applied atomically,
  * recorded in the room's history (see history.h) and handed to every sink.
  * A failed call changes nothing and leaves its explanation in
@@ -240,6 +241,51 @@ const pc_error *pc_room_last_error(const pc_room *room);
     pc_transition_text_at((room), (next), (json_text), (reason), __FILE__,     \
                           __LINE__, __func__)
 
+/*
+ * pc_room_event - record a named event, a moment worth announcing that is
+ * not state ("critical_hit", "round_started"), as a change of its own:
+ * it gets the next seq, its reason and the caller's source location, a
+ * place in the history, a change-log record, and goes to every sink (and
+ * so to the broadcast) like an update. The state, its checksum and the
+ * phase are unchanged, the game's validator is not run (there is nothing
+ * to validate), and the phase timer is not touched. Allowed wherever
+ * pc_update_phase_data is (enter, action and timeout callbacks, the host)
+ * and refused where it is; an event made while handling an action or a
+ * timeout carries that stimulus as its cause, like the stimulus's updates.
+ * pc_room_event is public (PC_AUDIENCE_PUBLIC); see pc_room_event_to.
+ *
+ * name is [A-Za-z0-9_.-]{1,64}. data is any JSON value (NULL: JSON null),
+ * checked against the room's limits like a patch (depth one less than
+ * the state's, max_string, max_nodes, and its canonical size at most
+ * max_bytes); it is borrowed and copied into the change. reason is
+ * required as for an update. The macro records __FILE__, __LINE__ and
+ * __func__.
+ *
+ * Returns PC_OK, or, with nothing changed (seq, history, sinks, log) and
+ * pc_room_last_error filled: PC_ERR_INVALID (code "invalid_event": a bad
+ * name, audience or player, or data that is not valid JSON for the room;
+ * "invalid_reason"), PC_ERR_LIMIT (data or reason over the limits),
+ * PC_ERR_REENTRANT, PC_ERR_STATE, PC_ERR_CLOSED, PC_ERR_IO (a failed
+ * room, or its change log could not be written), PC_ERR_TAMPERED (debug
+ * builds), PC_ERR_NOMEM: as pc_update_phase_data.
+ */
+#define pc_room_event(room, name, data, reason)                                \
+    pc_room_event_at((room), PC_AUDIENCE_PUBLIC, NULL, (name), (data),         \
+                     (reason), __FILE__, __LINE__, __func__)
+
+/*
+ * pc_room_event_to - pc_room_event for an audience (change.h):
+ * PC_AUDIENCE_PUBLIC (player NULL), PC_AUDIENCE_PLAYER (player, an id of
+ * 1 to PC_EVENT_NAME_MAX bytes of [A-Za-z0-9_.-], is the only one who
+ * receives it) or PC_AUDIENCE_GM (player NULL; no player and no spectator
+ * receives it). A private event is still a change everyone is told of:
+ * viewers outside its audience see its seq, with neither its name, its
+ * data nor its reason (docs/protocol.md). Same returns.
+ */
+#define pc_room_event_to(room, audience, player, name, data, reason)           \
+    pc_room_event_at((room), (audience), (player), (name), (data), (reason),   \
+                     __FILE__, __LINE__, __func__)
+
 /* The functions behind the macros, for language bindings. file and func are
  * copied into the record; either may be NULL. */
 pc_err pc_update_phase_data_at(pc_room *room, const cJSON *patch,
@@ -254,6 +300,9 @@ pc_err pc_transition_at(pc_room *room, const char *next, const cJSON *patch,
 pc_err pc_transition_text_at(pc_room *room, const char *next,
                              const char *json_text, const char *reason,
                              const char *file, int line, const char *func);
+pc_err pc_room_event_at(pc_room *room, pc_audience audience, const char *player,
+                        const char *name, const cJSON *data, const char *reason,
+                        const char *file, int line, const char *func);
 
 /*
  * pc_room_action - deliver a player's action to the current phase's action

@@ -61,6 +61,9 @@ typedef struct pc_timeline_entry {
     size_t patch_bytes; /* canonical length of patch */
     const cJSON *cause; /* what made the change (see change.h), or NULL
                            when the record does not say */
+    pc_event event;     /* kind PC_CHANGE_EVENT: the event, whatever its
+                           audience (a timeline is the server's view);
+                           else all zero */
 } pc_timeline_entry;
 
 /* pc_timeline_open_log flags. */

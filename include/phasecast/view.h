@@ -21,7 +21,10 @@
  * with merging: view(merge(state, patch)) == merge(view(state),
  * view(patch)) for every viewer, which is what lets a client keep a viewer
  * replica from filtered patches alone. Reasons and error messages are not
- * filtered (they are free text): keep secrets out of them. Functions are
+ * filtered (they are free text): keep secrets out of them. Events
+ * (pc_room_event_to) have an audience instead of a path: public, one
+ * player (like a member that player owns) or the game master (like a
+ * member nobody owns); pc_view_event applies it. Functions are
  * pure and may be
  * called from any thread on trees the caller owns.
  */
@@ -73,6 +76,17 @@ pc_err pc_view_state(const pc_game *game, const cJSON *doc, const char *player,
  */
 pc_err pc_view_patch(const pc_game *game, const cJSON *patch,
                      const char *player, cJSON **out, bool *private_out);
+
+/*
+ * pc_view_event - whether player (NULL: the public, that is spectators and
+ * the broadcast) may see ev, an event's audience (change.h): a public
+ * event is seen by everyone, a player's only by that player, a game
+ * master's by no player and nobody in public. An event a viewer may not
+ * see is still a change in that viewer's sequence: send its seq, never
+ * its name, data or reason (docs/protocol.md). ev NULL (not an event)
+ * gives true.
+ */
+bool pc_view_event(const pc_event *ev, const char *player);
 
 /*
  * pc_view_checksum - pc_canon_checksum of pc_view_state(game, doc,

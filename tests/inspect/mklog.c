@@ -11,10 +11,14 @@
  * source locations are relative to the source tree.
  *
  * usage: pc-inspect-mklog DIR [--seed N (92)] [--rounds N] [--keyframe-every N]
- *                         [--changes N]
+ *                         [--changes N] [--events 1]
  * writes DIR/p1.pclog (and its segments when --keyframe-every is set);
- * --changes stops after that many changes (0: play to the end).
+ * --changes stops after that many changes (0: play to the end). With
+ * --events 1 the host also records events (pc_room_event): "welcome" for
+ * alice alone after the joins, a public "round_over" {"round": k} each
+ * time a round reaches SCORING, and a game master's "gm.note" at the end.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +71,7 @@ int main(int argc, char **argv)
     uint64_t seed = 92; /* bob loses 3 points in round 4 */
     uint64_t keyframe = 0;
     uint64_t limit = 0;
+    bool events = false;
     piles_config cfg;
     piles_config_init(&cfg);
     cfg.max_rounds = 4;
@@ -80,6 +85,8 @@ int main(int argc, char **argv)
             keyframe = v;
         } else if (strcmp(argv[i], "--changes") == 0) {
             limit = v;
+        } else if (strcmp(argv[i], "--events") == 0) {
+            events = v != 0;
         } else {
             fprintf(stderr, "pc-inspect-mklog: unknown option %s\n", argv[i]);
             return 2;
@@ -120,8 +127,29 @@ int main(int argc, char **argv)
         cJSON_Delete(result);
     }
     int status = 0;
-    while (strcmp(pc_room_phase(room), "GAME_OVER") != 0 &&
+    int rounds_announced = 0;
+    bool announced = false; /* this SCORING phase's round_over is made */
+    if (events) {
+        cJSON *seat = cJSON_Parse("{\"seat\":1}");
+        status = pc_room_event_to(room, PC_AUDIENCE_PLAYER, "alice", "welcome",
+                                  seat, "alice is welcomed") != PC_OK;
+        cJSON_Delete(seat);
+    }
+    while (status == 0 && strcmp(pc_room_phase(room), "GAME_OVER") != 0 &&
            (limit == 0 || pc_room_seq(room) < limit)) {
+        bool scoring = strcmp(pc_room_phase(room), "SCORING") == 0;
+        if (!scoring) {
+            announced = false;
+        } else if (events && !announced) {
+            announced = true;
+            cJSON *round = cJSON_CreateObject();
+            cJSON_AddNumberToObject(round, "round", ++rounds_announced);
+            char why[64];
+            snprintf(why, sizeof why, "round %d is scored", rounds_announced);
+            status = pc_room_event(room, "round_over", round, why) != PC_OK;
+            cJSON_Delete(round);
+            continue;
+        }
         bool acted = false;
         for (size_t p = 0; p < 4 && !acted; p++) {
             const char *type;
@@ -162,6 +190,12 @@ int main(int argc, char **argv)
                 break;
             }
         }
+    }
+    if (events && status == 0) {
+        cJSON *note = cJSON_CreateString("bob never saw it coming");
+        status = pc_room_event_to(room, PC_AUDIENCE_GM, NULL, "gm.note", note,
+                                  "the game master's last word") != PC_OK;
+        cJSON_Delete(note);
     }
     pc_room_free(room);
     pc_changelog_free(log);

@@ -78,7 +78,8 @@ cJSON *insp_value_arg(const char *s);
 /* The change at seq as the JSON object --json commands print (patch
  * included when with_patch). NULL when out of memory. */
 cJSON *insp_entry_json(const pc_timeline_entry *e, bool with_patch);
-/* Print a change's one-line summary (the log row) with fixed widths. */
+/* Print a change's one-line summary (the log row) with fixed widths; an
+ * event's reason column starts "EVENT name (to whom) data:". */
 typedef struct insp_widths {
     size_t seq, phase, source, patch;
 } insp_widths;

@@ -28,6 +28,7 @@ typedef struct log_filter {
     const char *phase;
     const char *reason;
     const char *path; /* a JSON Pointer, or NULL */
+    bool events;      /* events only */
 } log_filter;
 
 static bool keep(insp_ctx *cx, const log_filter *lf, const pc_timeline_entry *e)
@@ -39,6 +40,9 @@ static bool keep(insp_ctx *cx, const log_filter *lf, const pc_timeline_entry *e)
     if (lf->reason != NULL && !contains(e->reason, lf->reason)) {
         return false;
     }
+    if (lf->events && e->kind != PC_CHANGE_EVENT) {
+        return false;
+    }
     return lf->path == NULL ||
            pc_timeline_touches(cx->src->tl, e->seq, lf->path);
 }
@@ -48,15 +52,16 @@ int insp_cmd_log(insp_ctx *cx, int argc, char **argv)
     insp_opt opts[] = {{"--from", true, NULL},   {"--to", true, NULL},
                        {"--last", true, NULL},   {"--phase", true, NULL},
                        {"--reason", true, NULL}, {"--path", true, NULL},
-                       {"--patch", false, NULL}};
+                       {"--patch", false, NULL}, {"--events", false, NULL}};
     char *pos[1];
-    if (insp_parse(cx, argc, argv, opts, 7, pos, 0) < 0) {
+    if (insp_parse(cx, argc, argv, opts, 8, pos, 0) < 0) {
         return 2;
     }
     pc_timeline *tl = cx->src->tl;
     uint64_t first = pc_timeline_first_seq(tl);
-    log_filter lf = {first + 1, pc_timeline_last_seq(tl), opts[3].value,
-                     opts[4].value, NULL};
+    log_filter lf = {first + 1,     pc_timeline_last_seq(tl),
+                     opts[3].value, opts[4].value,
+                     NULL,          opts[7].value != NULL};
     uint64_t last_n = 0;
     char path[INSP_PATH_MAX];
     if ((opts[0].value != NULL && !insp_seq_arg(cx, opts[0].value, &lf.from)) ||
@@ -451,16 +456,88 @@ static pc_err blame_next(insp_ctx *cx, const void *arg, uint64_t at,
     return pc_timeline_blame(cx->src->tl, arg, at, seq);
 }
 
+/* find --event NAME: the most recent event of that name (all of them,
+ * newest first, with --all), as log rows or --json entries. */
+static int find_events(insp_ctx *cx, const char *name, bool all)
+{
+    pc_timeline *tl = cx->src->tl;
+    uint64_t first = pc_timeline_first_seq(tl);
+    uint64_t *seqs = NULL;
+    size_t n = 0, cap = 0;
+    insp_widths w = {1, 1, 1, 1};
+    for (uint64_t s = pc_timeline_last_seq(tl); s > first; s--) {
+        pc_timeline_entry e;
+        if (pc_timeline_get(tl, s, &e) != PC_OK || e.kind != PC_CHANGE_EVENT ||
+            strcmp(e.event.name, name) != 0) {
+            continue;
+        }
+        if (n == cap) {
+            size_t nc = cap != 0 ? cap * 2 : 64;
+            uint64_t *ns = realloc(seqs, nc * sizeof(*ns));
+            if (ns == NULL) {
+                free(seqs);
+                return insp_failf(cx->o, "nomem", "out of memory");
+            }
+            seqs = ns;
+            cap = nc;
+        }
+        seqs[n++] = s;
+        insp_widths_fit(&w, &e);
+        if (!all) {
+            break;
+        }
+    }
+    if (n == 0) {
+        free(seqs);
+        return insp_failf(cx->o, "not_found", "no event %s in seqs %llu..%llu",
+                          name, (unsigned long long)first + 1,
+                          (unsigned long long)pc_timeline_last_seq(tl));
+    }
+    cJSON *doc = cx->o->json ? cJSON_CreateObject() : NULL;
+    cJSON *arr = NULL;
+    if (doc != NULL) {
+        cJSON_AddStringToObject(doc, "room", pc_timeline_room(tl));
+        cJSON_AddStringToObject(doc, "event", name);
+        arr = cJSON_AddArrayToObject(doc, "changes");
+    }
+    for (size_t i = 0; i < n; i++) {
+        pc_timeline_entry e;
+        if (pc_timeline_get(tl, seqs[i], &e) != PC_OK) {
+            continue;
+        }
+        if (arr != NULL) {
+            cJSON *j = insp_entry_json(&e, false);
+            if (j != NULL) {
+                cJSON_AddItemToArray(arr, j);
+            }
+        } else if (!cx->o->json) {
+            insp_row(cx->o, &e, &w);
+        }
+    }
+    if (doc != NULL) {
+        insp_json_line(cx->o, doc);
+        cJSON_Delete(doc);
+    }
+    free(seqs);
+    return 0;
+}
+
 int insp_cmd_findv(insp_ctx *cx, int argc, char **argv)
 {
-    insp_opt opts[] = {{"--all", false, NULL}, {"--gone", false, NULL}};
+    insp_opt opts[] = {{"--all", false, NULL},
+                       {"--gone", false, NULL},
+                       {"--event", true, NULL}};
     char *pos[2];
-    int n = insp_parse(cx, argc, argv, opts, 2, pos, 2);
+    int n = insp_parse(cx, argc, argv, opts, 3, pos, 2);
     bool gone = opts[1].value != NULL;
-    if (n < 0 || n != (gone ? 1 : 2)) {
+    if (n == 0 && opts[2].value != NULL && !gone) {
+        return find_events(cx, opts[2].value, opts[0].value != NULL);
+    }
+    if (n < 0 || n != (gone ? 1 : 2) || opts[2].value != NULL) {
         if (n >= 0) {
             insp_failf(cx->o, "bad_option",
-                       "usage: find PATH VALUE [--all] | find PATH --gone");
+                       "usage: find PATH VALUE [--all] | find PATH --gone | "
+                       "find --event NAME [--all]");
         }
         return 2;
     }

@@ -38,9 +38,7 @@ static cJSON *record_of(const pc_timeline_entry *e)
     bool ok = r != NULL && cJSON_AddStringToObject(r, "type", "change") &&
               cJSON_AddNumberToObject(r, "seq", (double)e->seq) &&
               cJSON_AddNumberToObject(r, "time", (double)e->time_ms) &&
-              cJSON_AddStringToObject(
-                  r, "kind",
-                  e->kind == PC_CHANGE_TRANSITION ? "transition" : "update") &&
+              cJSON_AddStringToObject(r, "kind", insp_kind_name(e->kind)) &&
               cJSON_AddStringToObject(r, "phase", e->phase) &&
               cJSON_AddStringToObject(r, "prev", e->prev) &&
               cJSON_AddStringToObject(r, "reason", e->reason) &&
@@ -53,6 +51,10 @@ static cJSON *record_of(const pc_timeline_entry *e)
     if (ok) {
         cJSON *p = cJSON_Duplicate(e->patch, true);
         ok = p != NULL && cJSON_AddItemToObject(r, "patch", p);
+    }
+    if (ok && e->kind == PC_CHANGE_EVENT) {
+        cJSON *ev = insp_event_json(&e->event);
+        ok = ev != NULL && cJSON_AddItemToObject(r, "event", ev);
     }
     if (ok && e->cause != NULL) {
         cJSON *c = cJSON_Duplicate(e->cause, true);

@@ -120,11 +120,6 @@ cJSON *insp_value_arg(const char *s)
     return cJSON_CreateString(s);
 }
 
-static const char *kind_name(pc_change_kind k)
-{
-    return k == PC_CHANGE_TRANSITION ? "transition" : "update";
-}
-
 cJSON *insp_entry_json(const pc_timeline_entry *e, bool with_patch)
 {
     cJSON *o = cJSON_CreateObject();
@@ -132,7 +127,7 @@ cJSON *insp_entry_json(const pc_timeline_entry *e, bool with_patch)
     insp_hex64(e->sum, hex);
     bool ok = o != NULL && cJSON_AddNumberToObject(o, "seq", (double)e->seq) &&
               cJSON_AddNumberToObject(o, "time", (double)e->time_ms) &&
-              cJSON_AddStringToObject(o, "kind", kind_name(e->kind)) &&
+              cJSON_AddStringToObject(o, "kind", insp_kind_name(e->kind)) &&
               cJSON_AddStringToObject(o, "phase", e->phase) &&
               cJSON_AddStringToObject(o, "prev", e->prev) &&
               cJSON_AddStringToObject(o, "reason", e->reason) &&
@@ -144,6 +139,10 @@ cJSON *insp_entry_json(const pc_timeline_entry *e, bool with_patch)
     if (ok && with_patch) {
         cJSON *p = cJSON_Duplicate(e->patch, true);
         ok = p != NULL && cJSON_AddItemToObject(o, "patch", p);
+    }
+    if (ok && e->kind == PC_CHANGE_EVENT) {
+        cJSON *ev = insp_event_json(&e->event);
+        ok = ev != NULL && cJSON_AddItemToObject(o, "event", ev);
     }
     if (ok && e->cause != NULL) {
         cJSON *c = cJSON_Duplicate(e->cause, true);
@@ -170,9 +169,14 @@ void insp_phase_col(const pc_timeline_entry *e, char *buf, size_t cap)
     }
 }
 
+/* The PATCH column: the patch's size, or "event" for an event. */
 static void patch_size(const pc_timeline_entry *e, char *buf, size_t cap)
 {
-    snprintf(buf, cap, "%zu B", e->patch_bytes);
+    if (e->kind == PC_CHANGE_EVENT) {
+        snprintf(buf, cap, "event");
+    } else {
+        snprintf(buf, cap, "%zu B", e->patch_bytes);
+    }
 }
 
 void insp_widths_fit(insp_widths *w, const pc_timeline_entry *e)
@@ -208,7 +212,22 @@ void insp_row(const insp_out *o, const pc_timeline_entry *e,
     insp_pad(f, buf, w->source);
     fprintf(f, "%s  ", insp_sty(o, S_RESET));
     patch_size(e, buf, sizeof(buf));
-    fprintf(f, "%*s  %s\n", (int)w->patch, buf, e->reason);
+    if (e->kind != PC_CHANGE_EVENT) {
+        fprintf(f, "%*s  %s\n", (int)w->patch, buf, e->reason);
+        return;
+    }
+    /* An event: its name, audience and data before the reason. */
+    char *data = insp_compact(e->event.data, 80);
+    char to[PC_EVENT_NAME_MAX + 16] = "";
+    if (e->event.audience == PC_AUDIENCE_PLAYER) {
+        snprintf(to, sizeof(to), " (to %s)", e->event.player);
+    } else if (e->event.audience == PC_AUDIENCE_GM) {
+        snprintf(to, sizeof(to), " (to gm)");
+    }
+    fprintf(f, "%*s  %sEVENT %s%s%s %s: %s\n", (int)w->patch, buf,
+            insp_sty(o, S_PHASE), e->event.name, to, insp_sty(o, S_RESET),
+            data != NULL ? data : "?", e->reason);
+    free(data);
 }
 
 int insp_tl_fail(insp_ctx *cx, pc_err rv, const char *what)

@@ -377,6 +377,31 @@ static pc_err read_cause(insp_export_rec *rec, pc_error *err)
 
 /* Check the change record rec->json, which must come after seq last,
  * and fill rec. */
+/* An event's "event" member into rec->event; false when malformed (the
+ * replay's room checks the name and the player as the game made them). */
+static bool read_event(insp_export_rec *rec)
+{
+    const cJSON *ev = member(rec->json, "event");
+    const char *audience = get_str(ev, "audience", 0);
+    pc_event *e = &rec->event;
+    e->name = get_str(ev, "name", 64);
+    e->data = member(ev, "data");
+    e->player = get_str(ev, "player", 64);
+    if (audience == NULL || e->name == NULL || e->data == NULL) {
+        return false;
+    }
+    if (strcmp(audience, "public") == 0) {
+        e->audience = PC_AUDIENCE_PUBLIC;
+    } else if (strcmp(audience, "gm") == 0) {
+        e->audience = PC_AUDIENCE_GM;
+    } else if (strcmp(audience, "player") == 0) {
+        e->audience = PC_AUDIENCE_PLAYER;
+    } else {
+        return false;
+    }
+    return (e->audience == PC_AUDIENCE_PLAYER) == (e->player != NULL);
+}
+
 static pc_err read_change(insp_export_rec *rec, uint64_t last, pc_error *err)
 {
     const cJSON *o = rec->json;
@@ -402,11 +427,22 @@ static pc_err read_change(insp_export_rec *rec, uint64_t last, pc_error *err)
         return bad(err, ln, "seq %llu: \"time\" is missing or not an int", seq);
     }
     if (kind == NULL ||
-        (strcmp(kind, "update") != 0 && strcmp(kind, "transition") != 0)) {
-        return bad(err, ln, "seq %llu: \"kind\" is not update or transition",
+        (strcmp(kind, "update") != 0 && strcmp(kind, "transition") != 0 &&
+         strcmp(kind, "event") != 0)) {
+        return bad(err, ln,
+                   "seq %llu: \"kind\" is not update, transition or event",
                    seq);
     }
-    rec->kind = kind[0] == 'u' ? PC_CHANGE_UPDATE : PC_CHANGE_TRANSITION;
+    rec->kind = kind[0] == 'u'   ? PC_CHANGE_UPDATE
+                : kind[0] == 't' ? PC_CHANGE_TRANSITION
+                                 : PC_CHANGE_EVENT;
+    if (rec->kind == PC_CHANGE_EVENT && !read_event(rec)) {
+        return bad(err, ln,
+                   "seq %llu: an event's \"event\" needs a \"name\", an "
+                   "\"audience\" (public, player with a \"player\", or gm) "
+                   "and \"data\"",
+                   seq);
+    }
     if (rec->phase == NULL || rec->prev == NULL || rec->reason == NULL ||
         rec->file == NULL || rec->func == NULL) {
         return bad(err, ln,

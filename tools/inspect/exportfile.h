@@ -70,6 +70,7 @@ typedef struct insp_export_rec {
     const char *type;     /* action */
     const cJSON *payload; /* action: NULL when absent or null */
     const char *cphase;   /* timeout */
+    pc_event event;       /* kind event: the "event" member; else zero */
 } insp_export_rec;
 
 /* A reader over one open file. */

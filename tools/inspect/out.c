@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "phasecast/json.h"
+
 const char *insp_sty(const insp_out *o, insp_style s)
 {
     if (!o->color) {
@@ -241,4 +243,47 @@ void insp_pad(FILE *f, const char *s, size_t w)
     for (size_t n = insp_width(s); n < w; n++) {
         fputc(' ', f);
     }
+}
+
+const char *insp_kind_name(pc_change_kind k)
+{
+    return k == PC_CHANGE_TRANSITION ? "transition"
+           : k == PC_CHANGE_EVENT    ? "event"
+                                     : "update";
+}
+
+static const char *audience_name(pc_audience a)
+{
+    return a == PC_AUDIENCE_PLAYER ? "player"
+           : a == PC_AUDIENCE_GM   ? "gm"
+                                   : "public";
+}
+
+cJSON *insp_event_json(const pc_event *ev)
+{
+    cJSON *o = cJSON_CreateObject();
+    bool ok =
+        o != NULL && cJSON_AddStringToObject(o, "name", ev->name) &&
+        cJSON_AddStringToObject(o, "audience", audience_name(ev->audience)) &&
+        (ev->audience != PC_AUDIENCE_PLAYER ||
+         cJSON_AddStringToObject(o, "player", ev->player));
+    cJSON *d = ok ? cJSON_Duplicate(ev->data, true) : NULL;
+    if (d == NULL || !cJSON_AddItemToObject(o, "data", d)) {
+        cJSON_Delete(d);
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+bool insp_event_equal(const pc_event *a, const pc_event *b)
+{
+    if (a->name == NULL || b->name == NULL) {
+        return a->name == b->name;
+    }
+    return strcmp(a->name, b->name) == 0 && a->audience == b->audience &&
+           (a->player == NULL
+                ? b->player == NULL
+                : b->player != NULL && strcmp(a->player, b->player) == 0) &&
+           pc_json_equal(a->data, b->data);
 }

@@ -16,6 +16,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "phasecast/change.h"
 #include "phasecast/error.h"
 
 /* Where and how a command prints. */
@@ -70,6 +71,16 @@ int insp_failf(const insp_out *o, const char *code, const char *fmt, ...)
 
 /* 16 lowercase hex digits of v. */
 void insp_hex64(uint64_t v, char buf[17]);
+
+/* "update", "transition" or "event": a kind as records and --json name
+ * it. */
+const char *insp_kind_name(pc_change_kind k);
+/* An event as records hold it: {"name", "audience", "player" (a player's
+ * only), "data"}. NULL when out of memory. */
+cJSON *insp_event_json(const pc_event *ev);
+/* Whether two events (all zero for changes of other kinds) are the same:
+ * name, audience, player and data. */
+bool insp_event_equal(const pc_event *a, const pc_event *b);
 
 /* Display width of UTF-8 text s (code points; good enough for names). */
 size_t insp_width(const char *s);

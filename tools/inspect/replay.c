@@ -76,9 +76,10 @@ static int64_t replay_clock(void *arg)
     return ((const replay *)arg)->now;
 }
 
-static const char *kind_name(pc_change_kind k)
+/* An event as JSON for a report (JSON null when there is none). */
+static cJSON *event_value(const pc_event *ev)
 {
-    return k == PC_CHANGE_TRANSITION ? "transition" : "update";
+    return ev->name != NULL ? insp_event_json(ev) : cJSON_CreateNull();
 }
 
 static cJSON *hex_value(uint64_t v)
@@ -191,11 +192,14 @@ static cJSON *change_summary(const pc_room *room, const pc_change *c)
         return NULL;
     }
     cJSON_AddNumberToObject(s, "seq", (double)c->seq);
-    cJSON_AddStringToObject(s, "kind", kind_name(c->kind));
+    cJSON_AddStringToObject(s, "kind", insp_kind_name(c->kind));
     cJSON_AddStringToObject(s, "phase", c->phase);
     cJSON_AddStringToObject(s, "prev", c->prev_phase);
     cJSON_AddStringToObject(s, "reason", c->reason);
     add_owned(s, "patch", cJSON_Duplicate(c->patch, true));
+    if (c->kind == PC_CHANGE_EVENT) {
+        add_owned(s, "event", event_value(&c->event));
+    }
     add_owned(s, "sum", hex_value(c->checksum));
     cJSON_AddNumberToObject(s, "draws", (double)pc_room_draws(room));
     return s;
@@ -241,8 +245,9 @@ static void on_change(pc_room *room, const pc_change *c, void *arg)
     }
     if (c->kind != e->kind) {
         ndiff++;
-        ok = add_field(fields, "kind", cJSON_CreateString(kind_name(e->kind)),
-                       cJSON_CreateString(kind_name(c->kind))) &&
+        ok = add_field(fields, "kind",
+                       cJSON_CreateString(insp_kind_name(e->kind)),
+                       cJSON_CreateString(insp_kind_name(c->kind))) &&
              ok;
     }
     if (strcmp(c->phase, e->phase) != 0) {
@@ -261,6 +266,12 @@ static void on_change(pc_room *room, const pc_change *c, void *arg)
         ndiff++;
         ok = add_field(fields, "patch", cJSON_Duplicate(e->patch, true),
                        cJSON_Duplicate(c->patch, true)) &&
+             ok;
+    }
+    if (!insp_event_equal(&c->event, &e->event)) {
+        ndiff++;
+        ok = add_field(fields, "event", event_value(&e->event),
+                       event_value(&c->event)) &&
              ok;
     }
     if (c->checksum != e->sum) {
@@ -500,11 +511,14 @@ static cJSON *rec_summary(const insp_export_rec *e)
         return NULL;
     }
     cJSON_AddNumberToObject(s, "seq", (double)e->seq);
-    cJSON_AddStringToObject(s, "kind", kind_name(e->kind));
+    cJSON_AddStringToObject(s, "kind", insp_kind_name(e->kind));
     cJSON_AddStringToObject(s, "phase", e->phase);
     cJSON_AddStringToObject(s, "prev", e->prev);
     cJSON_AddStringToObject(s, "reason", e->reason);
     add_owned(s, "patch", cJSON_Duplicate(e->patch, true));
+    if (e->kind == PC_CHANGE_EVENT) {
+        add_owned(s, "event", event_value(&e->event));
+    }
     add_owned(s, "sum", hex_value(e->sum));
     cJSON_AddNumberToObject(s, "draws", (double)e->draws);
     return s;
@@ -581,6 +595,10 @@ static void inject(replay *rp)
         rv = e->kind == PC_CHANGE_UPDATE
                  ? pc_update_phase_data_at(room, e->patch, e->reason, e->file,
                                            e->src_line, e->func)
+             : e->kind == PC_CHANGE_EVENT
+                 ? pc_room_event_at(room, e->event.audience, e->event.player,
+                                    e->event.name, e->event.data, e->reason,
+                                    e->file, e->src_line, e->func)
                  : pc_transition_at(room, e->phase, e->patch, e->reason,
                                     e->file, e->src_line, e->func);
         break;

@@ -5,7 +5,10 @@
  * library (include/phasecast/client.h) and prints every change the client
  * applies, one line each: seq, phase, reason, the public patch as compact
  * JSON and "sum ok", since the client verifies each change's checksum
- * before it reports it. When it stops it can print members of its replica
+ * before it reports it. An event the room recorded (pc_room_event) gets a
+ * line of its own, marked EVENT, with its name and data; a private one
+ * (a player's or the game master's) only its seq. When it stops it can print
+ * members of its replica
  * (--show) and the room's last changes as the server's history holds them
  * (--history, one "changes" request on its own REQ socket, since the
  * client library has no call for it); then the seq and phase it reached
@@ -67,7 +70,10 @@ static void usage(FILE *to)
             "                  (up to %d) from the server's history\n"
             "  --help          show this and exit\n"
             "\n"
-            "Line format: seq N phase P reason \"R\" patch {...} sum ok\n",
+            "Line format: seq N phase P reason \"R\" patch {...} sum ok\n"
+            "An event:    seq N phase P EVENT NAME data {...} reason \"R\"\n"
+            "(or seq N phase P EVENT (private) sum ok, for one that is\n"
+            "not public)\n",
             HISTORY_MAX);
 }
 
@@ -88,17 +94,38 @@ static void on_change(pc_client *c, const pc_client_change *ch, void *arg)
 {
     (void)c;
     watch *w = arg;
-    char *patch = cJSON_PrintUnformatted(ch->patch);
-    printf("seq %llu phase %s reason \"%s\" patch %s sum ok%s\n",
-           (unsigned long long)ch->seq, ch->phase, ch->reason,
-           patch != NULL ? patch : "?", ch->repaired ? " (repaired)" : "");
+    if (!ch->event) {
+        char *patch = cJSON_PrintUnformatted(ch->patch);
+        printf("seq %llu phase %s reason \"%s\" patch %s sum ok%s\n",
+               (unsigned long long)ch->seq, ch->phase, ch->reason,
+               patch != NULL ? patch : "?", ch->repaired ? " (repaired)" : "");
+        cJSON_free(patch);
+    } else if (!ch->event_visible) {
+        /* A player's or the game master's: a spectator sees its seq. */
+        printf("seq %llu phase %s EVENT (private) sum ok%s\n",
+               (unsigned long long)ch->seq, ch->phase,
+               ch->repaired ? " (repaired)" : "");
+    } /* else on_room_event prints it, right after this */
     fflush(stdout);
-    cJSON_free(patch);
     w->seen++;
     if ((w->count > 0 && w->seen >= w->count) ||
         (w->until != NULL && strcmp(ch->phase, w->until) == 0)) {
         w->done = true;
     }
+}
+
+static void on_room_event(pc_client *c, const pc_client_room_event *ev,
+                          void *arg)
+{
+    (void)c;
+    (void)arg;
+    char *data = cJSON_PrintUnformatted(ev->data);
+    printf("seq %llu phase %s EVENT %s data %s reason \"%s\"%s\n",
+           (unsigned long long)ev->seq, ev->phase, ev->name,
+           data != NULL ? data : "?", ev->reason,
+           ev->repaired ? " (repaired)" : "");
+    fflush(stdout);
+    cJSON_free(data);
 }
 
 static void on_event(pc_client *c, pc_client_event ev, void *arg)
@@ -223,11 +250,21 @@ static bool print_history(const char *url, const char *room, uint64_t seq,
     cJSON_ArrayForEach(ch, changes)
     {
         const cJSON *s = cJSON_GetObjectItemCaseSensitive(ch, "seq");
-        printf(
-            "  seq %-6.0f %-13s %s\n", cJSON_IsNumber(s) ? s->valuedouble : 0,
-            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ch, "phase")),
-            cJSON_GetStringValue(
-                cJSON_GetObjectItemCaseSensitive(ch, "reason")));
+        const char *phase =
+            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ch, "phase"));
+        const char *reason = cJSON_GetStringValue(
+            cJSON_GetObjectItemCaseSensitive(ch, "reason"));
+        const char *event =
+            cJSON_GetStringValue(pc_json_pointer_get(ch, "/event/name"));
+        const char *kind =
+            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ch, "kind"));
+        bool is_event = kind != NULL && strcmp(kind, "event") == 0;
+        printf("  seq %-6.0f %-13s %s%s%s%s\n",
+               cJSON_IsNumber(s) ? s->valuedouble : 0,
+               phase != NULL ? phase : "?", is_event ? "EVENT " : "",
+               is_event ? (event != NULL ? event : "(private)") : "",
+               is_event && reason != NULL ? ": " : "",
+               reason != NULL ? reason : "");
     }
     cJSON_Delete(reply);
     return true;
@@ -284,6 +321,7 @@ int main(int argc, char **argv)
     }
     cfg.on_change = on_change;
     cfg.on_event = on_event;
+    cfg.on_room_event = on_room_event;
     cfg.arg = &w;
 
     pc_client *c = NULL;

@@ -190,6 +190,8 @@ static pc_err apply_change(pc_client *c, const pc__wire_change *ch,
         out.seq = ch->seq;
         out.time_ms = ch->time_ms;
         out.transition = ch->transition;
+        out.event = ch->event;
+        out.event_visible = ch->event_name != NULL;
         out.phase = ch->phase;
         out.reason = ch->reason;
         out.patch = ch->patch;
@@ -197,6 +199,20 @@ static pc_err apply_change(pc_client *c, const pc__wire_change *ch,
         out.repaired = repaired;
         c->depth++;
         c->cfg.on_change(c, &out, c->cfg.arg);
+        c->depth--;
+    }
+    if (!c->closing && ch->event_name != NULL && c->cfg.on_room_event != NULL) {
+        pc_client_room_event ev;
+        ev.seq = ch->seq;
+        ev.time_ms = ch->time_ms;
+        ev.name = ch->event_name;
+        ev.data = ch->event_data;
+        ev.reason = ch->reason;
+        ev.phase = ch->phase;
+        ev.private_event = ch->private_data;
+        ev.repaired = repaired;
+        c->depth++;
+        c->cfg.on_room_event(c, &ev, c->cfg.arg);
         c->depth--;
     }
     if (c->closing) {

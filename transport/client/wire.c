@@ -83,6 +83,15 @@ pc_err pc__wire_change_decode(const cJSON *item, pc__wire_change *out)
     }
     const char *kind = get_string(item, "kind");
     c.transition = kind != NULL && strcmp(kind, "transition") == 0;
+    c.event = kind != NULL && strcmp(kind, "event") == 0;
+    const cJSON *ev = cJSON_GetObjectItemCaseSensitive(item, "event");
+    if (ev != NULL) {
+        c.event_name = get_string(ev, "name");
+        c.event_data = cJSON_GetObjectItemCaseSensitive(ev, "data");
+        if (!c.event || c.event_name == NULL || c.event_data == NULL) {
+            return PC_ERR_PROTOCOL;
+        }
+    }
     c.reason = get_string(item, "reason");
     if (c.reason == NULL) {
         c.reason = "";

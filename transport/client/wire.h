@@ -25,7 +25,10 @@ typedef struct pc__wire_change {
     const char *reason;
     const cJSON *patch;
     uint64_t sum;
-    bool private_data; /* "private": true */
+    bool private_data;       /* "private": true */
+    bool event;              /* kind "event" */
+    const char *event_name;  /* its "event": name, when the viewer sees it */
+    const cJSON *event_data; /* and data; both NULL otherwise */
 } pc__wire_change;
 
 /* pc__wire_u64 - a non-negative integral number below 2^53. */
@@ -34,7 +37,9 @@ bool pc__wire_u64(const cJSON *item, uint64_t *out);
 /* pc__wire_sum - 16 lowercase hex digits. */
 bool pc__wire_sum(const cJSON *item, uint64_t *out);
 
-/* pc__wire_change_decode - decode one CHANGE; PC_OK or PC_ERR_PROTOCOL. */
+/* pc__wire_change_decode - decode one CHANGE; PC_OK or PC_ERR_PROTOCOL
+ * (also for an "event" member that is not {"name": string, "data": any}
+ * or that is on a change whose kind is not "event"). */
 pc_err pc__wire_change_decode(const cJSON *item, pc__wire_change *out);
 
 /* pc__wire_room_ok - a room id: [A-Za-z0-9._-]{1,64}. */
