@@ -25,6 +25,7 @@
 #include "phasecast/version.h"
 
 #include "cmd.h"
+#include "httpserve.h"
 #include "piles/piles.h"
 #include "replay.h"
 
@@ -51,6 +52,13 @@ static void usage(FILE *to)
         "                           else PHASECAST_INSPECTOR_CREDENTIAL\n"
         "Options:\n"
         "  --json                   JSON output for scripts\n"
+        "  --http HOST:PORT         instead of a command, serve the "
+        "time-travel page\n"
+        "                           (/ui/travel.html) over this history "
+        "until SIGINT\n"
+        "                           (docs/web.md); with --log and a "
+        "credential, it\n"
+        "                           asks browsers for that credential\n"
         "  --no-color / --color     colour off / on (default: on a terminal)\n"
         "  --help, --version\n"
         "Commands (SEQ: a number, first or last; PATH: /data/a/b or a.b):\n"
@@ -89,6 +97,7 @@ int main(int argc, char **argv)
     const char *rep = NULL;
     const char *room = NULL;
     const char *cred_file = NULL;
+    const char *http = NULL;
     int color = -1;
     int i = 1;
     for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
@@ -114,6 +123,8 @@ int main(int argc, char **argv)
             room = argv[++i];
         } else if (strcmp(a, "--credential-file") == 0 && has) {
             cred_file = argv[++i];
+        } else if (strcmp(a, "--http") == 0 && has) {
+            http = argv[++i];
         } else {
             fprintf(stderr,
                     "phasecast-inspect: unknown option or missing "
@@ -178,6 +189,20 @@ int main(int argc, char **argv)
     int status;
     if (rv != PC_OK) {
         status = insp_fail(&o, &err);
+    } else if (http != NULL) {
+        /* A log served with a credential (file or environment) asks for it;
+         * a live room's credential is the server's, used to read it. */
+        char cred[129] = "";
+        pc_error cerr = {0};
+        if (log != NULL &&
+            (cred_file != NULL ||
+             getenv("PHASECAST_INSPECTOR_CREDENTIAL") != NULL) &&
+            !insp_credential(cred_file, cred, sizeof(cred), &cerr)) {
+            status = insp_fail(&o, &cerr);
+        } else {
+            status = insp_http(&cx, http, log != NULL ? cred : NULL);
+        }
+        memset(cred, 0, sizeof(cred));
     } else if (fn == NULL) {
         status = insp_session(&cx);
     } else {
