@@ -68,4 +68,71 @@ static size_t fz_find(const char *p, size_t n, const char *sep, size_t seplen)
     return n;
 }
 
+
+
+/*
+ * A failable allocator for phasecast and cJSON (pc_set_allocator): plain
+ * libc underneath, so ASan still sees every block. fz_alloc_fail_at(n)
+ * makes the nth allocation from now fail (and, when persistent, every one
+ * after it); fz_alloc_calls counts allocations since the last arming.
+ */
+#include "phasecast/alloc.h"
+
+static size_t fz_alloc_countdown, fz_alloc_count;
+static int fz_alloc_persistent, fz_alloc_triggered;
+
+static int fz_alloc_should_fail(void)
+{
+    fz_alloc_count++;
+    if (fz_alloc_countdown == 0) {
+        return 0;
+    }
+    if (fz_alloc_countdown == 1) {
+        fz_alloc_triggered = 1;
+        if (!fz_alloc_persistent) {
+            fz_alloc_countdown = 0;
+        }
+        return 1;
+    }
+    fz_alloc_countdown--;
+    return 0;
+}
+
+static void *fz_malloc(size_t n)
+{
+    return fz_alloc_should_fail() ? NULL : malloc(n);
+}
+
+static void *fz_realloc(void *p, size_t n)
+{
+    return fz_alloc_should_fail() ? NULL : realloc(p, n);
+}
+
+static void fz_alloc_install(void) __attribute__((unused));
+static void fz_alloc_install(void)
+{
+    static const pc_allocator a = {fz_malloc, fz_realloc, free};
+    pc_set_allocator(&a);
+}
+
+/* Arm (nth >= 1) or disarm (0) a failure; resets the counters. */
+static void fz_alloc_fail_at(size_t nth, int persistent) __attribute__((unused));
+static void fz_alloc_fail_at(size_t nth, int persistent)
+{
+    fz_alloc_countdown = nth;
+    fz_alloc_persistent = persistent;
+    fz_alloc_triggered = 0;
+    fz_alloc_count = 0;
+}
+
+/* FNV-1a of the input, to pick a failure point deterministically. */
+static uint64_t fz_hash(const void *p, size_t n) __attribute__((unused));
+static uint64_t fz_hash(const void *p, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325u;
+    for (size_t i = 0; i < n; i++) {
+        h = (h ^ ((const unsigned char *)p)[i]) * 0x100000001b3u;
+    }
+    return h;
+}
 #endif
