@@ -3,13 +3,11 @@
  * answered by the server's request service (transport/requests.h,
  * pc__requests_answer), exactly as the REP socket hands them over.
  *
- * One CALLER-OWNED server per process (inproc URLs, no heartbeat, an
- * inspector credential FZ_CREDENTIAL) hosts, afresh for every input, a
- * tictactoe room "t" and a piles room "p" (pauses of 0 ms, declaration and
- * play timers of a day), each with the player "alice" joined. Tokens are
- * random, so the input names them by placeholders the harness replaces
- * before answering: "@T@" alice's token in t, "@P@" in p, "@L@" the token
- * of the last player an ok join of this input returned. An input holds up
+ The server and its rooms are reqhost.h's: for every input, a fresh
+ * tictactoe room "t" and piles room "p", each with "alice" joined, on one
+ * CALLER-OWNED server per process. Tokens are random, so bodies name them
+ * by placeholders (@T@, @P@, @L@, @1@..@8@; see reqhost.h) replaced before
+ * answering. An input holds up
  * to MSG_MAX bodies separated by SEP ("\0\n"; a body with a NUL byte is
  * invalid JSON anyway); each is answered from its own exact-size buffer,
  * then the loop runs once without waiting (broadcasts, 0 ms timers).
@@ -42,57 +40,25 @@
 #include "phasecast/merge.h"
 #include "phasecast/room.h"
 #include "phasecast/server.h"
-#include "piles/piles.h"
-#include "tictactoe/tictactoe.h"
 
 #include "fuzz.h"
-#include "requests.h"
+#include "reqhost.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
-#define FZ_CREDENTIAL "fuzz-inspector-credential"
-#define SEP           "\0\n"
-#define SEP_LEN       2
-#define MSG_MAX       16
-#define TOKEN_MAX     64
-#define T0            1795428000000LL
+#define SEP     "\0\n"
+#define SEP_LEN 2
+#define MSG_MAX 64
 
-static pc_server *srv;
 static bool verbose; /* FZ_VERBOSE=1: print each request and reply */
-static piles_config cfg;
-static char tok_t[TOKEN_MAX + 1], tok_p[TOKEN_MAX + 1], tok_last[TOKEN_MAX + 1];
-
-static int64_t fixed_clock(void *arg)
-{
-    (void)arg;
-    return T0;
-}
-
-static void done(void)
-{
-    pc_server_free(srv);
-    pc_transport_fini();
-}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    pc_server_options o;
-    pc_server_options_init(&o);
-    o.pub_url = "inproc://pc-fuzz-request-pub";
-    o.rep_url = "inproc://pc-fuzz-request-rep";
-    o.heartbeat_ms = -1;
-    o.inspector_credential = FZ_CREDENTIAL;
-    pc_error err = {0};
-    FZ_CHECK(pc_server_new(&o, &srv, &err) == PC_OK, "pc_server_new: %s",
-             err.message);
-    piles_config_init(&cfg);
-    cfg.deal_ms = cfg.results_ms = cfg.scoring_ms = 0;
-    cfg.declare_ms = cfg.play_ms = PILES_DELAY_MAX;
+    fzr_init("request");
     verbose = getenv("FZ_VERBOSE") != NULL;
-    atexit(done);
     return 0;
 }
 
@@ -107,13 +73,10 @@ static pc_json_limits reply_limits(void)
     return lim;
 }
 
-/* Answer body[0..len) from an exact-size copy; the parsed reply. */
+/* Answer body[0..len); the parsed reply, its shape checked. */
 static cJSON *answer(const char *body, size_t len, char **text, size_t *n)
 {
-    char *exact = fz_copy(body, len);
-    pc_err rc = pc__requests_answer(srv, exact, len, text, n);
-    free(exact);
-    FZ_CHECK(rc == PC_OK, "pc__requests_answer returned %s", pc_err_name(rc));
+    *text = fzr_answer(body, len, n);
     pc_json_limits lim = reply_limits();
     cJSON *reply = NULL;
     char *rcopy = fz_copy(*text, *n);
@@ -147,73 +110,6 @@ static bool is_ok(const cJSON *reply)
     return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok"));
 }
 
-/* The token in an ok player join's reply, copied into out. */
-static bool join_token(const cJSON *reply, char *out)
-{
-    const cJSON *res = cJSON_GetObjectItemCaseSensitive(reply, "result");
-    const cJSON *t = cJSON_GetObjectItemCaseSensitive(res, "token");
-    if (!is_ok(reply) || !cJSON_IsString(t) ||
-        strlen(t->valuestring) > TOKEN_MAX) {
-        return false;
-    }
-    strcpy(out, t->valuestring);
-    return true;
-}
-
-static void host(const char *id, const pc_game *game, void *arg, char *tok)
-{
-    (void)pc_server_remove_room(srv, id);
-    pc_server_room_options ro;
-    pc_server_room_options_init(&ro);
-    ro.room.id = id;
-    ro.room.seed = 7;
-    ro.room.seed_set = true;
-    ro.room.clock = fixed_clock;
-    ro.room.arg = arg;
-    FZ_CHECK(pc_server_add_room(srv, game, &ro, NULL) == PC_OK,
-             "cannot host room %s", id);
-    char body[128], *text = NULL;
-    size_t n = 0;
-    int len = snprintf(body, sizeof body,
-                       "{\"v\":1,\"op\":\"join\",\"room\":\"%s\","
-                       "\"role\":\"player\",\"name\":\"alice\"}",
-                       id);
-    cJSON *reply = answer(body, (size_t)len, &text, &n);
-    FZ_CHECK(join_token(reply, tok), "alice cannot join %s: %s", id, text);
-    cJSON_Delete(reply);
-    cJSON_free(text);
-}
-
-/* Copy p[0..n) with the placeholders replaced; *out_len its length. */
-static char *substitute(const char *p, size_t n, size_t *out_len)
-{
-    static const struct {
-        const char *mark;
-        const char *value;
-    } subs[] = {{"@T@", tok_t}, {"@P@", tok_p}, {"@L@", tok_last}};
-    char *out = malloc(n * (TOKEN_MAX / 3 + 1) + 1);
-    FZ_CHECK(out != NULL, "out of memory");
-    size_t o = 0;
-    for (size_t i = 0; i < n;) {
-        size_t k = 0;
-        for (; k < 3; k++) {
-            if (n - i >= 3 && memcmp(p + i, subs[k].mark, 3) == 0) {
-                break;
-            }
-        }
-        if (k < 3) {
-            size_t vl = strlen(subs[k].value);
-            memcpy(out + o, subs[k].value, vl);
-            o += vl;
-            i += 3;
-        } else {
-            out[o++] = p[i++];
-        }
-    }
-    *out_len = o;
-    return out;
-}
-
 static size_t count(const char *hay, size_t n, const char *needle)
 {
     size_t c = 0, nl = strlen(needle);
@@ -238,7 +134,7 @@ typedef struct before {
 static void take(before *b, const char *id)
 {
     b->id = id;
-    b->room = pc_server_find_room(srv, id);
+    b->room = pc_server_find_room(fzr_server(), id);
     FZ_CHECK(b->room != NULL, "room %s vanished", id);
     b->seq = pc_room_seq(b->room);
     b->doc = cJSON_Duplicate(pc_room_state(b->room), 1);
@@ -323,7 +219,7 @@ static void what(const char *body, size_t len, char *op, char *room)
 static void one(const char *raw, size_t rawlen)
 {
     size_t len;
-    char *body = substitute(raw, rawlen, &len);
+    char *body = fzr_substitute(raw, rawlen, &len);
     char op[16], room[16];
     what(body, len, op, room);
     before b[2];
@@ -360,11 +256,12 @@ static void one(const char *raw, size_t rawlen)
                                pc_room_state(b[0].room)),
                  "a tictactoe snapshot is not the state");
     }
-    FZ_CHECK(count(text, n, tok_t) <= count(body, len, tok_t) &&
-                 count(text, n, tok_p) <= count(body, len, tok_p),
+    const char *tt = fzr_token_t(), *tp = fzr_token_p();
+    FZ_CHECK(count(text, n, tt) <= count(body, len, tt) &&
+                 count(text, n, tp) <= count(body, len, tp),
              "a reply leaks a token: %.*s -> %s", (int)len, body, text);
     if (strcmp(op, "join") == 0) {
-        (void)join_token(reply, tok_last);
+        fzr_note_join(reply);
     }
     cJSON_Delete(reply);
     cJSON_free(text);
@@ -375,7 +272,7 @@ static void one(const char *raw, size_t rawlen)
     drop(&b[1]);
     take(&b[0], "t");
     take(&b[1], "p");
-    FZ_CHECK(pc_server_run_once(srv, 0) == PC_OK, "pc_server_run_once failed");
+    FZ_CHECK(pc_server_run_once(fzr_server(), 0) == PC_OK, "pc_server_run_once failed");
     replayed(&b[0]);
     replayed(&b[1]);
     drop(&b[0]);
@@ -384,9 +281,7 @@ static void one(const char *raw, size_t rawlen)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    host("t", tictactoe_game(), NULL, tok_t);
-    host("p", piles_game(), &cfg, tok_p);
-    tok_last[0] = '\0';
+    fzr_reset();
     const char *p = (const char *)data, *end = p + size;
     for (int i = 0; i < MSG_MAX && p <= end; i++) {
         size_t n = fz_find(p, (size_t)(end - p), SEP, SEP_LEN);
