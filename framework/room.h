@@ -112,8 +112,9 @@ void pc__room_adopt_history(pc_room *room, pc__history *h);
 #if defined(__GNUC__) || defined(__clang__)
 __attribute__((format(printf, 4, 0)))
 #endif
-pc_err pc__room_vfail(pc_room *r, pc_err err, const char *code, const char *fmt,
-                      va_list ap);
+pc_err
+pc__room_vfail(pc_room *r, pc_err err, const char *code, const char *fmt,
+               va_list ap);
 
 /* PC_OK, or the recorded error when the room refuses state changes here
  * (read-only callback, freed, not started); what names the caller. */

@@ -20,8 +20,8 @@
 #include <string.h>
 
 /* Print "fuzz property failed: ..." and abort (a libFuzzer crash). */
-static void fz_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2),
-                                                         noreturn, unused));
+static void fz_fail(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2), noreturn, unused));
 static void fz_fail(const char *fmt, ...)
 {
     va_list ap;
@@ -67,8 +67,6 @@ static size_t fz_find(const char *p, size_t n, const char *sep, size_t seplen)
     }
     return n;
 }
-
-
 
 /*
  * A failable allocator for phasecast and cJSON (pc_set_allocator): plain
@@ -116,7 +114,8 @@ static void fz_alloc_install(void)
 }
 
 /* Arm (nth >= 1) or disarm (0) a failure; resets the counters. */
-static void fz_alloc_fail_at(size_t nth, int persistent) __attribute__((unused));
+static void fz_alloc_fail_at(size_t nth, int persistent)
+    __attribute__((unused));
 static void fz_alloc_fail_at(size_t nth, int persistent)
 {
     fz_alloc_countdown = nth;

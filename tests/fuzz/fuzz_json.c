@@ -89,8 +89,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FZ_CHECK(pc_json_equal(doc, back), "round trip differs: %s", canon);
     char *canon2 = NULL;
     size_t clen2 = 0;
-    FZ_CHECK(pc_canon_print(back, &canon2, &clen2) == PC_OK &&
-                 clen2 == clen && memcmp(canon, canon2, clen) == 0,
+    FZ_CHECK(pc_canon_print(back, &canon2, &clen2) == PC_OK && clen2 == clen &&
+                 memcmp(canon, canon2, clen) == 0,
              "canonical text is not a fixed point: %s", canon);
     FZ_CHECK(pc_canon_checksum(back, &sum2, NULL) == PC_OK && sum == sum2,
              "checksum changed over the round trip");

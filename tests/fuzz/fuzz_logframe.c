@@ -100,7 +100,8 @@ static void write_file(const uint8_t *data, size_t size)
         unsigned char head[PC__LOG_HEADER_SIZE];
         pc__log_header(head);
         put(f, head, sizeof head);
-        const char *p = (const char *)data + 1, *end = (const char *)data + size;
+        const char *p = (const char *)data + 1,
+                   *end = (const char *)data + size;
         while (p <= end) {
             size_t n = fz_find(p, (size_t)(end - p), "\n", 1);
             unsigned char fh[PC__FRAME_HEAD];
@@ -146,8 +147,8 @@ static void check_timeline(const pc_changelog_report *vrep, pc_err vrc)
     pc_changelog_report rep;
     pc_error err = {0};
     memset(&rep, 0, sizeof rep);
-    pc_err rc = pc_timeline_open_log(path, PC_TIMELINE_NO_SEGMENTS, &tl, &rep,
-                                     &err);
+    pc_err rc =
+        pc_timeline_open_log(path, PC_TIMELINE_NO_SEGMENTS, &tl, &rep, &err);
     if (vrc == PC_OK) {
         FZ_CHECK(rc == PC_OK, "verify is clean, the timeline says %s: %s",
                  pc_err_name(rc), err.message);
@@ -165,8 +166,7 @@ static void check_timeline(const pc_changelog_report *vrep, pc_err vrc)
              (unsigned long long)first, (unsigned long long)last);
     if (vrc == PC_OK) {
         FZ_CHECK(last == vrep->last_seq, "timeline ends at %llu, verify %llu",
-                 (unsigned long long)last,
-                 (unsigned long long)vrep->last_seq);
+                 (unsigned long long)last, (unsigned long long)vrep->last_seq);
     }
     /* A few states, the last one always: each has its record's checksum. */
     for (uint64_t s = last; s > first && s + 4 > last; s--) {
@@ -204,9 +204,8 @@ static void check_recover(void)
     pc_changelog_report rep;
     pc_error err = {0};
     memset(&rep, 0, sizeof rep);
-    pc_err rc = pc_changelog_recover(&o, "fz", games, 2, &ro,
-                                     PC_CHANGELOG_REPAIR, &room, &log, &rep,
-                                     &err);
+    pc_err rc = pc_changelog_recover(
+        &o, "fz", games, 2, &ro, PC_CHANGELOG_REPAIR, &room, &log, &rep, &err);
     if (rc == PC_OK) {
         FZ_CHECK(room != NULL && log != NULL, "recovered without a room");
         FZ_CHECK(pc_room_seq(room) == rep.last_seq,
@@ -217,8 +216,8 @@ static void check_recover(void)
         pc_changelog_free(log);
         return;
     }
-    FZ_CHECK(rc != PC_ERR_NOMEM && rc != PC_ERR_IO,
-             "recover returned %s: %s", pc_err_name(rc), err.message);
+    FZ_CHECK(rc != PC_ERR_NOMEM && rc != PC_ERR_IO, "recover returned %s: %s",
+             pc_err_name(rc), err.message);
     FZ_CHECK(err.message[0] != 0, "recover error %s without a message",
              pc_err_name(rc));
 }

@@ -40,8 +40,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 static const pc_phase phases[] = {{.name = "p"}};
-static const pc_game game = {.name = "fuzzmerge", .phases = phases,
-                             .nphases = 1};
+static const pc_game game = {
+    .name = "fuzzmerge", .phases = phases, .nphases = 1};
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {

@@ -176,7 +176,8 @@ static void replayed(const before *b)
                  (unsigned long long)s);
         cJSON *data = cJSON_GetObjectItemCaseSensitive(doc, "data");
         cJSON *ph = cJSON_CreateString(c->phase);
-        FZ_CHECK(ph != NULL && pc_merge_patch_inplace(data, c->patch) == PC_OK &&
+        FZ_CHECK(ph != NULL &&
+                     pc_merge_patch_inplace(data, c->patch) == PC_OK &&
                      cJSON_ReplaceItemInObjectCaseSensitive(doc, "phase", ph),
                  "room %s: change %llu does not apply", b->id,
                  (unsigned long long)s);
@@ -232,8 +233,8 @@ static void one(const char *raw, size_t rawlen)
     if (verbose) {
         fprintf(stderr, "> %.*s\n< %.*s\n", (int)len, body, (int)n, text);
     }
-    bool mutating = is_ok(reply) &&
-                    (strcmp(op, "join") == 0 || strcmp(op, "action") == 0);
+    bool mutating =
+        is_ok(reply) && (strcmp(op, "join") == 0 || strcmp(op, "action") == 0);
     for (int i = 0; i < 2; i++) {
         if (!mutating || strcmp(room, b[i].id) != 0) {
             FZ_CHECK(unchanged(&b[i]), "room %s changed by %s: %.*s -> %s",
@@ -250,8 +251,7 @@ static void one(const char *raw, size_t rawlen)
                      "action reply seq is not the room's: %s", text);
         }
     }
-    if (strcmp(op, "snapshot") == 0 && strcmp(room, "t") == 0 &&
-        is_ok(reply)) {
+    if (strcmp(op, "snapshot") == 0 && strcmp(room, "t") == 0 && is_ok(reply)) {
         FZ_CHECK(pc_json_equal(cJSON_GetObjectItemCaseSensitive(res, "state"),
                                pc_room_state(b[0].room)),
                  "a tictactoe snapshot is not the state");
@@ -272,7 +272,8 @@ static void one(const char *raw, size_t rawlen)
     drop(&b[1]);
     take(&b[0], "t");
     take(&b[1], "p");
-    FZ_CHECK(pc_server_run_once(fzr_server(), 0) == PC_OK, "pc_server_run_once failed");
+    FZ_CHECK(pc_server_run_once(fzr_server(), 0) == PC_OK,
+             "pc_server_run_once failed");
     replayed(&b[0]);
     replayed(&b[1]);
     drop(&b[0]);

@@ -56,7 +56,8 @@ static void add(str *s, const void *p, size_t n)
     s->p[s->n] = '\0';
 }
 
-static void addf(str *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void addf(str *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static void addf(str *s, const char *fmt, ...)
 {
     char buf[4096];
@@ -128,7 +129,8 @@ static const struct {
     {"cut-key-escape", "{\"a\\"},
     {"cut-in-object", "{\"a\":\"\\u12"},
     {"lone-low-surrogate", "\"\\ude00\""},
-    {"surrogate-pair", "[\"\\ud83d\\ude00\",\"\\u00e9\",\"\\/\\b\\f\\n\\r\\t\"]"},
+    {"surrogate-pair",
+     "[\"\\ud83d\\ude00\",\"\\u00e9\",\"\\/\\b\\f\\n\\r\\t\"]"},
     {"escaped-nul", "[\"a\\u0000b\"]"},
     {"utf8-ff", "[\"\xff\"]"},
     {"utf8-overlong", "[\"\xc0\xaf\"]"},
@@ -137,7 +139,8 @@ static const struct {
     {"utf8-5byte", "[\"\xf8\x88\x80\x80\x80\"]"},
     {"utf8-above-max", "[\"\xf4\x90\x80\x80\"]"},
     {"utf8-key", "{\"\xc3\x28\":1}"},
-    {"utf8-valid", "{\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\":\"\xe2\x82\xac\"}"},
+    {"utf8-valid",
+     "{\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\":\"\xe2\x82\xac\"}"},
     {"dup-keys", "{\"a\":1,\"a\":2}"},
     {"dup-keys-nested", "{\"a\":{\"b\":1,\"c\":2,\"b\":null}}"},
     {"dup-keys-escaped", "{\"a\":1,\"\\u0061\":2}"},
@@ -255,26 +258,48 @@ static void request_seeds(void)
     static const char *singles[][2] = {
         {"ping", "{\"v\":1,\"op\":\"ping\"}"},
         {"info", "{\"v\":1,\"op\":\"info\"}"},
-        {"join-spectator", "{\"v\":1,\"op\":\"join\",\"room\":\"t\",\"role\":\"spectator\"}"},
-        {"join-nonce", "{\"v\":1,\"op\":\"join\",\"room\":\"p\",\"role\":\"player\",\"name\":\"bob\",\"nonce\":\"nonce-0123456789abcdef\"}\0\n"
-                       "{\"v\":1,\"op\":\"join\",\"room\":\"p\",\"role\":\"player\",\"name\":\"bob\",\"nonce\":\"nonce-0123456789abcdef\"}"},
-        {"join-taken", "{\"v\":1,\"op\":\"join\",\"room\":\"t\",\"role\":\"player\",\"name\":\"alice\"}"},
-        {"join-bad-name", "{\"v\":1,\"op\":\"join\",\"room\":\"t\",\"role\":\"player\",\"name\":\"a b\"}"},
+        {"join-spectator",
+         "{\"v\":1,\"op\":\"join\",\"room\":\"t\",\"role\":\"spectator\"}"},
+        {"join-nonce",
+         "{\"v\":1,\"op\":\"join\",\"room\":\"p\",\"role\":\"player\",\"name\":"
+         "\"bob\",\"nonce\":\"nonce-0123456789abcdef\"}\0\n"
+         "{\"v\":1,\"op\":\"join\",\"room\":\"p\",\"role\":\"player\",\"name\":"
+         "\"bob\",\"nonce\":\"nonce-0123456789abcdef\"}"},
+        {"join-taken", "{\"v\":1,\"op\":\"join\",\"room\":\"t\",\"role\":"
+                       "\"player\",\"name\":\"alice\"}"},
+        {"join-bad-name", "{\"v\":1,\"op\":\"join\",\"room\":\"t\",\"role\":"
+                          "\"player\",\"name\":\"a b\"}"},
         {"snapshot-public", "{\"v\":1,\"op\":\"snapshot\",\"room\":\"p\"}"},
-        {"snapshot-player", "{\"v\":1,\"op\":\"snapshot\",\"room\":\"p\",\"token\":\"@P@\"}"},
-        {"snapshot-bad-token", "{\"v\":1,\"op\":\"snapshot\",\"room\":\"t\",\"token\":\"0123456789abcdef0123456789abcdef\"}"},
-        {"changes", "{\"v\":1,\"op\":\"changes\",\"room\":\"t\",\"since\":0,\"limit\":1}"},
-        {"changes-player", "{\"v\":1,\"op\":\"changes\",\"room\":\"p\",\"since\":0,\"token\":\"@P@\"}"},
-        {"changes-future", "{\"v\":1,\"op\":\"changes\",\"room\":\"t\",\"since\":9007199254740992}"},
-        {"changes-fraction", "{\"v\":1,\"op\":\"changes\",\"room\":\"t\",\"since\":0.5}"},
-        {"inspect", "{\"v\":1,\"op\":\"inspect\",\"room\":\"p\",\"credential\":\"" FZR_CREDENTIAL "\",\"since\":0,\"limit\":5}"},
-        {"inspect-no-since", "{\"v\":1,\"op\":\"inspect\",\"room\":\"t\",\"credential\":\"" FZR_CREDENTIAL "\"}"},
-        {"inspect-wrong", "{\"v\":1,\"op\":\"inspect\",\"room\":\"p\",\"credential\":\"wrong-credential-123\"}"},
+        {"snapshot-player",
+         "{\"v\":1,\"op\":\"snapshot\",\"room\":\"p\",\"token\":\"@P@\"}"},
+        {"snapshot-bad-token",
+         "{\"v\":1,\"op\":\"snapshot\",\"room\":\"t\",\"token\":"
+         "\"0123456789abcdef0123456789abcdef\"}"},
+        {"changes",
+         "{\"v\":1,\"op\":\"changes\",\"room\":\"t\",\"since\":0,\"limit\":1}"},
+        {"changes-player", "{\"v\":1,\"op\":\"changes\",\"room\":\"p\","
+                           "\"since\":0,\"token\":\"@P@\"}"},
+        {"changes-future", "{\"v\":1,\"op\":\"changes\",\"room\":\"t\","
+                           "\"since\":9007199254740992}"},
+        {"changes-fraction",
+         "{\"v\":1,\"op\":\"changes\",\"room\":\"t\",\"since\":0.5}"},
+        {"inspect", "{\"v\":1,\"op\":\"inspect\",\"room\":\"p\",\"credential\":"
+                    "\"" FZR_CREDENTIAL "\",\"since\":0,\"limit\":5}"},
+        {"inspect-no-since", "{\"v\":1,\"op\":\"inspect\",\"room\":\"t\","
+                             "\"credential\":\"" FZR_CREDENTIAL "\"}"},
+        {"inspect-wrong", "{\"v\":1,\"op\":\"inspect\",\"room\":\"p\","
+                          "\"credential\":\"wrong-credential-123\"}"},
         {"inspect-none", "{\"v\":1,\"op\":\"inspect\",\"room\":\"p\"}"},
-        {"action-waiting", "{\"v\":1,\"op\":\"action\",\"room\":\"t\",\"token\":\"@T@\",\"action_id\":\"x\",\"type\":\"move\",\"payload\":{\"cell\":0}}"},
-        {"action-repeat", "{\"v\":1,\"op\":\"action\",\"room\":\"p\",\"token\":\"@P@\",\"action_id\":\"same\",\"type\":\"join\"}\0\n"
-                          "{\"v\":1,\"op\":\"action\",\"room\":\"p\",\"token\":\"@P@\",\"action_id\":\"same\",\"type\":\"join\"}"},
-        {"action-no-token", "{\"v\":1,\"op\":\"action\",\"room\":\"t\",\"action_id\":\"x\",\"type\":\"move\"}"},
+        {"action-waiting",
+         "{\"v\":1,\"op\":\"action\",\"room\":\"t\",\"token\":\"@T@\",\"action_"
+         "id\":\"x\",\"type\":\"move\",\"payload\":{\"cell\":0}}"},
+        {"action-repeat",
+         "{\"v\":1,\"op\":\"action\",\"room\":\"p\",\"token\":\"@P@\",\"action_"
+         "id\":\"same\",\"type\":\"join\"}\0\n"
+         "{\"v\":1,\"op\":\"action\",\"room\":\"p\",\"token\":\"@P@\",\"action_"
+         "id\":\"same\",\"type\":\"join\"}"},
+        {"action-no-token", "{\"v\":1,\"op\":\"action\",\"room\":\"t\","
+                            "\"action_id\":\"x\",\"type\":\"move\"}"},
         {"unknown-op", "{\"v\":1,\"op\":\"launch\"}"},
         {"unknown-room", "{\"v\":1,\"op\":\"snapshot\",\"room\":\"nowhere\"}"},
         {"not-object", "[{\"op\":\"ping\"}]"},
@@ -313,12 +338,15 @@ static void request_seeds(void)
 
     /* A whole tictactoe game: X wins on the diagonal. */
     req_begin();
-    ask_ok("{\"v\":1,\"op\":\"join\",\"room\":\"t\",\"role\":\"player\",\"name\":\"bob\"}");
+    ask_ok("{\"v\":1,\"op\":\"join\",\"room\":\"t\",\"role\":\"player\","
+           "\"name\":\"bob\"}");
     static const int cells[] = {4, 0, 2, 6, 3, 5, 1, 7, 8};
     for (int i = 0; i < 9; i++) {
-        cJSON *r = ask("{\"v\":1,\"op\":\"action\",\"room\":\"t\",\"token\":\"%s\","
-                       "\"action_id\":\"m%d\",\"type\":\"move\",\"payload\":{\"cell\":%d}}",
-                       i % 2 == 0 ? "@T@" : "@1@", i, cells[i]);
+        cJSON *r =
+            ask("{\"v\":1,\"op\":\"action\",\"room\":\"t\",\"token\":\"%s\","
+                "\"action_id\":\"m%d\",\"type\":\"move\",\"payload\":{\"cell\":"
+                "%d}}",
+                i % 2 == 0 ? "@T@" : "@1@", i, cells[i]);
         cJSON_Delete(r);
     }
     ask_ok("{\"v\":1,\"op\":\"changes\",\"room\":\"t\",\"since\":2}");
@@ -331,7 +359,10 @@ static void request_seeds(void)
     static const char *marks[] = {"@P@", "@1@", "@2@", "@3@"};
     for (int i = 1; i < 4; i++) {
         char b[256];
-        snprintf(b, sizeof b, "{\"v\":1,\"op\":\"join\",\"room\":\"p\",\"role\":\"player\",\"name\":\"%s\"}", names[i]);
+        snprintf(b, sizeof b,
+                 "{\"v\":1,\"op\":\"join\",\"room\":\"p\",\"role\":\"player\","
+                 "\"name\":\"%s\"}",
+                 names[i]);
         ask_ok(b);
     }
     pc_room *room = pc_server_find_room(fzr_server(), "p");
@@ -345,9 +376,10 @@ static void request_seeds(void)
                 continue;
             }
             char *pt = cJSON_PrintUnformatted(payload);
-            cJSON *r = ask("{\"v\":1,\"op\":\"action\",\"room\":\"p\",\"token\":\"%s\","
-                           "\"action_id\":\"s%d\",\"type\":\"%s\",\"payload\":%s}",
-                           marks[i], step, type, pt);
+            cJSON *r = ask(
+                "{\"v\":1,\"op\":\"action\",\"room\":\"p\",\"token\":\"%s\","
+                "\"action_id\":\"s%d\",\"type\":\"%s\",\"payload\":%s}",
+                marks[i], step, type, pt);
             FZ_CHECK(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "ok")),
                      "piles bot action refused");
             cJSON_Delete(r);
@@ -358,8 +390,10 @@ static void request_seeds(void)
         FZ_CHECK(acted, "no piles player could act at step %d", step);
     }
     ask_ok("{\"v\":1,\"op\":\"snapshot\",\"room\":\"p\",\"token\":\"@2@\"}");
-    ask_ok("{\"v\":1,\"op\":\"changes\",\"room\":\"p\",\"since\":4,\"token\":\"@3@\"}");
-    ask_ok("{\"v\":1,\"op\":\"inspect\",\"room\":\"p\",\"credential\":\"" FZR_CREDENTIAL "\",\"since\":3}");
+    ask_ok("{\"v\":1,\"op\":\"changes\",\"room\":\"p\",\"since\":4,\"token\":"
+           "\"@3@\"}");
+    ask_ok("{\"v\":1,\"op\":\"inspect\",\"room\":\"p\",\"credential\":"
+           "\"" FZR_CREDENTIAL "\",\"since\":3}");
     req_end("game-piles");
     free(req_seed.p);
     req_seed = (str){0};
@@ -442,18 +476,24 @@ static void merge_seeds(void)
     }
     /* The rooms' real patches (the request seeds just played them). */
     req_begin();
-    ask_ok("{\"v\":1,\"op\":\"join\",\"room\":\"t\",\"role\":\"player\",\"name\":\"bob\"}");
+    ask_ok("{\"v\":1,\"op\":\"join\",\"room\":\"t\",\"role\":\"player\","
+           "\"name\":\"bob\"}");
     static const int cells[] = {4, 0, 2, 6, 3, 5, 1, 7, 8};
     for (int i = 0; i < 9; i++) {
-        cJSON_Delete(ask("{\"v\":1,\"op\":\"action\",\"room\":\"t\",\"token\":\"%s\","
-                         "\"action_id\":\"m%d\",\"type\":\"move\",\"payload\":{\"cell\":%d}}",
-                         i % 2 == 0 ? "@T@" : "@1@", i, cells[i]));
+        cJSON_Delete(
+            ask("{\"v\":1,\"op\":\"action\",\"room\":\"t\",\"token\":\"%s\","
+                "\"action_id\":\"m%d\",\"type\":\"move\",\"payload\":{\"cell\":"
+                "%d}}",
+                i % 2 == 0 ? "@T@" : "@1@", i, cells[i]));
     }
     history_pairs(pc_server_find_room(fzr_server(), "t"), "tictactoe");
     static const char *names[] = {"bob", "carol", "dave"};
     for (int i = 0; i < 3; i++) {
         char b[160];
-        snprintf(b, sizeof b, "{\"v\":1,\"op\":\"join\",\"room\":\"p\",\"role\":\"player\",\"name\":\"%s\"}", names[i]);
+        snprintf(b, sizeof b,
+                 "{\"v\":1,\"op\":\"join\",\"room\":\"p\",\"role\":\"player\","
+                 "\"name\":\"%s\"}",
+                 names[i]);
         ask_ok(b);
     }
     history_pairs(pc_server_find_room(fzr_server(), "p"), "piles");
@@ -556,7 +596,8 @@ static void logframe_seeds(void)
     act(room, "alice", "join", NULL);
     act(room, "bob", "join", NULL);
     static const int cells[] = {4, 0, 2, 6, 3, 5, 1, 7, 8};
-    for (int i = 0; i < 9 && strcmp(pc_room_phase(room), "FINISHED") != 0; i++) {
+    for (int i = 0; i < 9 && strcmp(pc_room_phase(room), "FINISHED") != 0;
+         i++) {
         char pl[32];
         snprintf(pl, sizeof pl, "{\"cell\":%d}", cells[i]);
         act(room, i % 2 == 0 ? "alice" : "bob", "move", pl);
@@ -582,8 +623,8 @@ static void logframe_seeds(void)
             cJSON *payload = NULL;
             if (piles_bot_choose(pc_room_state(room), names[i], 1, &type,
                                  &payload) == PC_OK) {
-                pc_action a = {.player = names[i], .type = type,
-                               .payload = payload};
+                pc_action a = {
+                    .player = names[i], .type = type, .payload = payload};
                 FZ_CHECK(pc_room_action(room, &a, NULL, NULL) == PC_OK,
                          "piles bot refused");
                 cJSON_Delete(payload);
