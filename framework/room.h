@@ -109,8 +109,12 @@ void pc__room_set_prng(pc_room *room, const pc__prng *prng);
 void pc__room_adopt_history(pc_room *room, pc__history *h);
 
 /* Record an error on the room (pc_room_last_error) and return err. */
-pc_err pc__room_vfail(pc_room *r, pc_err err, const char *code, const char *fmt,
-                      va_list ap);
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((format(printf, 4, 0)))
+#endif
+pc_err
+pc__room_vfail(pc_room *r, pc_err err, const char *code, const char *fmt,
+               va_list ap);
 
 /* PC_OK, or the recorded error when the room refuses state changes here
  * (read-only callback, freed, not started); what names the caller. */

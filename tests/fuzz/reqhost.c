@@ -1,0 +1,190 @@
+/*
+ * reqhost.c - the server fuzz_request and make_seeds share (reqhost.h).
+ */
+#include "reqhost.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "phasecast/alloc.h"
+#include "phasecast/json.h"
+#include "piles/piles.h"
+#include "tictactoe/tictactoe.h"
+
+#include "fuzz.h"
+#include "requests.h"
+
+#define TOKEN_MAX 64
+
+static pc_server *srv;
+static piles_config cfg;
+static char tok_t[TOKEN_MAX + 1], tok_p[TOKEN_MAX + 1];
+static char joined[FZR_JOINS_MAX][TOKEN_MAX + 1];
+static int njoined;
+static char urls[2][96];
+
+static int64_t fixed_clock(void *arg)
+{
+    (void)arg;
+    return FZR_T0;
+}
+
+static void done(void)
+{
+    pc_server_free(srv);
+    pc_transport_fini();
+}
+
+void fzr_init(const char *tag)
+{
+    if (srv != NULL) {
+        return;
+    }
+    snprintf(urls[0], sizeof urls[0], "inproc://pc-fuzz-%s-pub", tag);
+    snprintf(urls[1], sizeof urls[1], "inproc://pc-fuzz-%s-rep", tag);
+    pc_server_options o;
+    pc_server_options_init(&o);
+    o.pub_url = urls[0];
+    o.rep_url = urls[1];
+    o.heartbeat_ms = -1;
+    o.inspector_credential = FZR_CREDENTIAL;
+    pc_error err = {0};
+    FZ_CHECK(pc_server_new(&o, &srv, &err) == PC_OK, "pc_server_new: %s",
+             err.message);
+    piles_config_init(&cfg);
+    cfg.deal_ms = cfg.results_ms = cfg.scoring_ms = 0;
+    cfg.declare_ms = cfg.play_ms = PILES_DELAY_MAX;
+    atexit(done);
+}
+
+pc_server *fzr_server(void)
+{
+    return srv;
+}
+
+char *fzr_answer(const char *body, size_t len, size_t *n)
+{
+    char *exact = fz_copy(body, len), *text = NULL;
+    pc_err rc = pc__requests_answer(srv, exact, len, &text, n);
+    free(exact);
+    FZ_CHECK(rc == PC_OK, "pc__requests_answer returned %s", pc_err_name(rc));
+    return text;
+}
+
+/* The token in an ok player join's reply, or NULL. */
+static const char *join_token(const cJSON *reply)
+{
+    const cJSON *res = cJSON_GetObjectItemCaseSensitive(reply, "result");
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(res, "token");
+    if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "ok")) ||
+        !cJSON_IsString(t) || strlen(t->valuestring) > TOKEN_MAX) {
+        return NULL;
+    }
+    return t->valuestring;
+}
+
+void fzr_note_join(const cJSON *reply)
+{
+    const char *t = join_token(reply);
+    if (t == NULL) {
+        return;
+    }
+    if (njoined == FZR_JOINS_MAX) {
+        memmove(joined[0], joined[1], sizeof joined[0] * (FZR_JOINS_MAX - 1));
+        njoined--;
+    }
+    strcpy(joined[njoined++], t);
+}
+
+static void host(const char *id, const pc_game *game, void *arg, char *tok)
+{
+    (void)pc_server_remove_room(srv, id);
+    pc_server_room_options ro;
+    pc_server_room_options_init(&ro);
+    ro.room.id = id;
+    ro.room.seed = 7;
+    ro.room.seed_set = true;
+    ro.room.clock = fixed_clock;
+    ro.room.arg = arg;
+    FZ_CHECK(pc_server_add_room(srv, game, &ro, NULL) == PC_OK,
+             "cannot host room %s", id);
+    char body[128];
+    size_t n = 0;
+    int len = snprintf(body, sizeof body,
+                       "{\"v\":1,\"op\":\"join\",\"room\":\"%s\","
+                       "\"role\":\"player\",\"name\":\"alice\"}",
+                       id);
+    char *text = fzr_answer(body, (size_t)len, &n);
+    cJSON *reply = cJSON_ParseWithLength(text, n);
+    const char *t = join_token(reply);
+    FZ_CHECK(t != NULL, "alice cannot join %s: %s", id, text);
+    strcpy(tok, t);
+    cJSON_Delete(reply);
+    cJSON_free(text);
+}
+
+void fzr_reset(void)
+{
+    host("t", tictactoe_game(), NULL, tok_t);
+    host("p", piles_game(), &cfg, tok_p);
+    njoined = 0;
+}
+
+const char *fzr_token_t(void)
+{
+    return tok_t;
+}
+
+const char *fzr_token_p(void)
+{
+    return tok_p;
+}
+
+/* The value of the placeholder at p (n bytes left), and its length. */
+static const char *mark(const char *p, size_t n, size_t *mlen)
+{
+    if (n < 3 || p[0] != '@' || p[2] != '@') {
+        return NULL;
+    }
+    *mlen = 3;
+    switch (p[1]) {
+    case 'T':
+        return tok_t;
+    case 'P':
+        return tok_p;
+    case 'L':
+        return njoined > 0 ? joined[njoined - 1] : "";
+    default:
+        if (p[1] >= '1' && p[1] <= '0' + FZR_JOINS_MAX) {
+            int k = p[1] - '1';
+            return k < njoined ? joined[k] : "";
+        }
+        return NULL;
+    }
+}
+
+char *fzr_substitute(const char *body, size_t len, size_t *out_len)
+{
+    size_t o = 0, ml;
+    for (size_t i = 0; i < len;) {
+        const char *v = mark(body + i, len - i, &ml);
+        o += v != NULL ? strlen(v) : 1;
+        i += v != NULL ? ml : 1;
+    }
+    char *out = malloc(o == 0 ? 1 : o); /* exact size */
+    FZ_CHECK(out != NULL, "out of memory");
+    o = 0;
+    for (size_t i = 0; i < len;) {
+        const char *v = mark(body + i, len - i, &ml);
+        if (v != NULL) {
+            memcpy(out + o, v, strlen(v));
+            o += strlen(v);
+            i += ml;
+        } else {
+            out[o++] = body[i++];
+        }
+    }
+    *out_len = o;
+    return out;
+}

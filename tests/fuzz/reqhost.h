@@ -1,0 +1,47 @@
+/*
+ * reqhost.h - the server fuzz_request talks to, shared with make_seeds so
+ * that the seeds it writes replay exactly (same rooms, seeds, clock and
+ * piles settings, so the same deal).
+ *
+ * One CALLER-OWNED server per process (inproc URLs, no heartbeat, the
+ * inspector credential FZR_CREDENTIAL). fzr_reset hosts, afresh, a
+ * tictactoe room "t" and a piles room "p" (PRNG seed 7, a clock fixed at
+ * FZR_T0, piles pauses of 0 ms and declaration and play timers of a day),
+ * each with the player "alice" joined. Request bodies name tokens, which
+ * are random, by placeholders fzr_substitute replaces:
+ *   @T@  alice's token in t        @P@  alice's token in p
+ *   @L@  the token of the last ok player join since fzr_reset
+ *   @1@ .. @8@  the token of the 1st .. 8th ok player join since then
+ * (an unknown one becomes ""). Loop owner's thread only; not a test
+ * framework, not installed.
+ */
+#ifndef PC_FUZZ_REQHOST_H
+#define PC_FUZZ_REQHOST_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "phasecast/server.h"
+
+#define FZR_CREDENTIAL "fuzz-inspector-credential"
+#define FZR_T0         1795428000000LL
+#define FZR_JOINS_MAX  8
+
+/* Create the server (once; aborts on failure); it is freed at exit. */
+void fzr_init(const char *tag);
+pc_server *fzr_server(void);
+/* Host fresh rooms t and p with alice joined; forget earlier joins. */
+void fzr_reset(void);
+/* body with the placeholders replaced: a malloc'd exact-size copy
+ * (free), *out_len its length. */
+char *fzr_substitute(const char *body, size_t len, size_t *out_len);
+/* The reply to body[0..len) (answered from an exact-size copy); aborts
+ * unless pc__requests_answer returns PC_OK. Freed with cJSON_free. */
+char *fzr_answer(const char *body, size_t len, size_t *n);
+/* Remember the token an ok player join's reply (parsed) carries. */
+void fzr_note_join(const cJSON *reply);
+const char *fzr_token_t(void);
+const char *fzr_token_p(void);
+
+#endif
