@@ -17,8 +17,9 @@ PC_DEPS_BUILD=(build-essential cmake pkg-config libnng-dev nng-utils
 # What the checks need on top: valgrind runs, the format check, clang
 # with its sanitizer/libFuzzer runtimes (only a Recommends of clang, so it
 # is named explicitly because we install without recommends), and
-# prometheus for promtool, which lints the server's /metrics text.
-PC_DEPS_CHECK=(valgrind clang-format clang libclang-rt-14-dev prometheus)
+# prometheus for promtool, which lints the server's /metrics text, and
+# curl, the HTTP client of the bridge's black-box test.
+PC_DEPS_CHECK=(valgrind clang-format clang libclang-rt-14-dev prometheus curl)
 
 pc_log() {
     printf '%s: %s\n' "${0##*/}" "$*" >&2
