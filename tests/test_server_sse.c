@@ -521,6 +521,8 @@ static void test_thousand_streams_and_half_requests(void **state)
         strstr(text, "phasecast_sse_starts_total{from=\"snapshot\"} 4000\n"));
     pc_free(text);
     /* 200 requests that stop mid-header: dropped at the idle timeout. */
+    pc_server_http_stats hs0;
+    assert_int_equal(pc_server_http_stats_get(srv, &hs0), PC_OK);
     static int half[200];
     for (int i = 0; i < 200; i++) {
         half[i] = httpc_connect(url, 0);
@@ -529,6 +531,17 @@ static void test_thousand_streams_and_half_requests(void **state)
         assert_int_equal(send(half[i], part, sizeof part - 1, MSG_NOSIGNAL),
                          (ssize_t)(sizeof part - 1));
     }
+    /* Every one accepted first (the kernel completes a connect before the
+     * loop accepts it), then every one dropped. */
+    pc_server_http_stats hs1 = {0};
+    for (int i = 0; i < 1000; i++) {
+        assert_int_equal(pc_server_http_stats_get(srv, &hs1), PC_OK);
+        if (hs1.connections_total >= hs0.connections_total + 200) {
+            break;
+        }
+        nap_ms(10);
+    }
+    assert_true(hs1.connections_total >= hs0.connections_total + 200);
     wait_connections(srv, 0);
     for (int i = 0; i < 200; i++) {
         close(half[i]);
