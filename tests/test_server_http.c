@@ -21,6 +21,7 @@
 #include "phasecast/server.h"
 #include "countergame.h"
 #include "httpc.h"
+#include "testnet.h"
 
 #define CREDENTIAL "inspector-credential-0123456789"
 #define JSON       "Content-Type: application/json\r\n"
@@ -138,29 +139,9 @@ static void auth(char *out, size_t cap, const char *extra, const char *tok)
     snprintf(out, cap, "%sAuthorization: Bearer %s\r\n", extra, tok);
 }
 
-typedef struct commit_ask {
-    const char *text;
-    int count;
-} commit_ask;
-
-static void commit_on_loop(pc_server *srv, void *arg)
-{
-    commit_ask *a = arg;
-    pc_room *room = pc_server_find_room(srv, "r1");
-    for (int i = 0; i < a->count; i++) {
-        if (a->text != NULL) {
-            assert_int_equal(pc_update_phase_text(room, a->text, "test"),
-                             PC_OK);
-        } else {
-            assert_int_equal(countergame_count(room, "count"), PC_OK);
-        }
-    }
-}
-
 static void commit(fixture *f, const char *text, int count)
 {
-    commit_ask a = {text, count};
-    assert_int_equal(pc_server_call(f->srv, commit_on_loop, &a), PC_OK);
+    testnet_commit(f->srv, "r1", text, count);
 }
 
 static void test_rooms_and_snapshots(void **state)

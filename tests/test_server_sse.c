@@ -31,6 +31,7 @@
 #include "phasecast/server.h"
 #include "countergame.h"
 #include "httpc.h"
+#include "testnet.h"
 
 static void nap_ms(long ms)
 {
@@ -65,29 +66,9 @@ static pc_server *serve_default(size_t history)
     return serve(&o, history);
 }
 
-typedef struct commit_ask {
-    const char *text;
-    int count;
-} commit_ask;
-
-static void commit_on_loop(pc_server *srv, void *arg)
-{
-    commit_ask *a = arg;
-    pc_room *room = pc_server_find_room(srv, "r1");
-    for (int i = 0; i < a->count; i++) {
-        if (a->text != NULL) {
-            assert_int_equal(pc_update_phase_text(room, a->text, "test"),
-                             PC_OK);
-        } else {
-            assert_int_equal(countergame_count(room, "count"), PC_OK);
-        }
-    }
-}
-
 static void commit(pc_server *srv, const char *text, int count)
 {
-    commit_ask a = {text, count};
-    assert_int_equal(pc_server_call(srv, commit_on_loop, &a), PC_OK);
+    testnet_commit(srv, "r1", text, count);
 }
 
 /* A replica of the public view kept from an event stream. */
