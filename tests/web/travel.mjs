@@ -109,6 +109,20 @@ run(async () => {
   } finally {
     locked.kill('SIGTERM');
   }
+  // A history with events: they are listed distinctly with their names,
+  // and the state at the head (replayed across them) is still the log's.
+  const evDir = path.join(tmp, 'events');
+  fs.mkdirSync(evDir);
+  execFileSync(MKLOG, [evDir, '--events', '1'], { stdio: 'ignore' });
+  const evLog = path.join(evDir, 'p1.pclog');
+  const evHead = JSON.parse(execFileSync(INSPECT, ['--json', '--log', evLog, 'show', 'last'], { encoding: 'utf8' }));
+  const evInsp = start(tmp, 'inspect-events', INSPECT, ['--log', evLog, '--http', '127.0.0.1:0']);
+  const p3 = await b.newPage();
+  await p3.goto(`${await lineOf(evInsp, 'http ')}/ui/travel.html?room=p1`);
+  await until('the history with events', async () => Number(await p3.textContent('#cursor')) === evHead.seq);
+  const names = await p3.$$eval('#changes li.event', (li) => li.map((x) => x.textContent));
+  if (!names.some((t) => t.includes('round_over'))) fail(`no round_over event listed: ${names.slice(0, 3)}`);
+  if (!sameLeaves(await treeLeaves(p3, '#state'), flatten(evHead.value))) fail('the head state with events differs');
   await b.close();
   fs.rmSync(tmp, { recursive: true, force: true });
 });
