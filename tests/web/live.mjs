@@ -6,7 +6,8 @@
 // back to it, t1's with the recovered seq and state, and t2's page then
 // follows a fresh game to the server's exact state. Prints p50/p99 of the
 // time from a change's server time to the frame that showed it (a
-// measurement, not an assertion). Needs PC_SERVE, PC_PLAY, PC_WEB_NODE,
+// measurement, not an assertion). The time-travel page, given the
+// inspector credential and "follow live", keeps up with t2 as well. Needs PC_SERVE, PC_PLAY, PC_WEB_NODE,
 // PC_ARTEFACTS; a screenshot goes to PC_ARTEFACTS/live.png.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -24,9 +25,12 @@ run(async () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pc-live-'));
   const logs = path.join(tmp, 'logs');
   fs.mkdirSync(logs);
+  const credFile = path.join(tmp, 'credential');
+  fs.writeFileSync(credFile, 'canary-live-secret\n', { mode: 0o600 });
   const serve = async (name, httpAddr) => {
     const s = start(tmp, name, SERVE, ['--http', httpAddr, '--pub', 'tcp://127.0.0.1:0',
-      '--rep', 'tcp://127.0.0.1:0', '--room', 't1', '--room', 't2', '--log-dir', logs]);
+      '--rep', 'tcp://127.0.0.1:0', '--room', 't1', '--room', 't2', '--log-dir', logs,
+      '--inspector-credential-file', credFile]);
     return { proc: s, http: await lineOf(s, 'http '), pub: await lineOf(s, 'pub '), rep: await lineOf(s, 'rep ') };
   };
   const game = async (srv, room, tag) => {
@@ -83,11 +87,23 @@ run(async () => {
   }
   if ((await matches(pages.t1, srv.http, 't1')) !== s1) fail('t1 did not recover at its seq');
 
-  // A fresh game in t2 after the restart: its page follows every change.
+  // A fresh game in t2 after the restart: its page follows every change,
+  // and so does the time-travel page with "follow live" ticked.
+  const travel = await b.newPage({ viewport: { width: 1000, height: 700 } });
+  await travel.goto(`${srv.http}/ui/travel.html?room=t2`);
+  await until('the credential prompt', async () => /credential/.test(await travel.textContent('#status')));
+  await travel.fill('#credential', 'canary-live-secret');
+  await travel.click('#auth button');
+  await until('t2\'s history', async () => !(await travel.isDisabled('#slider')));
+  await travel.check('#follow');
   await game(srv, 't2', 'g2');
   const s2 = await matches(pages.t2, srv.http, 't2');
   if (s2 < 5) fail(`t2's game made only ${s2} changes`);
   if ((await connState(pages.t2)) !== 'live') fail('t2 is not live at the end');
+  await until(`the travel page following t2 to ${s2}`, async () =>
+    Number(await travel.textContent('#cursor')) === s2, 15000);
+  const whole = await getJSON(`${srv.http}/rooms/t2`);
+  if (!sameLeaves(await treeLeaves(travel, '#state'), flatten(whole.state))) fail('travel t2 head state differs');
   await pages.t2.screenshot({ path: path.join(ARTEFACTS, 'live-after-restart.png') });
 
   const lat = [];
