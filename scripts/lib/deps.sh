@@ -19,7 +19,14 @@ PC_DEPS_BUILD=(build-essential cmake pkg-config libnng-dev nng-utils
 # is named explicitly because we install without recommends), and
 # prometheus for promtool, which lints the server's /metrics text, and
 # curl, the HTTP client of the bridge's black-box test.
-PC_DEPS_CHECK=(valgrind clang-format clang libclang-rt-14-dev prometheus curl)
+# chromium, nodejs and npm run the pages' browser tests (tests/web, which
+# fetch playwright-core from npm). npm is asked for only when no npm
+# command exists: a nodejs build that bundles npm conflicts with Debian's.
+PC_DEPS_CHECK=(valgrind clang-format clang libclang-rt-14-dev prometheus curl
+    chromium nodejs)
+if ! command -v npm >/dev/null 2>&1; then
+    PC_DEPS_CHECK+=(npm)
+fi
 
 pc_log() {
     printf '%s: %s\n' "${0##*/}" "$*" >&2
