@@ -527,7 +527,12 @@ static void test_thousand_streams_and_half_requests(void **state)
     for (int i = 0; i < 200; i++) {
         close(half[i]);
     }
-    assert_int_equal(count_fds(), base_fds);
+    /* At most the baseline: sockets of an earlier test that nng was still
+     * closing on its own threads may have gone meanwhile. */
+    int fds = count_fds();
+    if (fds > base_fds) {
+        fail_msg("%d descriptors open, %d before the streams", fds, base_fds);
+    }
     /* And the server still serves a new follower. */
     httpc_stream *late =
         httpc_stream_open(url, "/rooms/r1/events", NULL, 0, NULL);
