@@ -90,6 +90,9 @@ pc_err pc__envelope_change(const pc_game *g, const pc_change *c,
         cJSON_AddStringToObject(o, "kind", kind_name(c->kind)) != NULL &&
         cJSON_AddStringToObject(o, "phase", c->phase) != NULL &&
         (hidden || cJSON_AddStringToObject(o, "reason", c->reason) != NULL) &&
+        (hidden || c->file == NULL ||
+         (cJSON_AddStringToObject(o, "file", c->file) != NULL &&
+          cJSON_AddNumberToObject(o, "line", c->line) != NULL)) &&
         cJSON_AddItemToObject(o, "patch", patch);
     if (!ok) {
         cJSON_Delete(patch);
@@ -241,6 +244,13 @@ pc_err pc__envelope_change_text(const pc_game *g, const pc_change *c,
     if (!hidden) {
         rc = rc == PC_OK ? pc__text_put(out, ",\"reason\":", 10) : rc;
         rc = rc == PC_OK ? put_json_string(out, c->reason) : rc;
+        if (c->file != NULL) {
+            char line[32];
+            int k = snprintf(line, sizeof line, ",\"line\":%d", c->line);
+            rc = rc == PC_OK ? pc__text_put(out, ",\"file\":", 8) : rc;
+            rc = rc == PC_OK ? put_json_string(out, c->file) : rc;
+            rc = rc == PC_OK ? pc__text_put(out, line, (size_t)k) : rc;
+        }
     }
     rc = rc == PC_OK ? pc__text_put(out, ",\"patch\":", 9) : rc;
     rc = rc == PC_OK ? pc__text_put(out, ptext, plen) : rc;

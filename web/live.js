@@ -45,7 +45,8 @@ function feedItem(node) {
 function changeItem(c) {
   const li = el('li', c.kind === 'event' ? 'event' : null, null,
     el('span', 'seq', String(c.seq)), el('span', `kind ${c.kind}`, c.kind),
-    el('span', 'phase', c.phase), el('span', 'reason', c.reason ?? (c.private ? '(private)' : '')));
+    el('span', 'phase', c.phase), el('span', 'reason', c.reason ?? (c.private ? '(private)' : '')),
+    el('span', 'where', c.file ? `${c.file}:${c.line}` : ''));
   if (c.kind === 'event' && c.event) {
     li.append(el('span', 'patch', `event ${c.event.name} ${short(c.event.data, 300)}`));
   } else {
