@@ -154,8 +154,8 @@ static void test_gm_sees_every_event_players_only_theirs(void **state)
     assert_true(pc_view_event_as(&c->event, &gm));
     assert_false(pc_view_event_as(&c->event, &ann));
     assert_false(pc_view_event_as(&c->event, &pub));
-    pc_event mine = {.name = "x", .audience = PC_AUDIENCE_PLAYER,
-                     .player = "ann"};
+    pc_event mine = {
+        .name = "x", .audience = PC_AUDIENCE_PLAYER, .player = "ann"};
     assert_true(pc_view_event_as(&mine, &gm));
     assert_true(pc_view_event_as(&mine, &ann));
     assert_false(pc_view_event(&mine, "ben"));
@@ -170,9 +170,9 @@ static void test_bad_viewers_are_refused(void **state)
     pc_viewer unknown = {(pc_viewer_kind)9, NULL};
     cJSON *out = NULL;
     uint64_t sum;
-    assert_int_equal(pc_view_state_as(&table_game, pc_room_state(room),
-                                      &nameless, &out),
-                     PC_ERR_INVALID);
+    assert_int_equal(
+        pc_view_state_as(&table_game, pc_room_state(room), &nameless, &out),
+        PC_ERR_INVALID);
     assert_int_equal(
         pc_view_state_as(&table_game, pc_room_state(room), &unknown, &out),
         PC_ERR_INVALID);
@@ -242,9 +242,9 @@ static void test_stale_lenient_action_is_applied_and_sees_expected(void **s)
     table_seen seen = {0};
     pc_room *room = table(&seen, NULL);
     uint64_t stale = 2;
-    assert_int_equal(act(room, "ann", PC_ROLE_PLAYER, "say",
-                         "{\"hi\":1}", &stale, NULL),
-                     PC_OK);
+    assert_int_equal(
+        act(room, "ann", PC_ROLE_PLAYER, "say", "{\"hi\":1}", &stale, NULL),
+        PC_OK);
     assert_true(seen.last_had_expected);
     assert_int_equal(seen.last_expected, 2);
     assert_int_equal(pc_room_seq(room), 7);
@@ -273,9 +273,9 @@ static void test_expected_seq_from_the_future_is_invalid(void **s)
     pc_room *room = table(NULL, NULL);
     uint64_t later = 99;
     pc_error err = {0};
-    assert_int_equal(act(room, "ann", PC_ROLE_PLAYER, "say", NULL, &later,
-                         &err),
-                     PC_ERR_INVALID);
+    assert_int_equal(
+        act(room, "ann", PC_ROLE_PLAYER, "say", NULL, &later, &err),
+        PC_ERR_INVALID);
     assert_string_equal(err.code, "invalid_action");
     assert_int_equal(pc_room_seq(room), 6);
     pc_room_free(room);
@@ -314,8 +314,8 @@ static void test_area_refused_in_part_changes_nothing_at_all(void **s)
     pc_error err = {0};
     /* 12 damage: the orc (20) survives, the goblin (10) would not. */
     assert_int_equal(act(room, "ann", PC_ROLE_PLAYER, "area",
-                         "{\"targets\":[\"orc\",\"goblin\"],\"dmg\":12}",
-                         NULL, &err),
+                         "{\"targets\":[\"orc\",\"goblin\"],\"dmg\":12}", NULL,
+                         &err),
                      PC_ERR_REJECTED);
     assert_string_equal(err.code, "hp_below_zero");
     char *after = cJSON_PrintUnformatted(pc_room_state(room));

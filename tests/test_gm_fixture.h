@@ -54,18 +54,16 @@ static double table_hp(pc_room *room, const char *id)
 }
 
 /* Add to patch {"monsters": {id: {"hp": hp, "condition": ...}}}. */
-static bool table_put_hp(cJSON *monsters, const char *id, double hp,
-                         double max)
+static bool table_put_hp(cJSON *monsters, const char *id, double hp, double max)
 {
     cJSON *m = cJSON_AddObjectToObject(monsters, id);
     return m != NULL && cJSON_AddNumberToObject(m, "hp", hp) != NULL &&
-           cJSON_AddStringToObject(m, "condition",
-                                   hp * 2 <= max ? "bloodied" : "wounded") !=
-               NULL;
+           cJSON_AddStringToObject(
+               m, "condition", hp * 2 <= max ? "bloodied" : "wounded") != NULL;
 }
 
-static pc_err table_action(pc_room *room, const pc_action *act,
-                           cJSON **result, pc_error *err, void *arg)
+static pc_err table_action(pc_room *room, const pc_action *act, cJSON **result,
+                           pc_error *err, void *arg)
 {
     (void)result;
     table_seen *seen = arg;
@@ -87,8 +85,8 @@ static pc_err table_action(pc_room *room, const pc_action *act,
     if (strcmp(act->type, "say") == 0) {
         return pc_room_event(room, "said", p, "someone spoke");
     }
-    bool gm_only = strcmp(act->type, "add") == 0 ||
-                   strcmp(act->type, "note") == 0;
+    bool gm_only =
+        strcmp(act->type, "add") == 0 || strcmp(act->type, "note") == 0;
     if (gm_only && act->role != PC_ROLE_GM) {
         return pc_error_set(err, PC_ERR_ACTION, "gm_only",
                             "only the game master may %s", act->type);
@@ -157,8 +155,8 @@ static pc_err table_action(pc_room *room, const pc_action *act,
                          table_hp(room, t->valuestring) - dmg->valuedouble,
                          max->valuedouble);
         }
-        pc_err rc = pc_update_phase_data(room, patch,
-                                         area ? "an area spell" : "a hit");
+        pc_err rc =
+            pc_update_phase_data(room, patch, area ? "an area spell" : "a hit");
         cJSON_Delete(patch);
         return rc;
     }

@@ -300,9 +300,9 @@ typedef pc_err (*pc_client_decide_fn)(pc_client *c, const cJSON *state,
  * PC_ERR_TIMEOUT (the replica could not catch up), PC_ERR_CLOSED (a
  * callback closed the client, which is now freed).
  */
-pc_err pc_client_act_retry(pc_client *c, pc_client_decide_fn decide,
-                           void *arg, int retries, cJSON **value,
-                           uint64_t *seq, pc_error *err);
+pc_err pc_client_act_retry(pc_client *c, pc_client_decide_fn decide, void *arg,
+                           int retries, cJSON **value, uint64_t *seq,
+                           pc_error *err);
 
 /*
  * pc_client_state - the replica {"phase", "data"}: the player's view for

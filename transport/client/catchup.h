@@ -16,7 +16,8 @@
  * what the broadcast has queued, then ask `changes` for the rest, polling
  * until request_timeout_ms * request_attempts have passed. Callbacks fire
  * as in pc_client_poll. Returns PC_OK, PC_ERR_TIMEOUT, PC_ERR_CLOSED (the
- * client was closed from a callback, and is now freed), PC_ERR_IO or PC_ERR_NOMEM.
+ * client was closed from a callback, and is now freed), PC_ERR_IO or
+ * PC_ERR_NOMEM.
  */
 pc_err pc__client_catch_up(pc_client *c, uint64_t target);
 

@@ -100,7 +100,7 @@ struct pc_client {
 
     uint64_t conflict_seq; /* the room's seq the last conflict reported */
     int depth;             /* >0 while a callback may run */
-    bool closing; /* pc_client_close was called from a callback */
+    bool closing;          /* pc_client_close was called from a callback */
     pc_client_stats st;
 };
 
@@ -762,9 +762,8 @@ pc_err pc_client_act_expect(pc_client *c, const char *type,
     }
     char id[PC__ACTION_ID_SIZE];
     pc__request_action_id(&c->rq, id);
-    pc_err rv =
-        pc__request_act(&c->rq, id, type, payload, &expected_seq,
-                        c->cfg.request_attempts, value, seq, err);
+    pc_err rv = pc__request_act(&c->rq, id, type, payload, &expected_seq,
+                                c->cfg.request_attempts, value, seq, err);
     if (rv == PC_ERR_CONFLICT && c->rq.has_error_seq) {
         c->conflict_seq = c->rq.error_seq;
     }
@@ -783,8 +782,8 @@ bool pc__client_in_callback(const pc_client *c)
 
 static pc_err catch_up(pc_client *c, uint64_t target)
 {
-    int64_t deadline = now_ms() + (int64_t)c->cfg.request_timeout_ms *
-                                      c->cfg.request_attempts;
+    int64_t deadline =
+        now_ms() + (int64_t)c->cfg.request_timeout_ms * c->cfg.request_attempts;
     while (c->rep.seq < target) {
         /* What the broadcast already brought, then a repair if that was
          * not enough: the conflict's seq says the room is there. */

@@ -96,15 +96,14 @@ pc_err pc__request_call(pc__request *r, const cJSON *req, int attempts,
 /*
  * pc__request_join - send `join` as a player called name, or as a spectator
  * when name is NULL, or as the game master called name when gm_credential
- * is not NULL (it is sent as the join's "credential"). A player's join carries the channel's nonce, so every
- * attempt is the same join: a retry after a lost reply gets the first
- * reply again instead of name_taken. A player's token is checked (32 hex
- * digits) and kept
- * for every later request, and *paths receives the game's private-path
- * patterns the reply announced (NULL-terminated; the caller frees them
- * with pc__request_paths_free), or NULL when they are absent or malformed
- * (counted in bad_messages). *paths is untouched for spectators and on
- * failure. Returns as pc__request_call.
+ * is not NULL (it is sent as the join's "credential"). A player's join carries
+ * the channel's nonce, so every attempt is the same join: a retry after a lost
+ * reply gets the first reply again instead of name_taken. A player's token is
+ * checked (32 hex digits) and kept for every later request, and *paths receives
+ * the game's private-path patterns the reply announced (NULL-terminated; the
+ * caller frees them with pc__request_paths_free), or NULL when they are absent
+ * or malformed (counted in bad_messages). *paths is untouched for spectators
+ * and on failure. Returns as pc__request_call.
  */
 pc_err pc__request_join(pc__request *r, const char *name,
                         const char *gm_credential, int attempts, char ***paths,

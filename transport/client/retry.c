@@ -15,9 +15,9 @@
 
 #include "catchup.h"
 
-pc_err pc_client_act_retry(pc_client *c, pc_client_decide_fn decide,
-                           void *arg, int retries, cJSON **value,
-                           uint64_t *seq, pc_error *err)
+pc_err pc_client_act_retry(pc_client *c, pc_client_decide_fn decide, void *arg,
+                           int retries, cJSON **value, uint64_t *seq,
+                           pc_error *err)
 {
     if (c == NULL || decide == NULL || retries < 0) {
         return pc_error_set(err, PC_ERR_INVALID, NULL,
