@@ -378,14 +378,21 @@ void pc__room_timer_disarm(pc_room *r)
     }
 }
 
-void pc__room_timer_arm(pc_room *r, int64_t delay_ms)
+/* Arm the timer for deadline_ms, due delay_ms from now (the caller read
+ * the clock once for both, so they agree to the millisecond). */
+static void timer_arm_at(pc_room *r, int64_t deadline_ms, int64_t delay_ms)
 {
     r->timer_armed = true;
-    r->deadline_ms = r->clock(r->clock_arg) + delay_ms;
+    r->deadline_ms = deadline_ms;
     if (r->timer_fn != NULL) {
         r->timer_fn(r, delay_ms, r->timer_arg);
     }
     journal_timer(r);
+}
+
+void pc__room_timer_arm(pc_room *r, int64_t delay_ms)
+{
+    timer_arm_at(r, r->clock(r->clock_arg) + delay_ms, delay_ms);
 }
 
 void pc__cause_begin(pc_room *r, pc_cause_kind kind, const char *player,
@@ -426,9 +433,15 @@ pc_err pc_room_start(pc_room *room)
         /* The deadline the image recorded, wherever it came from (the
          * phase's timeout_ms or the game's pc_room_arm_timeout). */
         if (room->restore_deadline_ms >= 0 && ph->timeout != NULL) {
-            int64_t left =
-                room->restore_deadline_ms - room->clock(room->clock_arg);
-            pc__room_timer_arm(room, left < 0 ? 0 : left);
+            /* One clock reading: the deadline stays the image's exactly,
+             * even when a millisecond passes meanwhile. */
+            int64_t now = room->clock(room->clock_arg);
+            int64_t left = room->restore_deadline_ms - now;
+            if (left < 0) {
+                timer_arm_at(room, now, 0); /* passed: due now */
+            } else {
+                timer_arm_at(room, room->restore_deadline_ms, left);
+            }
         }
     } else {
         if (ph->timeout_ms > 0 && ph->timeout != NULL) {
