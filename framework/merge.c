@@ -321,6 +321,7 @@ static pc_err track_member(cJSON *target, const cJSON *p, cJSON *undo,
         cJSON_Delete(val);
         return PC_ERR_NOMEM;
     }
+    absent->type |= PC__MERGE_ABSENT;
     pc__json_link(target, val);
     pc__json_link(undo, absent);
     return PC_OK;
@@ -348,7 +349,7 @@ void pc__merge_apply_consume(cJSON *target, cJSON *inv, pc__merge_log *log)
         u = inv->child->prev;
         cJSON_DetachItemViaPointer(inv, u);
         cJSON *cur = cJSON_GetObjectItemCaseSensitive(target, u->string);
-        if (cJSON_IsNull(u)) {
+        if (cJSON_IsNull(u) && (u->type & PC__MERGE_ABSENT)) {
             if (cur != NULL) {
                 cJSON_Delete(cJSON_DetachItemViaPointer(target, cur));
             }

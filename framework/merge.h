@@ -89,6 +89,12 @@ void pc__doc_patch_init(pc__doc_patch *dp, const cJSON *patch,
  */
 void pc__merge_apply_consume(cJSON *target, cJSON *inv, pc__merge_log *log);
 
+/* Marks an inverse entry that means "the member was absent" (a null node
+ * with this bit in its type), so that a member whose value was null is
+ * restored, not deleted. cJSON's own flags stop at bit 9, and every cJSON
+ * type test masks with 0xFF, so the node still reads as a null. */
+#define PC__MERGE_ABSENT (1 << 12)
+
 /*
  * pc__merge_into - apply patch (an object) to target (an object) in place
  * by copying; NOT atomic: on failure (false) target is partially patched and

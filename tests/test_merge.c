@@ -299,6 +299,42 @@ static void test_merge_patch_inplace_failure_keeps_member_order(void **state)
     inplace_failure_loop(check_same_text);
 }
 
+/* A target member whose value is null (not a room state, but a valid
+ * target) is restored, not deleted, when the merge fails after replacing
+ * or deleting it - found by fuzz_merge. */
+static void test_merge_patch_inplace_failure_restores_null_members(void **state)
+{
+    (void)state;
+    static const char *const patches[] = {
+        "{\"b\":true,\"z\":{\"deep\":[1,2,3]},\"y\":\"new\"}",
+        "{\"b\":null,\"z\":{\"deep\":[1,2,3]},\"y\":\"new\"}",
+    };
+    for (size_t k = 0; k < 2; k++) {
+        cJSON *patch = parse(patches[k]);
+        cJSON *target = parse("{\"a\":1,\"b\":null,\"c\":{\"d\":null}}");
+        char *before = raw_text(target);
+        size_t failures = 0;
+        for (size_t n = 1;; n++) {
+            testalloc_fail_at(n, false);
+            pc_err err = pc_merge_patch_inplace(target, patch);
+            bool failed = testalloc_failed();
+            testalloc_fail_at(0, false);
+            if (!failed) {
+                assert_int_equal(err, PC_OK);
+                break;
+            }
+            failures++;
+            assert_int_equal(err, PC_ERR_NOMEM);
+            check_same_text(target, before);
+        }
+        assert_true(failures > 0);
+        cJSON_free(before);
+        cJSON_Delete(target);
+        cJSON_Delete(patch);
+    }
+    assert_int_equal(testalloc_live(), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -311,6 +347,8 @@ int main(void)
         cmocka_unit_test(test_merge_patch_fails_cleanly_at_every_allocation),
         cmocka_unit_test(test_merge_patch_inplace_failure_leaves_target_value),
         cmocka_unit_test(test_merge_patch_inplace_failure_keeps_member_order),
+        cmocka_unit_test(
+            test_merge_patch_inplace_failure_restores_null_members),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
