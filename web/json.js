@@ -193,28 +193,34 @@ export function patchPaths(patch, prefix = ['data']) {
   return out;
 }
 
-// patchTouches(patch, tokens) - whether the merge patch on "data" can
-// change the value at tokens (a pointer into the whole document whose
-// first token is "data"): it writes that path, a path inside it, or
-// replaces one of its parents.
-export function patchTouches(patch, tokens) {
+// patchTouches(patch, tokens, doc) - whether the merge patch on "data"
+// can change the value at tokens (a pointer into the whole document whose
+// first token is "data") when applied to doc: it writes that path or a
+// path inside it, or replaces one of its parents (a value that is not an
+// object, or a merge into something that is not an object, such as an
+// array). It may say yes for a patch that writes an equal value; never no
+// for one that changes it.
+export function patchTouches(patch, tokens, doc) {
   if (tokens.length === 0) {
     return isObject(patch) && Object.keys(patch).length > 0;
   }
   if (tokens[0] !== 'data' || !isObject(patch)) {
     return false;
   }
+  const has = (o, k) => Object.prototype.hasOwnProperty.call(o, k);
   let cur = patch;
+  let target = doc ? doc.data : undefined;
   for (const t of tokens.slice(1)) {
-    if (!isObject(cur)) {
+    if (!isObject(cur) || !isObject(target)) {
       return true; // a parent replaced or removed
     }
-    if (!Object.prototype.hasOwnProperty.call(cur, t)) {
+    if (!has(cur, t)) {
       return false;
     }
     cur = cur[t];
+    target = has(target, t) ? target[t] : undefined;
   }
-  return !isObject(cur) || Object.keys(cur).length > 0;
+  return !(isObject(cur) && Object.keys(cur).length === 0 && isObject(target));
 }
 
 // compact(v, max) - one-line JSON, cut with an ellipsis past max chars.

@@ -125,7 +125,7 @@ function blame(path, upto) {
   let found = null;
   for (let s = H.first + 1; s <= upto; s++) {
     const r = recordAt(s);
-    const touches = tokens[0] === 'phase' ? r.phase !== doc.phase : patchTouches(r.patch, tokens);
+    const touches = tokens[0] === 'phase' ? r.phase !== doc.phase : patchTouches(r.patch, tokens, doc);
     if (!touches) {
       applyChange(doc, r);
       continue;
@@ -308,7 +308,8 @@ function draw() {
   }
   drawChange(seq);
   const entries = drawDiff();
-  const marks = new Map(entries.map((d) => [d.path, 0]));
+  // A removed member has no row: mark the member that held it.
+  const marks = new Map(entries.map((d) => [('new' in d ? d.path : d.path.slice(0, d.path.lastIndexOf('/'))), 0]));
   renderTree($('state'), doc, {
     collapsed: H.collapsed,
     marks,

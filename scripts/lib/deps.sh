@@ -17,9 +17,11 @@ PC_DEPS_BUILD=(build-essential cmake pkg-config libnng-dev nng-utils
 # What the checks need on top: valgrind runs, the format check, clang
 # with its sanitizer/libFuzzer runtimes (only a Recommends of clang, so it
 # is named explicitly because we install without recommends), and
-# prometheus for promtool, which lints the server's /metrics text, and
-# curl, the HTTP client of the bridge's black-box test.
-PC_DEPS_CHECK=(valgrind clang-format clang libclang-rt-14-dev prometheus curl)
+# prometheus for promtool, which lints the server's /metrics text, curl,
+# the HTTP client of the bridge's black-box test, and chromium and nodejs
+# for the pages' browser tests (tests/web; npm through pc_deps_npm).
+PC_DEPS_CHECK=(valgrind clang-format clang libclang-rt-14-dev prometheus curl
+    chromium nodejs)
 
 pc_log() {
     printf '%s: %s\n' "${0##*/}" "$*" >&2
@@ -74,4 +76,15 @@ pc_deps_ensure() {
         pc_log "still missing after apt-get install: ${missing[*]}"
         return 1
     fi
+}
+
+# pc_deps_npm - make sure an npm command exists (the browser tests install
+# playwright-core with it). A Node.js from another source (nodesource's
+# nodejs package carries its own npm) is left alone: Debian's npm package
+# would clash with its files, so it is installed only when there is no npm.
+pc_deps_npm() {
+    if [[ ${PHASECAST_NO_DEPS:-0} == 1 ]] || command -v npm >/dev/null 2>&1; then
+        return 0
+    fi
+    pc_deps_ensure npm
 }
