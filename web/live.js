@@ -49,7 +49,7 @@ const S = {
   divergedAt: null,
   checkedSeq: null,
   sumState: 'unknown',
-  latencies: [], // ms from a change's commit (its time) to its render
+  latencies: [], // {seq, ms}: from a change's commit (its time) to its render
   collapsed: new Set(),
   marks: new Map(),
   feedQueue: [],
@@ -190,7 +190,11 @@ function onChanges(m) {
     S.seq = c.seq;
     S.sum = c.sum;
     S.received++;
-    S.target = Math.max(S.target ?? 0, c.seq);
+    // A change says nothing about what follows it: only a probe, a
+    // heartbeat or a snapshot tells the server's seq after a (re)connect.
+    if (S.target !== null) {
+      S.target = Math.max(S.target, c.seq);
+    }
     patchPaths(c.patch).forEach((p) => mark(p, now));
     if (S.doc.phase !== phaseBefore) {
       S.marks.set('/phase', now);
@@ -310,7 +314,7 @@ function render() {
   const drawn = Date.now();
   for (const x of items) {
     if (x.change && x.measure && typeof x.change.time === 'number') {
-      S.latencies.push(drawn - x.change.time);
+      S.latencies.push({ seq: x.change.seq, ms: drawn - x.change.time });
     }
   }
   if (S.latencies.length > LATENCY_MAX) {

@@ -233,7 +233,7 @@ function drawDiff() {
       el('td', { class: 'op', textContent: { added: '+', removed: '-', changed: '~' }[op] }),
       el('td', { class: 'path', textContent: d.path }),
       el('td', { class: 'old', textContent: 'old' in d ? compact(d.old, 120) : '' }),
-      el('td', { textContent: '\u2192' }),
+      el('td', { class: 'arrow', textContent: '\u2192' }),
       el('td', { class: 'new', textContent: 'new' in d ? compact(d.new, 120) : '' }),
     );
   });

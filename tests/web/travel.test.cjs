@@ -230,6 +230,8 @@ test('the time-travel page moves through a room history with state, diff and bla
     const whole = await lib.getJSON(`${server.http}/rooms/t1`, CRED);
     assert.deepEqual(end, whole.state, 'the followed head is the room state');
     assert.deepEqual(errors, []);
+    assert.equal(await lib.stop(inspectHttp), 0, `inspect --http stops cleanly: ${inspectHttp.err()}`);
+    assert.equal(await lib.stop(server.proc), 0, `the server stops cleanly: ${server.proc.err()}`);
   } finally {
     await b.close();
     if (inspectHttp) {
