@@ -43,6 +43,7 @@ static const err_info infos[] = {
     [PC_ERR_TIMEOUT] = {"timeout", "timed out"},
     [PC_ERR_PROTOCOL] = {"protocol", "protocol violation"},
     [PC_ERR_PERMISSION] = {"permission", "permission denied"},
+    [PC_ERR_CONFLICT] = {"conflict", "the room moved past the expected seq"},
 };
 
 #define N_INFOS (sizeof(infos) / sizeof(infos[0]))

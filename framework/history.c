@@ -151,6 +151,9 @@ pc_err pc__record_init(pc__record *rec, bool copy_patch, const cJSON *patch,
         c->kind = cause->kind;
         c->first_seq = cause->first_seq;
         c->payload_dropped = cause->payload_dropped;
+        c->role = cause->role;
+        c->has_expected_seq = cause->has_expected_seq;
+        c->expected_seq = cause->expected_seq;
         c->player =
             cause->player != NULL ? pack_string(&str, cause->player) : NULL;
         c->type = cause->type != NULL ? pack_string(&str, cause->type) : NULL;

@@ -70,6 +70,13 @@ static pc_err put_cause(pc__buf *b, const pc_cause *c, bool drop)
         pc__buf_json_str(b, c->player);
         pc__buf_str(b, ",\"type\":");
         pc__buf_json_str(b, c->type);
+        if (c->role == PC_ROLE_GM) { /* absent: a player (older logs too) */
+            pc__buf_str(b, ",\"role\":\"gm\"");
+        }
+        if (c->has_expected_seq) {
+            pc__buf_str(b, ",\"expected_seq\":");
+            pc__buf_u64(b, c->expected_seq);
+        }
         pc__buf_str(b, ",\"payload\":");
         pc_err rv = put_payload(b, c, drop);
         if (rv != PC_OK) {
@@ -174,6 +181,20 @@ const char *pc__cause_parse(const cJSON *rec, uint64_t seq, pc_cause *out)
         }
         out->payload = cJSON_IsNull(payload) ? NULL : payload;
         out->payload_dropped = cJSON_IsTrue(dropped);
+        const cJSON *role = cJSON_GetObjectItemCaseSensitive(c, "role");
+        if (role != NULL) {
+            const char *r = cJSON_GetStringValue(role);
+            if (r == NULL || strcmp(r, "gm") != 0) {
+                return "\"role\" is not \"gm\"";
+            }
+            out->role = PC_ROLE_GM;
+        }
+        if (cJSON_GetObjectItemCaseSensitive(c, "expected_seq") != NULL) {
+            if (!get_uint(c, "expected_seq", &out->expected_seq)) {
+                return "\"expected_seq\" is not a seq";
+            }
+            out->has_expected_seq = true;
+        }
     } else if (out->kind == PC_CAUSE_TIMEOUT) {
         out->phase = get_str(c, "phase", 64);
         if (out->phase == NULL) {

@@ -454,6 +454,48 @@ static pc_err refuse(pc_room *r, pc_error *err)
     return r->last_error.err;
 }
 
+/* True if the game lists type among the actions refused when stale. */
+static bool strict_type(const pc_game *g, const char *type)
+{
+    for (const char *const *t = g->strict_actions; t != NULL && *t != NULL;
+         t++) {
+        if (strcmp(*t, "*") == 0 || strcmp(*t, type) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Check act's role and expected_seq before the game sees it; false (with
+ * the room's last error set) when it is refused. */
+static bool check_stale(pc_room *room, const pc_action *act)
+{
+    if (act->role != PC_ROLE_PLAYER && act->role != PC_ROLE_GM) {
+        fail(room, PC_ERR_INVALID, "invalid_action", "unknown role %d",
+             (int)act->role);
+        return false;
+    }
+    if (!act->has_expected_seq) {
+        return true;
+    }
+    if (act->expected_seq > room->seq) {
+        fail(room, PC_ERR_INVALID, "invalid_action",
+             "expected_seq %llu is after the room's seq %llu",
+             (unsigned long long)act->expected_seq,
+             (unsigned long long)room->seq);
+        return false;
+    }
+    if (act->expected_seq < room->seq && strict_type(room->game, act->type)) {
+        fail(room, PC_ERR_CONFLICT, "conflict",
+             "the room is at seq %llu, past the expected seq %llu; read "
+             "again and retry",
+             (unsigned long long)room->seq,
+             (unsigned long long)act->expected_seq);
+        return false;
+    }
+    return true;
+}
+
 pc_err pc_room_action(pc_room *room, const pc_action *act, cJSON **result,
                       pc_error *err)
 {
@@ -486,11 +528,20 @@ pc_err pc_room_action(pc_room *room, const pc_action *act, cJSON **result,
              "phase %s takes no actions", ph->name);
         return refuse(room, err);
     }
+    if (!check_stale(room, act)) {
+        return refuse(room, err);
+    }
     cJSON *res = NULL;
     pc__room_enter(room);
     room->last_error.err = PC_OK;
     pc__cause_begin(room, PC_CAUSE_ACTION, act->player, act->type, act->payload,
                     NULL);
+    if (room->cause_depth == 1) {
+        room->cause.role = act->role;
+        room->cause.has_expected_seq = act->has_expected_seq;
+        room->cause.expected_seq =
+            act->has_expected_seq ? act->expected_seq : 0;
+    }
     rv = ph->action(room, act, &res, &local, room->arg);
     pc__cause_end(room);
     if (rv != PC_OK) {

@@ -610,6 +610,13 @@ static pc_err cause_json(const pc_cause *c, cJSON **out)
         if (ok && c->payload_dropped) {
             ok = cJSON_AddTrueToObject(o, "payload_dropped") != NULL;
         }
+        if (ok && c->role == PC_ROLE_GM) {
+            ok = cJSON_AddStringToObject(o, "role", "gm") != NULL;
+        }
+        if (ok && c->has_expected_seq) {
+            ok = cJSON_AddNumberToObject(o, "expected_seq",
+                                         (double)c->expected_seq) != NULL;
+        }
         if (!ok && p != NULL && p->string == NULL) {
             cJSON_Delete(p);
         }

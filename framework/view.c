@@ -109,8 +109,8 @@ bool pc_view_has_private(const pc_game *game)
  * member's own frame for the walk below it. */
 typedef enum verdict { PUBLIC, OWNED, HIDDEN } verdict;
 
-static verdict judge(const frame *parent, const char *key, const char *viewer,
-                     frame *child, bool *private_seen)
+static verdict judge(const frame *parent, const char *key,
+                     const pc_viewer *viewer, frame *child, bool *private_seen)
 {
     verdict v = PUBLIC;
     child->n = 0;
@@ -126,8 +126,10 @@ static verdict judge(const frame *parent, const char *key, const char *viewer,
         const char *owner = kind == SEG_PLAYER ? key : c->owner;
         if (*end == '\0') {
             *private_seen = true;
-            bool mine =
-                owner != NULL && viewer != NULL && strcmp(owner, viewer) == 0;
+            /* The game master owns every private member. */
+            bool mine = viewer->kind == PC_VIEWER_GM ||
+                        (viewer->kind == PC_VIEWER_PLAYER && owner != NULL &&
+                         strcmp(owner, viewer->player) == 0);
             /* Any pattern that hides the member from this viewer wins. */
             if (!mine) {
                 v = HIDDEN;
@@ -146,8 +148,9 @@ static verdict judge(const frame *parent, const char *key, const char *viewer,
 /* Copy obj into out (an empty object) without the members the viewer may
  * not see. Recursion depth is bounded by the pattern length, because only
  * members with live cursors are descended into; the rest are copied. */
-static bool filter_object(const cJSON *obj, const frame *f, const char *viewer,
-                          cJSON *out, bool *private_seen)
+static bool filter_object(const cJSON *obj, const frame *f,
+                          const pc_viewer *viewer, cJSON *out,
+                          bool *private_seen)
 {
     for (const cJSON *m = obj->child; m != NULL; m = m->next) {
         frame child;
@@ -191,17 +194,33 @@ static void root_frame(const pc_game *game, frame *f)
     }
 }
 
-pc_err pc_view_patch(const pc_game *game, const cJSON *patch,
-                     const char *player, cJSON **out, bool *private_out)
+/* True for a viewer the functions below accept. */
+static bool viewer_ok(const pc_viewer *v)
 {
-    if (game == NULL || !cJSON_IsObject(patch) || out == NULL) {
+    return v != NULL &&
+           (v->kind == PC_VIEWER_PUBLIC || v->kind == PC_VIEWER_GM ||
+            (v->kind == PC_VIEWER_PLAYER && v->player != NULL));
+}
+
+pc_viewer pc_viewer_of(const char *player)
+{
+    pc_viewer v = {player != NULL ? PC_VIEWER_PLAYER : PC_VIEWER_PUBLIC,
+                   player};
+    return v;
+}
+
+pc_err pc_view_patch_as(const pc_game *game, const cJSON *patch,
+                        const pc_viewer *viewer, cJSON **out, bool *private_out)
+{
+    if (game == NULL || !cJSON_IsObject(patch) || out == NULL ||
+        !viewer_ok(viewer)) {
         return PC_ERR_INVALID;
     }
     frame f;
     root_frame(game, &f);
     bool seen = false;
     cJSON *res = cJSON_CreateObject();
-    if (res == NULL || !filter_object(patch, &f, player, res, &seen)) {
+    if (res == NULL || !filter_object(patch, &f, viewer, res, &seen)) {
         cJSON_Delete(res);
         return PC_ERR_NOMEM;
     }
@@ -212,8 +231,15 @@ pc_err pc_view_patch(const pc_game *game, const cJSON *patch,
     return PC_OK;
 }
 
-pc_err pc_view_state(const pc_game *game, const cJSON *doc, const char *player,
-                     cJSON **out)
+pc_err pc_view_patch(const pc_game *game, const cJSON *patch,
+                     const char *player, cJSON **out, bool *private_out)
+{
+    pc_viewer v = pc_viewer_of(player);
+    return pc_view_patch_as(game, patch, &v, out, private_out);
+}
+
+pc_err pc_view_state_as(const pc_game *game, const cJSON *doc,
+                        const pc_viewer *viewer, cJSON **out)
 {
     if (game == NULL || !cJSON_IsObject(doc) || out == NULL) {
         return PC_ERR_INVALID;
@@ -225,7 +251,7 @@ pc_err pc_view_state(const pc_game *game, const cJSON *doc, const char *player,
     }
     cJSON *view = NULL;
     bool seen = false;
-    pc_err rv = pc_view_patch(game, data, player, &view, &seen);
+    pc_err rv = pc_view_patch_as(game, data, viewer, &view, &seen);
     if (rv != PC_OK) {
         return rv;
     }
@@ -246,14 +272,25 @@ nomem:
     return PC_ERR_NOMEM;
 }
 
-pc_err pc_view_checksum(const pc_game *game, const cJSON *doc,
-                        const char *player, uint64_t *sum)
+pc_err pc_view_state(const pc_game *game, const cJSON *doc, const char *player,
+                     cJSON **out)
 {
-    if (!pc_view_has_private(game)) {
+    pc_viewer v = pc_viewer_of(player);
+    return pc_view_state_as(game, doc, &v, out);
+}
+
+pc_err pc_view_checksum_as(const pc_game *game, const cJSON *doc,
+                           const pc_viewer *viewer, uint64_t *sum)
+{
+    if (!viewer_ok(viewer)) {
+        return PC_ERR_INVALID;
+    }
+    /* The game master's view is the state itself. */
+    if (!pc_view_has_private(game) || viewer->kind == PC_VIEWER_GM) {
         return pc_canon_checksum(doc, sum, NULL);
     }
     cJSON *view = NULL;
-    pc_err rv = pc_view_state(game, doc, player, &view);
+    pc_err rv = pc_view_state_as(game, doc, viewer, &view);
     if (rv == PC_OK) {
         rv = pc_canon_checksum(view, sum, NULL);
         cJSON_Delete(view);
@@ -261,13 +298,34 @@ pc_err pc_view_checksum(const pc_game *game, const cJSON *doc,
     return rv;
 }
 
-bool pc_view_event(const pc_event *ev, const char *player)
+pc_err pc_view_checksum(const pc_game *game, const cJSON *doc,
+                        const char *player, uint64_t *sum)
+{
+    pc_viewer v = pc_viewer_of(player);
+    return pc_view_checksum_as(game, doc, &v, sum);
+}
+
+bool pc_view_event_as(const pc_event *ev, const pc_viewer *viewer)
 {
     if (ev == NULL || ev->audience == PC_AUDIENCE_PUBLIC) {
         return true;
     }
-    /* Like a private member: its owner sees it; one without an owner (the
-     * game master's) nobody does. */
+    if (!viewer_ok(viewer)) {
+        return false;
+    }
+    /* Like a private member: its owner sees it, and the game master sees
+     * every one; one without an owner (the game master's) no player
+     * does. */
+    if (viewer->kind == PC_VIEWER_GM) {
+        return true;
+    }
     return ev->audience == PC_AUDIENCE_PLAYER && ev->player != NULL &&
-           player != NULL && strcmp(ev->player, player) == 0;
+           viewer->kind == PC_VIEWER_PLAYER &&
+           strcmp(ev->player, viewer->player) == 0;
+}
+
+bool pc_view_event(const pc_event *ev, const char *player)
+{
+    pc_viewer v = pc_viewer_of(player);
+    return pc_view_event_as(ev, &v);
 }

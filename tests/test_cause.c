@@ -43,7 +43,7 @@ static pc_err nest_action(pc_room *room, const pc_action *act, cJSON **result,
 static void nest_timeout_a(pc_room *room, void *arg)
 {
     (void)arg;
-    pc_action hop = {"bot", "hop", NULL};
+    pc_action hop = {.player = "bot", .type = "hop", .payload = NULL};
     assert_int_equal(pc_room_action(room, &hop, NULL, NULL), PC_OK);
 }
 
@@ -113,7 +113,7 @@ static void test_a_refused_action_leaves_no_trace(void **state)
     (void)state;
     pc_room *room = room_with(NULL, NULL);
     play(room);
-    pc_action bad = {"mallory", "steal", NULL};
+    pc_action bad = {.player = "mallory", .type = "steal", .payload = NULL};
     pc_error err = {0};
     assert_int_equal(pc_room_action(room, &bad, NULL, &err), PC_ERR_ACTION);
     assert_string_equal(err.code, "refused");
@@ -165,7 +165,7 @@ static void test_chained_callbacks_share_the_outermost_cause(void **state)
     assert_string_equal(pc_room_phase(room), "C");
     /* An action from C back to A, whose enter updates: one ACTION. */
     cJSON *payload = cJSON_CreateString("please");
-    pc_action back = {"zed", "back", payload};
+    pc_action back = {.player = "zed", .type = "back", .payload = payload};
     assert_int_equal(pc_room_action(room, &back, NULL, NULL), PC_OK);
     cJSON_Delete(payload);
     assert_int_equal(pc_room_seq(room), 7);
@@ -282,7 +282,8 @@ static void test_the_history_keeps_causes_through_eviction(void **state)
             cJSON_AddStringToObject(payload, "pad", pad);
             char player[16];
             snprintf(player, sizeof player, "p%d", k);
-            pc_action act = {player, "big", payload};
+            pc_action act = {
+                .player = player, .type = "big", .payload = payload};
             pc_error e = {0};
             pc_err rv = pc_room_action(room, &act, NULL, &e);
             if (rv != PC_OK) {
@@ -310,7 +311,7 @@ static void test_allocation_failures_leave_no_cause_and_no_leak(void **state)
     const char *text = "{\"k\":[1,2,{\"x\":\"y\"}],\"s\":\"zz\"}";
     assert_int_equal(pc_json_parse(text, strlen(text), NULL, &payload, NULL),
                      PC_OK);
-    pc_action act = {"erin", "big", payload};
+    pc_action act = {.player = "erin", .type = "big", .payload = payload};
     bool done = false;
     for (size_t n = 1; !done; n++) {
         size_t live = testalloc_live();

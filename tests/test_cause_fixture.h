@@ -151,12 +151,12 @@ static void play(pc_room *room)
     cJSON *payload = NULL;
     assert_int_equal(pc_json_parse("{\"n\":5}", 7, NULL, &payload, NULL),
                      PC_OK);
-    pc_action go = {"alice", "go", payload};
+    pc_action go = {.player = "alice", .type = "go", .payload = payload};
     cJSON *result = NULL;
     assert_int_equal(pc_room_action(room, &go, &result, NULL), PC_OK);
     cJSON_Delete(result);
     cJSON_Delete(payload);
-    pc_action bad = {"bob", "nope", NULL};
+    pc_action bad = {.player = "bob", .type = "nope", .payload = NULL};
     assert_int_equal(pc_room_action(room, &bad, &result, NULL), PC_ERR_ACTION);
     assert_int_equal(pc_room_fire_timeout(room), PC_OK);
     assert_int_equal(pc_update_phase_text(room, "{\"host\":1}", "by hand"),

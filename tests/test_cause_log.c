@@ -202,7 +202,7 @@ static void act_with_blob(pc_room *room, const char *type, size_t n)
     cJSON *payload = cJSON_CreateObject();
     assert_non_null(cJSON_AddStringToObject(payload, "blob", blob));
     free(blob);
-    pc_action act = {"carol", type, payload};
+    pc_action act = {.player = "carol", .type = type, .payload = payload};
     pc_error err = {0};
     if (pc_room_action(room, &act, NULL, &err) != PC_OK) {
         fail_msg("%s: %s", type, err.message);
@@ -297,7 +297,7 @@ static void test_numbers_beyond_2e53_are_written_exactly(void **state)
     cJSON *payload = NULL;
     assert_int_equal(pc_json_parse(t, strlen(t), NULL, &payload, NULL), PC_OK);
     fill_patch = payload;
-    pc_action act = {"dave", "fill", payload};
+    pc_action act = {.player = "dave", .type = "fill", .payload = payload};
     assert_int_equal(pc_room_action(room, &act, NULL, NULL), PC_OK);
     fill_patch = NULL;
     char *text;
@@ -515,7 +515,7 @@ test_logging_causes_under_allocation_failure_leaks_nothing(void **state)
     const char *t = "{\"k\":[1,2,{\"x\":\"y\"}],\"s\":\"zz\"}";
     cJSON *payload = NULL;
     assert_int_equal(pc_json_parse(t, strlen(t), NULL, &payload, NULL), PC_OK);
-    pc_action act = {"erin", "big", payload};
+    pc_action act = {.player = "erin", .type = "big", .payload = payload};
     for (size_t k = 1;; k++) {
         size_t live = testalloc_live();
         testalloc_fail_at(k, false);

@@ -341,7 +341,7 @@ static void test_events_from_callbacks_carry_their_stimulus(void **state)
 
     /* seq 2 and 3: "shout" makes an update and an event, one stimulus. */
     cJSON *payload = cJSON_Parse("{\"words\":\"hear ye\"}");
-    pc_action shout = {"bob", "shout", payload};
+    pc_action shout = {.player = "bob", .type = "shout", .payload = payload};
     assert_int_equal(pc_room_action(room, &shout, NULL, NULL), PC_OK);
     pc_cause k = cause_at(room, 3, &c);
     assert_int_equal(c->kind, PC_CHANGE_EVENT);
@@ -351,7 +351,8 @@ static void test_events_from_callbacks_carry_their_stimulus(void **state)
     assert_true(pc_json_equal(c->event.data, payload));
 
     /* seq 4: a whisper for bob alone. */
-    pc_action whisper = {"bob", "whisper", payload};
+    pc_action whisper = {
+        .player = "bob", .type = "whisper", .payload = payload};
     assert_int_equal(pc_room_action(room, &whisper, NULL, NULL), PC_OK);
     k = cause_at(room, 4, &c);
     assert_int_equal(c->event.audience, PC_AUDIENCE_PLAYER);
@@ -360,7 +361,7 @@ static void test_events_from_callbacks_carry_their_stimulus(void **state)
     assert_string_equal(s.player, "bob");
 
     /* seq 5: the game master's note. */
-    pc_action secret = {"bob", "secret", NULL};
+    pc_action secret = {.player = "bob", .type = "secret", .payload = NULL};
     assert_int_equal(pc_room_action(room, &secret, NULL, NULL), PC_OK);
     assert_int_equal(cause_at(room, 5, &c).kind, PC_CAUSE_ACTION);
     assert_int_equal(c->event.audience, PC_AUDIENCE_GM);

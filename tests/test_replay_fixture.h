@@ -168,7 +168,7 @@ static inline void rec_act(recorder *r, const char *player, const char *type,
                         .player = player,
                         .type = type,
                         .payload = payload};
-    pc_action a = {player, type, payload};
+    pc_action a = {.player = player, .type = type, .payload = payload};
     pc_error err = {0};
     if (pc_room_action(r->room, &a, NULL, &err) != PC_OK) {
         fail_msg("%s's %s refused: %s", player, type, err.message);

@@ -568,7 +568,7 @@ static void test_action_reaches_current_phase_and_returns_result(void **s)
     probe p = {0};
     pc_room *room = make_room(&p, 10);
     cJSON *payload = cJSON_Parse("{\"color\":\"red\"}");
-    pc_action act = {"alice", "set", payload};
+    pc_action act = {.player = "alice", .type = "set", .payload = payload};
     cJSON *result = NULL;
     pc_error err = {0};
     assert_int_equal(pc_room_action(room, &act, &result, &err), PC_OK);
@@ -585,7 +585,7 @@ test_refused_action_returns_typed_error_and_changes_nothing(void **s)
     (void)s;
     probe p = {0};
     pc_room *room = make_room(&p, 10);
-    pc_action act = {"alice", "dance", NULL};
+    pc_action act = {.player = "alice", .type = "dance", .payload = NULL};
     pc_error err = {0};
     cJSON *result = NULL;
     before b = capture(room, &p);
@@ -597,7 +597,7 @@ test_refused_action_returns_typed_error_and_changes_nothing(void **s)
 
     /* A failing update inside the handler surfaces with its own code. */
     cJSON *payload = cJSON_Parse("[1]");
-    pc_action set = {"alice", "set", payload};
+    pc_action set = {.player = "alice", .type = "set", .payload = payload};
     b = capture(room, &p);
     assert_int_equal(pc_room_action(room, &set, &result, &err), PC_ERR_INVALID);
     assert_string_equal(err.code, "invalid_patch");
@@ -612,7 +612,7 @@ static void test_action_in_phase_without_handler_is_refused(void **s)
     probe p = {0};
     pc_room *room = make_room(&p, 10);
     assert_int_equal(pc_transition(room, "END", NULL, "skip"), PC_OK);
-    pc_action act = {"alice", "set", NULL};
+    pc_action act = {.player = "alice", .type = "set", .payload = NULL};
     pc_error err = {0};
     assert_int_equal(pc_room_action(room, &act, NULL, &err), PC_ERR_PHASE);
     assert_string_equal(err.code, "no_actions_in_phase");

@@ -20,7 +20,9 @@
 #include "phasecast/room.h"
 #include "phasecast/server.h"
 #include "countergame.h"
+#include "framework/failpoint.h"
 #include "httpc.h"
+#include "testnet.h"
 
 #define CREDENTIAL "inspector-credential-0123456789"
 #define JSON       "Content-Type: application/json\r\n"
@@ -138,29 +140,9 @@ static void auth(char *out, size_t cap, const char *extra, const char *tok)
     snprintf(out, cap, "%sAuthorization: Bearer %s\r\n", extra, tok);
 }
 
-typedef struct commit_ask {
-    const char *text;
-    int count;
-} commit_ask;
-
-static void commit_on_loop(pc_server *srv, void *arg)
-{
-    commit_ask *a = arg;
-    pc_room *room = pc_server_find_room(srv, "r1");
-    for (int i = 0; i < a->count; i++) {
-        if (a->text != NULL) {
-            assert_int_equal(pc_update_phase_text(room, a->text, "test"),
-                             PC_OK);
-        } else {
-            assert_int_equal(countergame_count(room, "count"), PC_OK);
-        }
-    }
-}
-
 static void commit(fixture *f, const char *text, int count)
 {
-    commit_ask a = {text, count};
-    assert_int_equal(pc_server_call(f->srv, commit_on_loop, &a), PC_OK);
+    testnet_commit(f->srv, "r1", text, count);
 }
 
 static void test_rooms_and_snapshots(void **state)
@@ -456,6 +438,51 @@ static void test_views_and_inspector(void **state)
     expect_error(f, "GET", "/rooms/r1", h, NULL, 401, "bad_token");
 }
 
+static void arm_on_loop(pc_server *srv, void *arg)
+{
+    (void)srv;
+    *(bool *)arg =
+        pc__failpoint_configure(*(bool *)arg ? "log.write=eio@1" : NULL);
+}
+
+/* A change log that cannot be written: 503 for the action whose change
+ * it lost, 503 room_failed after; reads still answer 200. */
+static void test_log_failure_is_503(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/pc-http-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    pc_server_options o;
+    pc_server_options_init(&o);
+    o.log_dir = dir;
+    o.fsync = PC_FSYNC_ALWAYS;
+    fixture f = {.srv = serve(&o)};
+    f.url = pc_server_http_url(f.srv);
+    char tok[33], h[256];
+    join(&f, "alice", tok);
+    auth(h, sizeof h, JSON, tok);
+    cJSON *j = call(&f, "POST", "/rooms/r1/actions", h,
+                    "{\"action_id\":\"a1\",\"type\":\"inc\"}", 200);
+    cJSON_Delete(j);
+    bool arm = true;
+    assert_int_equal(pc_server_call(f.srv, arm_on_loop, &arm), PC_OK);
+    assert_true(arm);
+    expect_error(&f, "POST", "/rooms/r1/actions", h,
+                 "{\"action_id\":\"a2\",\"type\":\"inc\"}", 503,
+                 "log_write_failed");
+    expect_error(&f, "POST", "/rooms/r1/actions", h,
+                 "{\"action_id\":\"a3\",\"type\":\"inc\"}", 503, "room_failed");
+    j = call(&f, "GET", "/rooms/r1", NULL, NULL, 200);
+    assert_int_equal(cJSON_GetObjectItem(result(j), "seq")->valueint, 1);
+    cJSON_Delete(j);
+    arm = false;
+    assert_int_equal(pc_server_call(f.srv, arm_on_loop, &arm), PC_OK);
+    pc_server_free(f.srv);
+    char cmd[64];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -467,6 +494,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test(test_body_limit),
         cmocka_unit_test(test_rate_limit_and_cors),
+        cmocka_unit_test(test_log_failure_is_503),
         cmocka_unit_test_setup_teardown(test_views_and_inspector, setup,
                                         teardown),
     };

@@ -188,17 +188,19 @@ static void events(pc__bridge *b, struct evhttp_request *req, const char *room,
         pc__httpd_reply_error(b->d, req, &e);
         return;
     }
-    const char *player = NULL;
+    pc__player *p = NULL;
     if (cred[0] != '\0') {
-        pc__player *p = pc__players_find_token(h->players, cred);
+        p = pc__players_find_token(h->players, cred);
         if (p == NULL) {
             pc_error_set(&e, PC_ERR_PERMISSION, "bad_token",
                          "the token is not valid in room %s", room);
             pc__httpd_reply_error(b->d, req, &e);
             return;
         }
-        player = pc__player_name(p);
     }
+    /* A player's token opens its own view, the game master's token the
+     * whole state (docs/web.md). */
+    pc_viewer viewer = pc__player_viewer(p);
     bool present;
     uint64_t since = 0, last;
     if (pc__query_uint(query_of(req), "since", &present, &since, &e) != PC_OK) {
@@ -211,7 +213,7 @@ static void events(pc__bridge *b, struct evhttp_request *req, const char *room,
         last = since;
         resume = true;
     }
-    pc__sse_open(h->sse, req, player, resume ? &last : NULL);
+    pc__sse_open(h->sse, req, &viewer, resume ? &last : NULL);
 }
 
 /* GET /metrics: pc_server_metrics_text as Prometheus text 0.0.4. */

@@ -237,6 +237,10 @@ static bool drop_next(pc__broadcast *b)
     return x % 1000 < b->drop_permille;
 }
 
+/* The broadcast is public: every SUB socket receives it, whatever topic
+ * it subscribed to. */
+static const pc_viewer public_viewer = {PC_VIEWER_PUBLIC, NULL};
+
 /* Append change to the open frame (opening one if needed); false when it
  * could not be encoded or appended, and so will never be sent. */
 static bool add_change(pc__broadcast *b, pc_room *room, const pc_change *change)
@@ -251,7 +255,7 @@ static bool add_change(pc__broadcast *b, pc_room *room, const pc_change *change)
     }
     size_t before = b->frame.len;
     if ((b->count > 0 && pc__text_put(&b->frame, ",", 1) != PC_OK) ||
-        pc__envelope_change_text(pc_room_game(room), change, NULL,
+        pc__envelope_change_text(pc_room_game(room), change, &public_viewer,
                                  pc_room_state(room), &b->frame) != PC_OK) {
         b->frame.len = before; /* back to the last complete change */
         flush_frame(b);        /* never let a frame skip this seq */

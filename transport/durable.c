@@ -190,7 +190,7 @@ static pc_err replace_file(const char *dir, const char *path, const char *tmp,
  * players file: names, tokens and nonces at their longest, a seq of 20
  * digits (the sizeof of each template counts its NUL as one spare). */
 #define PLAYER_TEXT_MAX                                                        \
-    (sizeof ",{\"name\":\"\",\"token\":\"\",\"nonce\":\"\"}" +                 \
+    (sizeof ",{\"name\":\"\",\"token\":\"\",\"nonce\":\"\",\"role\":\"gm\"}" + \
      PC_SERVER_NAME_MAX + PC__TOKEN_HEX + PC_SERVER_NONCE_MAX)
 #define FILE_TEXT_MAX                                                          \
     (sizeof "{\"room\":\"\",\"players\":[],\"pending\":{\"name\":\"\","        \
@@ -257,10 +257,11 @@ pc_err pc__durable_save_players(pc_server *srv, pc__host *h, bool pending,
     for (size_t i = 0; i < n; i++) {
         const pc__player *p = pc__players_at(h->players, i);
         const char *nonce = pc__player_nonce(p);
-        append(&t, "%s{\"name\":\"%s\",\"token\":\"%s\"%s%s%s}",
+        append(&t, "%s{\"name\":\"%s\",\"token\":\"%s\"%s%s%s%s}",
                i > 0 ? "," : "", pc__player_name(p), pc__player_token(p),
                nonce[0] != '\0' ? ",\"nonce\":\"" : "", nonce,
-               nonce[0] != '\0' ? "\"" : "");
+               nonce[0] != '\0' ? "\"" : "",
+               pc__player_is_gm(p) ? ",\"role\":\"gm\"" : "");
     }
     append(&t, "]");
     if (pending && n > 0) {
@@ -336,14 +337,21 @@ static pc_err load_players(pc_server *srv, pc__host *h, pc_error *err)
         }
         const cJSON *token = cJSON_GetObjectItemCaseSensitive(p, "token");
         const cJSON *nonce = cJSON_GetObjectItemCaseSensitive(p, "nonce");
+        const cJSON *role = cJSON_GetObjectItemCaseSensitive(p, "role");
         if (!cJSON_IsString(name) || !cJSON_IsString(token) ||
-            (nonce != NULL && !cJSON_IsString(nonce))) {
+            (nonce != NULL && !cJSON_IsString(nonce)) ||
+            (role != NULL &&
+             (!cJSON_IsString(role) || strcmp(role->valuestring, "gm") != 0))) {
             rc = PC_ERR_INVALID;
         } else {
             rc = pc__players_restore(h->players, name->valuestring,
                                      token->valuestring,
                                      nonce != NULL ? nonce->valuestring : NULL);
             rc = rc == PC_OK || rc == PC_ERR_NOMEM ? rc : PC_ERR_INVALID;
+            if (rc == PC_OK && role != NULL) {
+                pc__player_set_gm(pc__players_at(
+                    h->players, pc__players_count(h->players) - 1));
+            }
         }
     }
     cJSON_Delete(doc);
@@ -473,6 +481,12 @@ pc_err pc_server_recover(pc_server *srv, const pc_changelog_game *games,
     if (opts == NULL) {
         pc_server_room_options_init(&defaults);
         opts = &defaults;
+    }
+    if (!pc__server_gm_credential_ok(opts)) {
+        return pc_error_set(err, PC_ERR_INVALID, NULL,
+                            "the game-master credential must be 16 to %d "
+                            "printable ASCII characters without spaces",
+                            PC_SERVER_CREDENTIAL_MAX);
     }
     idlist ids = {0};
     pc_err rc = pc_changelog_list(log->dir, add_id, &ids, err);

@@ -37,11 +37,11 @@ static const char *kind_name(pc_change_kind k)
  * (never for other kinds), *hidden when it is an event the viewer may
  * not see (then only its seq, time, phase and sum go out). Either way a
  * non-public event marks the change private, like a private patch. */
-static void event_view(const pc_change *c, const char *player, bool *shown,
+static void event_view(const pc_change *c, const pc_viewer *viewer, bool *shown,
                        bool *hidden, bool *priv)
 {
     bool event = c->kind == PC_CHANGE_EVENT;
-    bool sees = pc_view_event(event ? &c->event : NULL, player);
+    bool sees = pc_view_event_as(event ? &c->event : NULL, viewer);
     *shown = event && sees;
     *hidden = event && !sees;
     if (event && c->event.audience != PC_AUDIENCE_PUBLIC) {
@@ -60,16 +60,17 @@ void pc__envelope_hex(uint64_t sum, char out[PC__SUM_HEX])
 }
 
 pc_err pc__envelope_change(const pc_game *g, const pc_change *c,
-                           const char *player, const cJSON *after, cJSON **out)
+                           const pc_viewer *viewer, const cJSON *after,
+                           cJSON **out)
 {
     cJSON *patch = NULL;
     bool priv = false;
     uint64_t sum = c->checksum;
     pc_err rc = PC_OK;
     if (pc_view_has_private(g)) {
-        rc = pc_view_patch(g, c->patch, player, &patch, &priv);
+        rc = pc_view_patch_as(g, c->patch, viewer, &patch, &priv);
         if (rc == PC_OK) {
-            rc = pc_view_checksum(g, after, player, &sum);
+            rc = pc_view_checksum_as(g, after, viewer, &sum);
         }
         if (rc != PC_OK) {
             cJSON_Delete(patch);
@@ -79,7 +80,7 @@ pc_err pc__envelope_change(const pc_game *g, const pc_change *c,
         return PC_ERR_NOMEM;
     }
     bool shown, hidden;
-    event_view(c, player, &shown, &hidden, &priv);
+    event_view(c, viewer, &shown, &hidden, &priv);
     char hex[PC__SUM_HEX];
     pc__envelope_hex(sum, hex);
     cJSON *o = cJSON_CreateObject();
@@ -90,6 +91,9 @@ pc_err pc__envelope_change(const pc_game *g, const pc_change *c,
         cJSON_AddStringToObject(o, "kind", kind_name(c->kind)) != NULL &&
         cJSON_AddStringToObject(o, "phase", c->phase) != NULL &&
         (hidden || cJSON_AddStringToObject(o, "reason", c->reason) != NULL) &&
+        (hidden || c->file == NULL ||
+         (cJSON_AddStringToObject(o, "file", c->file) != NULL &&
+          cJSON_AddNumberToObject(o, "line", c->line) != NULL)) &&
         cJSON_AddItemToObject(o, "patch", patch);
     if (!ok) {
         cJSON_Delete(patch);
@@ -193,7 +197,7 @@ static pc_err put_json_string(pc__text *t, const char *s)
 }
 
 pc_err pc__envelope_change_text(const pc_game *g, const pc_change *c,
-                                const char *player, const cJSON *after,
+                                const pc_viewer *viewer, const cJSON *after,
                                 pc__text *out)
 {
     cJSON *view = NULL;
@@ -202,14 +206,14 @@ pc_err pc__envelope_change_text(const pc_game *g, const pc_change *c,
     uint64_t sum = c->checksum;
     pc_err rc = PC_OK;
     if (pc_view_has_private(g)) {
-        rc = pc_view_patch(g, c->patch, player, &view, &priv);
+        rc = pc_view_patch_as(g, c->patch, viewer, &view, &priv);
         if (rc == PC_OK) {
-            rc = pc_view_checksum(g, after, player, &sum);
+            rc = pc_view_checksum_as(g, after, viewer, &sum);
         }
         patch = view;
     }
     bool shown, hidden;
-    event_view(c, player, &shown, &hidden, &priv);
+    event_view(c, viewer, &shown, &hidden, &priv);
     char *ptext = NULL;
     size_t plen = 0;
     char *dtext = NULL;
@@ -241,6 +245,13 @@ pc_err pc__envelope_change_text(const pc_game *g, const pc_change *c,
     if (!hidden) {
         rc = rc == PC_OK ? pc__text_put(out, ",\"reason\":", 10) : rc;
         rc = rc == PC_OK ? put_json_string(out, c->reason) : rc;
+        if (c->file != NULL) {
+            char line[32];
+            int k = snprintf(line, sizeof line, ",\"line\":%d", c->line);
+            rc = rc == PC_OK ? pc__text_put(out, ",\"file\":", 8) : rc;
+            rc = rc == PC_OK ? put_json_string(out, c->file) : rc;
+            rc = rc == PC_OK ? pc__text_put(out, line, (size_t)k) : rc;
+        }
     }
     rc = rc == PC_OK ? pc__text_put(out, ",\"patch\":", 9) : rc;
     rc = rc == PC_OK ? pc__text_put(out, ptext, plen) : rc;

@@ -15,6 +15,7 @@
 #include "phasecast/change.h"
 #include "phasecast/error.h"
 #include "phasecast/room.h"
+#include "phasecast/view.h"
 
 /* Checksum text: 16 lowercase hex digits and a NUL. */
 #define PC__SUM_HEX 17
@@ -22,19 +23,20 @@
 void pc__envelope_hex(uint64_t sum, char out[PC__SUM_HEX]);
 
 /*
- * pc__envelope_change - the CHANGE object for c in the view of player
- * (NULL: public). after is the whole state document right after c; it is
- * read only when the game declares private paths (then "patch" is the
- * viewer's part of the patch and "sum" the checksum of the viewer's view
- * of after); otherwise c->patch and c->checksum are used as they are.
- * An event's name and data go out only to the viewers its audience names
- * (pc_view_event); for anyone else the CHANGE has no "reason" and no
- * "event", and "private" is true, as it is for every non-public event.
- * *out is a new tree the caller deletes. Returns PC_OK, PC_ERR_INVALID or
- * PC_ERR_NOMEM.
+ * pc__envelope_change - the CHANGE object for c in the view of viewer
+ * (the public, one player or the game master, who sees everything). after is
+ * the whole state document right after c; it is read only when the game
+ * declares private paths (then "patch" is the viewer's part of the patch and
+ * "sum" the checksum of the viewer's view of after); otherwise c->patch and
+ * c->checksum are used as they are. An event's name and data go out only to the
+ * viewers its audience names (pc_view_event); for anyone else the CHANGE has no
+ * "reason" and no "event", and "private" is true, as it is for every non-public
+ * event. *out is a new tree the caller deletes. Returns PC_OK, PC_ERR_INVALID
+ * or PC_ERR_NOMEM.
  */
 pc_err pc__envelope_change(const pc_game *g, const pc_change *c,
-                           const char *player, const cJSON *after, cJSON **out);
+                           const pc_viewer *viewer, const cJSON *after,
+                           cJSON **out);
 
 /* Apply c to doc (a whole state document the caller owns), as a client
  * replica would: merge the patch into "data", set "phase". Returns true,
@@ -59,7 +61,7 @@ void pc__text_free(pc__text *t);
  * PC_OK, PC_ERR_INVALID or PC_ERR_NOMEM.
  */
 pc_err pc__envelope_change_text(const pc_game *g, const pc_change *c,
-                                const char *player, const cJSON *after,
+                                const pc_viewer *viewer, const cJSON *after,
                                 pc__text *out);
 
 /* Print tree without whitespace; *text is freed with cJSON_free. Returns

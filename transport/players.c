@@ -35,6 +35,7 @@ struct pc__player {
     char name[PC_SERVER_NAME_MAX + 1];
     char token[PC__TOKEN_HEX + 1];
     char nonce[PC_SERVER_NONCE_MAX + 1]; /* "" when joined without one */
+    bool gm;                             /* joined as the game master */
     char *join_reply;                    /* NULL until remembered */
     size_t join_reply_len;
     reply cache[PC_SERVER_ACTION_CACHE];
@@ -317,6 +318,26 @@ pc__player *pc__players_at(pc__players *ps, size_t i)
 const char *pc__player_nonce(const pc__player *p)
 {
     return p->nonce;
+}
+
+bool pc__player_is_gm(const pc__player *p)
+{
+    return p->gm;
+}
+
+void pc__player_set_gm(pc__player *p)
+{
+    p->gm = true;
+}
+
+pc_viewer pc__player_viewer(const pc__player *p)
+{
+    pc_viewer v = {PC_VIEWER_PUBLIC, NULL};
+    if (p != NULL) {
+        v.kind = p->gm ? PC_VIEWER_GM : PC_VIEWER_PLAYER;
+        v.player = p->gm ? NULL : p->name;
+    }
+    return v;
 }
 
 pc_err pc__players_restore(pc__players *ps, const char *name, const char *token,

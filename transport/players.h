@@ -14,6 +14,7 @@
 
 #include "phasecast/error.h"
 #include "phasecast/server.h"
+#include "phasecast/view.h"
 
 /* Token text: 128 random bits as 32 lowercase hex digits. */
 #define PC__TOKEN_HEX 32
@@ -48,6 +49,15 @@ pc__player *pc__players_at(pc__players *ps, size_t i);
  * returns, PC_ERR_INVALID for a bad token. */
 pc_err pc__players_restore(pc__players *ps, const char *name, const char *token,
                            const char *nonce);
+/* True if p joined as the room's game master (docs/protocol.md "join"):
+ * its token then opens the game master's view, and its actions carry
+ * PC_ROLE_GM. */
+bool pc__player_is_gm(const pc__player *p);
+/* Mark p (just added, or restored) as the game master. */
+void pc__player_set_gm(pc__player *p);
+/* The viewer p's token opens: p's own view, the game master's, or (p
+ * NULL, no token) the public's. The player name is borrowed from p. */
+pc_viewer pc__player_viewer(const pc__player *p);
 /* The nonce p joined with, "" if none. */
 const char *pc__player_nonce(const pc__player *p);
 const char *pc__player_name(const pc__player *p);

@@ -39,6 +39,8 @@ typedef struct pc__outcome {
     size_t cached_len;
     pc__metrics_op op;       /* the operation, for the metrics */
     uint64_t repair_changes; /* changes a `changes` reply carries */
+    bool has_seq; /* a conflict: the error carries the room's seq ... */
+    uint64_t seq; /* ... this one, to retry from */
 } pc__outcome;
 
 /* Set o's error to "internal: out of memory"; returns false. */

@@ -83,6 +83,11 @@ static void action_error(pc__host *h, pc_err rc, const pc_error *ge,
     case PC_ERR_LIMIT:
         pc_error_set(&o->e, rc, "limit_exceeded", "%s", msg);
         break;
+    case PC_ERR_CONFLICT: /* the framework's or the game's: same shape */
+        pc_error_set(&o->e, rc, "conflict", "%s", msg);
+        o->has_seq = true;
+        o->seq = pc_room_seq(h->room);
+        break;
     case PC_ERR_IO: /* the change log failed: the room refuses changes */
         pc_error_set(&o->e, rc, code,
                      "room %s stopped accepting changes: its change log "
@@ -199,7 +204,8 @@ static bool want_nonce(const cJSON *req, const char **nonce, pc__outcome *o)
  * player and o->cached the reply, or NULL if none was remembered.
  */
 static bool join_player(pc_server *srv, pc__host *h, const char *name,
-                        const char *nonce, pc__player **p, pc__outcome *o)
+                        const char *nonce, bool gm, pc__player **p,
+                        pc__outcome *o)
 {
     pc__player *known = pc__players_find_name(h->players, name);
     if (known != NULL && nonce != NULL && pc__player_nonce_is(known, nonce)) {
@@ -221,6 +227,9 @@ static bool join_player(pc_server *srv, pc__host *h, const char *name,
     if (rc != PC_OK) {
         return pc__req_nomem(o);
     }
+    if (gm) {
+        pc__player_set_gm(*p);
+    }
     /* Durable before the game sees it, marked pending until its action
      * has committed: a token a client gets survives a restart, and a join
      * cut short by a crash is undone (durable.c). */
@@ -232,7 +241,8 @@ static bool join_player(pc_server *srv, pc__host *h, const char *name,
                      pc_room_id(h->room));
         return false;
     }
-    if (h->join_action != NULL) {
+    /* The game master takes no seat: the game is not asked. */
+    if (h->join_action != NULL && !gm) {
         pc_action act = {.player = name, .type = h->join_action};
         pc_error ge = {0};
         cJSON *value = NULL;
@@ -262,6 +272,25 @@ static bool join_player(pc_server *srv, pc__host *h, const char *name,
     return true;
 }
 
+/* A join as the game master must carry the room's game-master credential;
+ * it is checked before anything else about the join, and never echoed. */
+static bool want_gm(pc__host *h, const cJSON *req, pc__outcome *o)
+{
+    const cJSON *v = pc__req_field(req, "credential");
+    int ok = pc__server_gm(h, cJSON_IsString(v) ? v->valuestring : "");
+    if (ok < 0) {
+        pc_error_set(&o->e, PC_ERR_PERMISSION, "forbidden",
+                     "room %s has no game master", pc_room_id(h->room));
+    } else if (v == NULL) {
+        pc_error_set(&o->e, PC_ERR_PERMISSION, "forbidden",
+                     "game-master credential required");
+    } else if (ok == 0) {
+        pc_error_set(&o->e, PC_ERR_PERMISSION, "forbidden",
+                     "wrong game-master credential");
+    }
+    return ok == 1 && v != NULL;
+}
+
 static bool op_join(pc_server *srv, const cJSON *req, pc__outcome *o)
 {
     const char *role, *name = NULL, *nonce = NULL;
@@ -269,10 +298,14 @@ static bool op_join(pc_server *srv, const cJSON *req, pc__outcome *o)
     if (h == NULL || !pc__req_string(req, "role", true, 16, &role, o)) {
         return false;
     }
-    bool player = strcmp(role, "player") == 0;
+    bool gm = strcmp(role, "gm") == 0;
+    bool player = gm || strcmp(role, "player") == 0;
     if (!player && strcmp(role, "spectator") != 0) {
         pc_error_set(&o->e, PC_ERR_INVALID, "bad_request",
-                     "\"role\" must be \"player\" or \"spectator\"");
+                     "\"role\" must be \"player\", \"spectator\" or \"gm\"");
+        return false;
+    }
+    if (gm && !want_gm(h, req, o)) {
         return false;
     }
     pc__player *p = NULL;
@@ -293,7 +326,7 @@ static bool op_join(pc_server *srv, const cJSON *req, pc__outcome *o)
         return false;
     }
     if (player) {
-        if (!join_player(srv, h, name, nonce, &p, o)) {
+        if (!join_player(srv, h, name, nonce, gm, &p, o)) {
             return false;
         }
         if (o->cached != NULL) {
@@ -331,12 +364,14 @@ static bool op_snapshot(pc_server *srv, const cJSON *req, pc__outcome *o)
         return false;
     }
     const pc_game *g = pc_room_game(h->room);
-    const char *who = p != NULL ? pc__player_name(p) : NULL;
+    pc_viewer who = pc__player_viewer(p);
     cJSON *state = NULL;
     uint64_t sum = pc_room_checksum(h->room);
     if (!whole && pc_view_has_private(g)) {
-        if (pc_view_state(g, pc_room_state(h->room), who, &state) != PC_OK ||
-            pc_view_checksum(g, pc_room_state(h->room), who, &sum) != PC_OK) {
+        if (pc_view_state_as(g, pc_room_state(h->room), &who, &state) !=
+                PC_OK ||
+            pc_view_checksum_as(g, pc_room_state(h->room), &who, &sum) !=
+                PC_OK) {
             cJSON_Delete(state);
             return pc__req_nomem(o);
         }
@@ -356,6 +391,35 @@ static bool op_snapshot(pc_server *srv, const cJSON *req, pc__outcome *o)
         return pc__req_nomem(o);
     }
     return true;
+}
+
+/* Add "changes": the CHANGE objects since+1..last (all in the room's
+ * history) in who's view, to r. False when out of memory (or when the
+ * history no longer holds them). */
+static bool add_changes(pc_room *room, const pc_viewer *who, uint64_t since,
+                        uint64_t last, cJSON *r)
+{
+    const pc_game *g = pc_room_game(room);
+    cJSON *doc = NULL; /* the state as of each change, for view checksums */
+    if (pc_view_has_private(g) && since < last &&
+        pc_history_state_at(room, since, &doc) != PC_OK) {
+        return false;
+    }
+    cJSON *list = cJSON_AddArrayToObject(r, "changes");
+    bool ok = list != NULL;
+    for (uint64_t s = since + 1; ok && s <= last; s++) {
+        const pc_change *c;
+        cJSON *item = NULL;
+        ok = pc_history_get(room, s, &c) == PC_OK &&
+             (doc == NULL || pc__envelope_replay(doc, c)) &&
+             pc__envelope_change(g, c, who, doc, &item) == PC_OK;
+        if (ok && !cJSON_AddItemToArray(list, item)) {
+            cJSON_Delete(item);
+            ok = false;
+        }
+    }
+    cJSON_Delete(doc);
+    return ok;
 }
 
 static bool op_changes(pc_server *srv, const cJSON *req, pc__outcome *o)
@@ -387,30 +451,11 @@ static bool op_changes(pc_server *srv, const cJSON *req, pc__outcome *o)
         limit = CHANGES_MAX;
     }
     uint64_t last = seq - since > limit ? since + limit : seq;
-    const pc_game *g = pc_room_game(room);
-    const char *who = p != NULL ? pc__player_name(p) : NULL;
-    cJSON *doc = NULL; /* the state as of each change, for view checksums */
-    if (pc_view_has_private(g) && since < last &&
-        pc_history_state_at(room, since, &doc) != PC_OK) {
-        return pc__req_nomem(o);
-    }
+    pc_viewer who = pc__player_viewer(p);
     cJSON *r = o->result = cJSON_CreateObject();
     bool ok = cJSON_AddStringToObject(r, "room", pc_room_id(room)) != NULL &&
-              cJSON_AddNumberToObject(r, "seq", (double)seq) != NULL;
-    cJSON *list = ok ? cJSON_AddArrayToObject(r, "changes") : NULL;
-    ok = list != NULL;
-    for (uint64_t s = since + 1; ok && s <= last; s++) {
-        const pc_change *c;
-        cJSON *item = NULL;
-        ok = pc_history_get(room, s, &c) == PC_OK &&
-             (doc == NULL || pc__envelope_replay(doc, c)) &&
-             pc__envelope_change(g, c, who, doc, &item) == PC_OK;
-        if (ok && !cJSON_AddItemToArray(list, item)) {
-            cJSON_Delete(item);
-            ok = false;
-        }
-    }
-    cJSON_Delete(doc);
+              cJSON_AddNumberToObject(r, "seq", (double)seq) != NULL &&
+              add_changes(room, &who, since, last, r);
     if (ok) {
         o->repair_changes = last - since;
     }
@@ -469,13 +514,22 @@ static bool op_action(pc_server *srv, const cJSON *req, pc__outcome *o)
     if (o->cached != NULL) {
         return true;
     }
+    uint64_t expected = 0;
+    bool has_expected = pc__req_field(req, "expected_seq") != NULL;
+    if (!pc__req_uint(req, "expected_seq", false, 0, &expected, o)) {
+        return false;
+    }
     o->remember_for = p;
     o->action_id = id;
     pc_action act = {.player = pc__player_name(p),
                      .type = type,
-                     .payload = pc__req_field(req, "payload")};
+                     .payload = pc__req_field(req, "payload"),
+                     .role = pc__player_is_gm(p) ? PC_ROLE_GM : PC_ROLE_PLAYER,
+                     .has_expected_seq = has_expected,
+                     .expected_seq = expected};
     pc_error ge = {0};
     cJSON *value = NULL;
+    uint64_t before = pc_room_seq(h->room);
     pc_err rc = pc_room_action(h->room, &act, &value, &ge);
     if (rc != PC_OK) {
         cJSON_Delete(value);
@@ -490,11 +544,20 @@ static bool op_action(pc_server *srv, const cJSON *req, pc__outcome *o)
         value = cJSON_CreateNull();
     }
     cJSON *r = o->result = cJSON_CreateObject();
+    uint64_t after = pc_room_seq(h->room);
     if (cJSON_AddStringToObject(r, "room", pc_room_id(h->room)) == NULL ||
-        cJSON_AddNumberToObject(r, "seq", (double)pc_room_seq(h->room)) ==
-            NULL ||
+        cJSON_AddNumberToObject(r, "seq", (double)after) == NULL ||
         !cJSON_AddItemToObject(r, "value", value)) {
         cJSON_Delete(value);
+        return pc__req_nomem(o);
+    }
+    /* What the action changed, in the sender's view, when the history
+     * still holds all of it (docs/protocol.md "action"). */
+    uint64_t first = pc_history_first_seq(h->room);
+    pc_viewer who = pc__player_viewer(p);
+    if (after - before <= CHANGES_MAX &&
+        (after == before || (first != 0 && first <= before + 1)) &&
+        !add_changes(h->room, &who, before, after, r)) {
         return pc__req_nomem(o);
     }
     return true;
@@ -614,7 +677,9 @@ static cJSON *reply_tree(pc__outcome *o)
         return NULL;
     }
     if (cJSON_AddStringToObject(e, "code", o->e.code) == NULL ||
-        cJSON_AddStringToObject(e, "message", o->e.message) == NULL) {
+        cJSON_AddStringToObject(e, "message", o->e.message) == NULL ||
+        (o->has_seq &&
+         cJSON_AddNumberToObject(e, "seq", (double)o->seq) == NULL)) {
         cJSON_Delete(r);
         return NULL;
     }

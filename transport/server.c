@@ -80,9 +80,9 @@ static bool credential_ok(const char *c)
     return true;
 }
 
-int pc__server_inspector(const pc_server *srv, const char *given)
+int pc__secret_check(const char *stored, size_t stored_len, const char *given)
 {
-    if (srv->credential_len == 0) {
+    if (stored_len == 0) {
         return -1;
     }
     /* Every byte of the padded buffers is compared, whatever the input,
@@ -90,15 +90,36 @@ int pc__server_inspector(const pc_server *srv, const char *given)
     char padded[PC_SERVER_CREDENTIAL_MAX] = {0};
     size_t n = strnlen(given, PC_SERVER_CREDENTIAL_MAX + 1);
     memcpy(padded, given, n < sizeof(padded) ? n : sizeof(padded));
-    unsigned diff = (unsigned)(n ^ srv->credential_len);
+    unsigned diff = (unsigned)(n ^ stored_len);
     for (size_t i = 0; i < PC_SERVER_CREDENTIAL_MAX; i++) {
-        diff |= (unsigned char)(padded[i] ^ srv->credential[i]);
+        diff |= (unsigned char)(padded[i] ^ stored[i]);
     }
-    volatile unsigned char *wipe = (volatile unsigned char *)padded;
-    for (size_t i = 0; i < sizeof(padded); i++) {
+    pc__secret_wipe(padded, sizeof padded);
+    return diff == 0 ? 1 : 0;
+}
+
+void pc__secret_wipe(void *buf, size_t n)
+{
+    volatile unsigned char *wipe = buf;
+    for (size_t i = 0; i < n; i++) {
         wipe[i] = 0;
     }
-    return diff == 0 ? 1 : 0;
+}
+
+int pc__server_inspector(const pc_server *srv, const char *given)
+{
+    return pc__secret_check(srv->credential, srv->credential_len, given);
+}
+
+int pc__server_gm(const pc__host *h, const char *given)
+{
+    return pc__secret_check(h->gm_credential, h->gm_credential_len, given);
+}
+
+bool pc__server_gm_credential_ok(const pc_server_room_options *opts)
+{
+    return opts->gm_credential == NULL || opts->gm_credential[0] == '\0' ||
+           credential_ok(opts->gm_credential);
 }
 
 void pc_server_options_init(pc_server_options *o)
@@ -284,6 +305,7 @@ static void host_free(pc__host *h)
     }
     pc_free(h->join_action);
     pc_changelog_free(h->log); /* after the room, whose journal it was */
+    pc__secret_wipe(h->gm_credential, sizeof h->gm_credential);
     pc_free(h);
 }
 
@@ -408,6 +430,10 @@ pc_err pc__server_host(pc_server *srv, pc_room *room, pc_changelog *log,
     h->room = room;
     h->srv = srv;
     h->log = log;
+    if (opts->gm_credential != NULL) { /* checked by the callers */
+        h->gm_credential_len = strlen(opts->gm_credential);
+        memcpy(h->gm_credential, opts->gm_credential, h->gm_credential_len);
+    }
     struct event_base *base = pc__loop_base(srv->loop);
     size_t max = opts->max_players ? opts->max_players : PLAYERS_DEFAULT;
     pc_err rc = pc__players_new(max, &h->players);
@@ -463,7 +489,8 @@ pc_err pc_server_add_room(pc_server *srv, const pc_game *game,
         opts = &defaults;
     }
     const char *id = opts->room.id != NULL ? opts->room.id : "room";
-    if (pc__server_find_host(srv, id) != NULL) {
+    if (pc__server_find_host(srv, id) != NULL ||
+        !pc__server_gm_credential_ok(opts)) {
         return PC_ERR_INVALID;
     }
     pc_room *room;

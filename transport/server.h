@@ -29,6 +29,10 @@ typedef struct pc__host {
     struct pc__sse_hub *sse; /* its event streams; NULL without a bridge */
     pc_server *srv;
     bool failure_told; /* on_room_failed was called for this room */
+    /* The room's game-master credential, zero-padded, and its length (0:
+     * nobody may join as the game master). Wiped when the host goes. */
+    char gm_credential[PC_SERVER_CREDENTIAL_MAX];
+    size_t gm_credential_len;
 } pc__host;
 
 /* If h's room has failed and nobody was told yet, call on_room_failed. */
@@ -43,6 +47,18 @@ const pc_json_limits *pc__server_request_limits(const pc_server *srv);
 /* Check an inspector credential in constant time: 1 right, 0 wrong, -1
  * the inspector is disabled on this server. */
 int pc__server_inspector(const pc_server *srv, const char *given);
+/* The same check against h's game-master credential. */
+int pc__server_gm(const pc__host *h, const char *given);
+/* True when opts' game-master credential is absent, "" or well formed
+ * (like the inspector's). */
+bool pc__server_gm_credential_ok(const pc_server_room_options *opts);
+/* Compare given (any NUL-terminated string) with the stored_len bytes of
+ * stored (a zero-padded PC_SERVER_CREDENTIAL_MAX buffer) in time that
+ * does not depend on where they differ: 1 equal, 0 not, -1 nothing is
+ * stored (the feature is off). */
+int pc__secret_check(const char *stored, size_t stored_len, const char *given);
+/* Overwrite n bytes of buf with zeros in a way the compiler keeps. */
+void pc__secret_wipe(void *buf, size_t n);
 int pc__server_heartbeat_ms(const pc_server *srv);
 /* True when the calling thread owns the server's loop. */
 bool pc__server_is_owner(pc_server *srv);

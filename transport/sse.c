@@ -38,7 +38,8 @@ typedef struct stream {
     struct stream *prev, *next;
     pc__sse_hub *hub;
     struct evhttp_request *req;
-    char *player; /* NULL: public view */
+    pc_viewer_kind kind; /* whose view the stream carries ... */
+    char *player;        /* ... and, for a player's, whose (owned) */
     struct evbuffer *queue;
     bool cut;
 } stream;
@@ -147,9 +148,16 @@ static pc_err frame(pc__text *t, const char *name, const uint64_t *id,
     return PC_OK;
 }
 
-/* The "changes" event for c in player's view, appended to out. */
+/* The viewer s streams to. */
+static pc_viewer viewer_of(const stream *s)
+{
+    pc_viewer v = {s->kind, s->player};
+    return v;
+}
+
+/* The "changes" event for c in viewer's view, appended to out. */
 static pc_err change_event(const pc_room *room, const pc_change *c,
-                           const char *player, const cJSON *after,
+                           const pc_viewer *viewer, const cJSON *after,
                            pc__text *out)
 {
     char head[PC_ROOM_ID_MAX + 128];
@@ -161,7 +169,7 @@ static pc_err change_event(const pc_room *room, const pc_change *c,
                      c->seq, PC_PROTOCOL_VERSION, id);
     size_t before = out->len;
     if (pc__text_put(out, head, (size_t)n) != PC_OK ||
-        pc__envelope_change_text(pc_room_game(room), c, player, after, out) !=
+        pc__envelope_change_text(pc_room_game(room), c, viewer, after, out) !=
             PC_OK ||
         pc__text_put(out, "]}\n\n", 4) != PC_OK) {
         out->len = before;
@@ -184,10 +192,11 @@ void pc__sse_sink(pc_room *room, const pc_change *change, void *arg)
         if (s->cut) {
             continue;
         }
-        if (s->player == NULL) {
+        pc_viewer v = viewer_of(s);
+        if (s->kind == PC_VIEWER_PUBLIC) {
             if (!have_public) {
                 t->len = 0;
-                if (change_event(room, change, NULL, after, t) != PC_OK) {
+                if (change_event(room, change, &v, after, t) != PC_OK) {
                     pc__httpd_cut(s->req); /* a gap: let it resume */
                     s->cut = true;
                     continue;
@@ -197,7 +206,7 @@ void pc__sse_sink(pc_room *room, const pc_change *change, void *arg)
             queue_event(hub, s, t->buf, t->len);
         } else {
             pc__text own = {0};
-            if (change_event(room, change, s->player, after, &own) != PC_OK) {
+            if (change_event(room, change, &v, after, &own) != PC_OK) {
                 pc__httpd_cut(s->req);
                 s->cut = true;
             } else {
@@ -297,16 +306,17 @@ void pc__sse_hub_free(pc__sse_hub *hub)
     pc_free(hub);
 }
 
-/* The snapshot event of the room in player's view, appended to t. */
-static pc_err snapshot_event(const pc_room *room, const char *player,
+/* The snapshot event of the room in viewer's view, appended to t. */
+static pc_err snapshot_event(const pc_room *room, const pc_viewer *viewer,
                              pc__text *t)
 {
     const pc_game *g = pc_room_game(room);
     cJSON *state = NULL;
     uint64_t sum = pc_room_checksum(room);
     if (pc_view_has_private(g)) {
-        if (pc_view_state(g, pc_room_state(room), player, &state) != PC_OK ||
-            pc_view_checksum(g, pc_room_state(room), player, &sum) != PC_OK) {
+        if (pc_view_state_as(g, pc_room_state(room), viewer, &state) != PC_OK ||
+            pc_view_checksum_as(g, pc_room_state(room), viewer, &sum) !=
+                PC_OK) {
             cJSON_Delete(state);
             return PC_ERR_NOMEM;
         }
@@ -337,11 +347,11 @@ static pc_err snapshot_event(const pc_room *room, const char *player,
     return rc;
 }
 
-/* The changes after last, in player's view, appended to t; PC_ERR_EVICTED
+/* The changes after last, in viewer's view, appended to t; PC_ERR_EVICTED
  * when the room no longer holds them all, PC_ERR_LIMIT when they pass
  * budget bytes (a snapshot is cheaper then). */
-static pc_err backlog(const pc_room *room, const char *player, uint64_t last,
-                      size_t budget, pc__text *t)
+static pc_err backlog(const pc_room *room, const pc_viewer *viewer,
+                      uint64_t last, size_t budget, pc__text *t)
 {
     uint64_t seq = pc_room_seq(room), first = pc_history_first_seq(room);
     if (last > seq) {
@@ -366,7 +376,7 @@ static pc_err backlog(const pc_room *room, const char *player, uint64_t last,
             (doc != NULL && !pc__envelope_replay(doc, c))) {
             rc = PC_ERR_NOMEM;
         } else {
-            rc = change_event(room, c, player, doc, t);
+            rc = change_event(room, c, viewer, doc, t);
         }
         if (rc == PC_OK && t->len > budget) {
             rc = PC_ERR_LIMIT;
@@ -377,25 +387,26 @@ static pc_err backlog(const pc_room *room, const char *player, uint64_t last,
 }
 
 void pc__sse_open(pc__sse_hub *hub, struct evhttp_request *req,
-                  const char *player, const uint64_t *last)
+                  const pc_viewer *viewer, const uint64_t *last)
 {
     stream *s = pc_malloc(sizeof *s);
     pc__text t = {0};
     pc_err rc = PC_ERR_NOMEM;
     if (s != NULL) {
-        *s = (stream){.hub = hub, .req = req};
+        *s = (stream){.hub = hub, .req = req, .kind = viewer->kind};
         s->queue = evbuffer_new();
         if (s->queue != NULL &&
-            (player == NULL || (s->player = pc_strdup(player)) != NULL) &&
+            (viewer->player == NULL ||
+             (s->player = pc_strdup(viewer->player)) != NULL) &&
             pc__text_put(&t, "retry: 1000\n\n", 13) == PC_OK) {
-            rc = last != NULL
-                     ? backlog(hub->room, player, *last, hub->cap / 2, &t)
-                     : PC_ERR_EVICTED;
+            pc_viewer v = viewer_of(s);
+            rc = last != NULL ? backlog(hub->room, &v, *last, hub->cap / 2, &t)
+                              : PC_ERR_EVICTED;
             if (rc == PC_OK) {
                 hub->stats->resumed++;
             } else if (rc == PC_ERR_EVICTED || rc == PC_ERR_LIMIT) {
                 t.len = 13;
-                rc = snapshot_event(hub->room, player, &t);
+                rc = snapshot_event(hub->room, &v, &t);
                 hub->stats->snapshots++;
             }
         }

@@ -18,6 +18,7 @@
 #include "phasecast/change.h"
 #include "phasecast/error.h"
 #include "phasecast/room.h"
+#include "phasecast/view.h"
 #include "httpd.h"
 
 struct event_base;
@@ -46,9 +47,10 @@ pc_err pc__sse_hub_new(pc__httpd *d, struct event_base *base, pc_room *room,
 /* End every stream (the clients see the stream close) and free. NULL ok. */
 void pc__sse_hub_free(pc__sse_hub *hub);
 void pc__sse_sink(pc_room *room, const pc_change *change, void *arg);
-/* Take req over as a stream for player (NULL: the public view), resuming
- * after *last (NULL: a snapshot first). Answers req itself on failure. */
+/* Take req over as a stream in viewer's view (the public's, a player's or
+ * the game master's; copied), resuming after *last (NULL: a snapshot
+ * first). Answers req itself on failure. */
 void pc__sse_open(pc__sse_hub *hub, struct evhttp_request *req,
-                  const char *player, const uint64_t *last);
+                  const pc_viewer *viewer, const uint64_t *last);
 
 #endif

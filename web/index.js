@@ -1,41 +1,24 @@
-// index.js - the room list (GET /rooms) with links to each room's live
-// and time-travel pages.
-import { el, getJSON } from './api.js';
+// index.js - the room list: GET /rooms, one row per room with links to the
+// live page and the time-travel page. It does not refresh by itself.
+import { el, getJSON } from './common.js';
 
-async function load() {
-  const body = document.querySelector('#rooms tbody');
-  const note = document.getElementById('rooms-note');
-  try {
-    const { rooms } = await getJSON('/rooms');
-    body.replaceChildren(
-      ...rooms.map((r) => {
-        const q = `?room=${encodeURIComponent(r.room)}`;
-        return el(
-          'tr',
-          { data: { room: r.room } },
-          el('td', { class: 'mono' }, el('a', { href: `live.html${q}`, textContent: r.room })),
-          el('td', { textContent: r.game ?? '' }),
-          el('td', { class: 'mono', textContent: r.phase ?? '' }),
-          el('td', { class: 'mono', textContent: String(r.seq) }),
-          el(
-            'td',
-            {},
-            el('a', { href: `live.html${q}`, textContent: 'live', class: 'live-link' }),
-            ' \u00b7 ',
-            el('a', { href: `travel.html${q}`, textContent: 'time travel', class: 'travel-link' }),
-          ),
-        );
-      }),
-    );
-    note.textContent = rooms.length === 0 ? 'No rooms.' : '';
-    note.hidden = rooms.length !== 0;
-    document.getElementById('room-count').textContent = `${rooms.length} room(s)`;
-  } catch (e) {
-    note.hidden = false;
-    note.className = 'notice error';
-    note.textContent = `Cannot list the rooms: ${e.message}`;
-  }
+const status = document.getElementById('status');
+try {
+  const body = await getJSON('/rooms');
+  if (!body.ok) throw new Error(`${body.error.code}: ${body.error.message}`);
+  const rows = body.result.rooms.map((r) => {
+    const q = `?room=${encodeURIComponent(r.room)}`;
+    const live = el('a', null, 'live');
+    live.href = `live.html${q}`;
+    const travel = el('a', null, 'time travel');
+    travel.href = `travel.html${q}`;
+    return el('tr', null, null, el('td', 'mono', r.room), el('td', null, r.game),
+      el('td', null, r.phase), el('td', 'mono', String(r.seq)),
+      el('td', null, null, live, ' · ', travel));
+  });
+  document.getElementById('rooms').replaceChildren(...rows);
+  status.textContent = rows.length ? '' : 'no rooms';
+} catch (e) {
+  status.textContent = `cannot list the rooms: ${e.message}`;
+  status.className = 'error';
 }
-
-document.getElementById('refresh').addEventListener('click', load);
-load();

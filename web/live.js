@@ -1,351 +1,194 @@
-// live.js - the live room page (live.html?room=R): follows the room's
-// Server-Sent Events (GET /rooms/R/events, docs/web.md), keeps a replica
-// of the public view, draws it as a tree that highlights what each change
-// touched, keeps a bounded feed of the changes, checks the replica's
-// checksum against the server's, and shows the connection state.
-//
-// Connection states:
-//   connecting    no replica yet, the stream is opening
-//   resyncing     the stream is open but the replica is behind the seq the
-//                 server is known to have (backlog arriving, or a gap being
-//                 repaired by reconnecting with ?since=)
-//   live          open and caught up
-//   stale         open, but no heartbeat for 3 heartbeat intervals
-//   disconnected  the stream failed; EventSource (or, once it gives up,
-//                 this page, with backoff) reconnects, sending the last seq
-//
-// It is not a player's client: EventSource cannot send a token, so the
-// page always shows the public view.
-
-import { clock, el, getJSON, roomParam, where } from './api.js';
+// live.js - the live room page: follows GET /rooms/{room}/events (Server-
+// Sent Events) and keeps a replica of the room's public state, shown as a
+// tree that highlights what the last change touched, beside a bounded feed
+// of changes. The browser's EventSource reconnects by itself and sends
+// Last-Event-ID, so the server resumes from its ring or sends a snapshot;
+// the page only reopens the stream itself when the browser gives up (an
+// HTTP error) or when it sees a gap. Once a frame it checks the replica's
+// checksum (canon.js) against the server's `sum` of the newest change; on a
+// divergence it reopens the stream without a seq, which brings a fresh
+// snapshot. It sends no credential (EventSource cannot), so it always
+// shows the public view.
 import { checksum } from './canon.js';
-import { applyChange, compact, diff, get, parsePointer, patchPaths, pointer } from './json.js';
-import { bindTree, pruneMarks, renderTree, toggle } from './tree.js';
+import { applyChange, el, roomParam, short, StateTree, touchedPaths } from './common.js';
 
 const FEED_MAX = 200;
-const LATENCY_MAX = 10000;
 const room = roomParam();
-
-// Everything the page knows; window.pcLive exposes it to the console and
-// to the browser tests.
-const S = {
-  room,
-  doc: null, // the replica: {"phase", "data"}
-  seq: null, // its seq
-  sum: null, // the server's sum at seq
-  target: null, // the newest seq the server is known to have (this connection)
-  conn: 'connecting',
-  open: false,
-  es: null,
-  interval: null, // heartbeat interval in ms, once one arrived
-  lastBeat: 0,
-  retries: 0,
-  retryTimer: null,
-  received: 0, // changes applied
-  snapshots: 0,
-  reconnects: 0,
-  gaps: 0,
-  divergences: 0,
-  divergedAt: null,
-  checkedSeq: null,
-  sumState: 'unknown',
-  latencies: [], // {seq, ms}: from a change's commit (its time) to its render
-  collapsed: new Set(),
-  marks: new Map(),
-  feedQueue: [],
-  dirty: false,
-};
-window.pcLive = S;
-
 const $ = (id) => document.getElementById(id);
+const tree = new StateTree($('state'));
 
-function setConn(state) {
-  if (S.conn === state) {
-    return;
+// The replica and what the page shows of it.
+let doc = null; // {phase, data}
+let seq = -1;
+let sum = null; // the server's sum at seq
+let checkedSeq = -1;
+let resyncedAt = -Infinity; // when a divergence last forced a snapshot
+let touched = [];
+let conn = 'connecting';
+let beatAt = performance.now();
+let beatEvery = 1000;
+let es = null;
+let retryTimer = 0;
+let dirty = false;
+const arrived = []; // changes applied since the last render, for latency
+// Measurements for tests and the curious: ms from a change's time to the
+// frame that showed it.
+window.pcLive = { latencies: [], divergences: 0, sumState: 'unknown', get seq() { return seq; }, get state() { return doc; } };
+
+// Compare the replica's checksum with the server's; on a divergence take a
+// fresh snapshot, at most once every 5 s (so a page whose checksum code
+// disagreed with the server's would not reconnect in a loop).
+function checkSum() {
+  if (doc === null || sum === null || checkedSeq === seq) return;
+  checkedSeq = seq;
+  const mine = checksum(doc);
+  const b = $('sum-state');
+  const ok = mine === sum;
+  window.pcLive.sumState = ok ? 'ok' : 'diverged';
+  b.textContent = ok ? 'sum ok' : `diverged at ${seq}`;
+  b.className = `conn ${ok ? 'live' : 'stale'}`;
+  b.title = ok ? `the replica's checksum equals the server's at seq ${seq}` : `replica ${mine}, server ${sum}`;
+  if (!ok) {
+    window.pcLive.divergences++;
+    if (performance.now() - resyncedAt > 5000) {
+      resyncedAt = performance.now();
+      if (es) es.close();
+      clearTimeout(retryTimer);
+      setConn('resyncing', `checksum diverged at seq ${seq}`);
+      open(-1);
+    }
   }
-  S.conn = state;
-  const b = $('conn-state');
-  b.dataset.state = state;
-  b.textContent = state;
 }
 
-// Recompute the state from what is known (see the table above).
-function updateConn() {
-  if (!S.open) {
-    return;
-  }
-  if (S.doc === null || S.target === null || S.seq < S.target) {
-    setConn('resyncing');
-  } else if (S.interval !== null && Date.now() - S.lastBeat > 3 * S.interval) {
-    setConn('stale');
+function setConn(s, note = '') {
+  conn = s;
+  const c = $('conn-state');
+  c.textContent = s;
+  c.className = `conn ${s}`;
+  $('note').textContent = note;
+}
+
+function feedItem(node) {
+  const feed = $('feed');
+  feed.prepend(node);
+  while (feed.childElementCount > FEED_MAX) feed.lastElementChild.remove();
+}
+
+function changeItem(c) {
+  const li = el('li', c.kind === 'event' ? 'event' : null, null,
+    el('span', 'seq', String(c.seq)), el('span', `kind ${c.kind}`, c.kind),
+    el('span', 'phase', c.phase), el('span', 'reason', c.reason ?? (c.private ? '(private)' : '')),
+    el('span', 'where', c.file ? `${c.file}:${c.line}` : ''));
+  if (c.kind === 'event' && c.event) {
+    li.append(el('span', 'patch', `event ${c.event.name} ${short(c.event.data, 300)}`));
   } else {
-    setConn('live');
+    li.append(el('span', 'patch', short(c.patch, 400)));
   }
+  li.dataset.seq = c.seq;
+  return li;
 }
 
-function eventsURL(fresh) {
-  const base = `/rooms/${encodeURIComponent(room)}/events`;
-  return !fresh && S.seq !== null ? `${base}?since=${S.seq}` : base;
-}
-
-// connect(fresh) - (re)open the stream: from the replica's seq, or with a
-// snapshot first when fresh or when there is no replica.
-function connect(fresh = false) {
-  clearTimeout(S.retryTimer);
-  if (S.es) {
-    S.es.close();
-    S.reconnects++;
-  }
-  const es = new EventSource(eventsURL(fresh));
-  S.es = es;
-  S.open = false;
-  S.target = null;
-  setConn(S.doc === null ? 'connecting' : 'resyncing');
-  es.onopen = () => {
-    if (es !== S.es) {
-      return;
-    }
-    S.open = true;
-    S.retries = 0;
-    S.lastBeat = Date.now();
-    S.target = null;
-    updateConn();
-    probe(es);
-  };
-  es.addEventListener('snapshot', (ev) => es === S.es && onSnapshot(JSON.parse(ev.data)));
-  es.addEventListener('changes', (ev) => es === S.es && onChanges(JSON.parse(ev.data)));
-  es.addEventListener('heartbeat', (ev) => es === S.es && onHeartbeat(JSON.parse(ev.data)));
-  es.onerror = () => {
-    if (es !== S.es) {
-      return;
-    }
-    S.open = false;
-    setConn('disconnected');
-    if (es.readyState === EventSource.CLOSED) {
-      // The browser gave up (an HTTP error, say): retry ourselves.
-      const delay = Math.min(10000, 1000 * 2 ** S.retries++);
-      S.retryTimer = setTimeout(() => connect(), delay);
-    }
-  };
-}
-
-// Ask the room's seq once the stream is open, so a quiet room (or one
-// without heartbeats) is known to be caught up without waiting.
-async function probe(es) {
-  try {
-    const r = await getJSON(`/rooms/${encodeURIComponent(room)}`);
-    if (es === S.es && S.open) {
-      S.target = Math.max(S.target ?? 0, r.seq);
-      updateConn();
-    }
-  } catch {
-    // The stream's own errors tell the story.
-  }
-}
-
-function mark(path, now) {
-  // A removed member has no row: mark the member that held it.
-  const tokens = parsePointer(path);
-  while (tokens.length > 0 && get(S.doc, tokens) === undefined) {
-    tokens.pop();
-  }
-  S.marks.set(pointer(tokens), now);
+function scheduleRender() {
+  if (dirty) return;
+  dirty = true;
+  requestAnimationFrame(() => {
+    dirty = false;
+    $('seq').textContent = String(seq);
+    $('phase').textContent = doc ? doc.phase : '-';
+    if (doc) tree.render(doc, touched);
+    checkSum();
+    const now = Date.now();
+    for (const c of arrived) window.pcLive.latencies.push(now - c.time);
+    arrived.length = 0;
+  });
 }
 
 function onSnapshot(m) {
-  const now = Date.now();
-  const old = S.doc;
-  S.doc = m.state;
-  S.seq = m.seq;
-  S.sum = m.sum;
-  S.snapshots++;
-  S.target = Math.max(S.target ?? 0, m.seq);
-  const changed = old === null ? null : diff(old, m.state);
-  if (changed) {
-    changed.forEach((d) => mark(d.path, now));
-  }
-  S.feedQueue.push({ snapshot: true, seq: m.seq, changed: changed ? changed.length : null, at: now });
-  updateConn();
-  schedule();
+  doc = m.state;
+  seq = m.seq;
+  sum = m.sum ?? null;
+  touched = [];
+  beatAt = performance.now();
+  feedItem(el('li', 'marker', `snapshot at seq ${m.seq}`));
+  setConn('live');
+  scheduleRender();
 }
 
 function onChanges(m) {
-  const now = Date.now();
-  const wasLive = S.conn === 'live';
   for (const c of m.changes) {
-    if (S.doc === null) {
-      connect(true);
+    if (c.seq <= seq) continue; // already applied (a resumed stream)
+    if (doc === null || c.seq !== seq + 1) {
+      reopen(`gap: have seq ${seq}, got ${c.seq}`);
       return;
     }
-    if (c.seq <= S.seq) {
-      continue; // a repeat
-    }
-    if (c.seq !== S.seq + 1) {
-      S.gaps++;
-      connect();
-      return;
-    }
-    const phaseBefore = S.doc.phase;
-    applyChange(S.doc, c);
-    S.seq = c.seq;
-    S.sum = c.sum;
-    S.received++;
-    // A change says nothing about what follows it: only a probe, a
-    // heartbeat or a snapshot tells the server's seq after a (re)connect.
-    if (S.target !== null) {
-      S.target = Math.max(S.target, c.seq);
-    }
-    patchPaths(c.patch).forEach((p) => mark(p, now));
-    if (S.doc.phase !== phaseBefore) {
-      S.marks.set('/phase', now);
-    }
-    S.feedQueue.push({ change: c, at: now, measure: wasLive });
+    touched = touchedPaths(c, doc.phase);
+    applyChange(doc, c);
+    seq = c.seq;
+    sum = c.sum ?? null;
+    arrived.push(c);
+    feedItem(changeItem(c));
   }
-  updateConn();
-  schedule();
+  beatAt = performance.now(); // the stream is evidently alive
+  setConn('live');
+  scheduleRender();
 }
 
-function onHeartbeat(h) {
-  S.interval = h.interval_ms || null;
-  S.lastBeat = Date.now();
-  S.target = Math.max(S.target ?? 0, h.seq);
-  if (S.doc !== null && h.seq > S.seq) {
-    // Every change up to h.seq was sent before this heartbeat: one was
-    // lost. Resume from the replica's seq.
-    S.gaps++;
-    connect();
+function onHeartbeat(m) {
+  beatAt = performance.now();
+  beatEvery = m.interval_ms > 0 ? m.interval_ms : beatEvery;
+  if (m.seq > seq) {
+    // Every change up to m.seq was sent before the beat: one was lost.
+    reopen(`heartbeat at seq ${m.seq}, replica at ${seq}`);
+  } else if (conn !== 'live' && doc !== null) {
+    setConn('live'); // resumed with nothing missed
+  }
+}
+
+function parse(e, fn) {
+  let m;
+  try {
+    m = JSON.parse(e.data);
+  } catch {
     return;
   }
-  updateConn();
+  fn(m);
 }
 
-function schedule() {
-  if (!S.dirty) {
-    S.dirty = true;
-    requestAnimationFrame(render);
-  }
-}
-
-function feedItem(x) {
-  if (x.snapshot) {
-    const what =
-      x.changed === null ? 'the replica starts from this snapshot' : `the replica was replaced; ${x.changed} field(s) differed`;
-    return el(
-      'li',
-      { class: 'snapshot fresh', data: { seq: x.seq, kind: 'snapshot' } },
-      el('span', { class: 'seq', textContent: `#${x.seq}` }),
-      el('span', { class: 'kind', textContent: 'snapshot' }),
-      el('span', { class: 'reason', textContent: what }),
-      el('span', { class: 'meta', textContent: clock(x.at) }),
-    );
-  }
-  const c = x.change;
-  const meta = [clock(c.time), c.phase];
-  const loc = where(c);
-  if (loc) {
-    meta.push(c.func ? `${loc} ${c.func}` : loc);
-  }
-  if (c.private) {
-    meta.push('private data changed');
-  }
-  if (c.event) {
-    meta.push(`event ${c.event.name}`);
-  }
-  const patch = c.kind === 'event' && c.event ? { event: c.event.data } : c.patch;
-  return el(
-    'li',
-    { class: 'fresh', data: { seq: c.seq, kind: c.kind } },
-    el('span', { class: 'seq', textContent: `#${c.seq}` }),
-    el('span', { class: `kind kind-${c.kind}`, textContent: c.kind }),
-    el('span', { class: 'reason', textContent: c.reason ?? '(not public)' }),
-    el('span', { class: 'meta', textContent: meta.join(' \u00b7 ') }),
-    el('code', { class: 'patch', textContent: compact(patch, 400), title: JSON.stringify(patch) }),
-  );
-}
-
-function checkSum() {
-  if (S.doc === null || S.sum === null || S.checkedSeq === S.seq) {
-    return;
-  }
-  S.checkedSeq = S.seq;
-  const mine = checksum(S.doc);
-  const b = $('sum-state');
-  if (mine === S.sum) {
-    S.sumState = 'ok';
-    b.dataset.state = 'ok';
-    b.textContent = 'sum ok';
-    b.title = `the replica's checksum ${mine} equals the server's at seq ${S.seq}`;
-  } else {
-    S.sumState = 'diverged';
-    S.divergences++;
-    S.divergedAt = S.seq;
-    b.dataset.state = 'diverged';
-    b.textContent = `diverged at #${S.seq}`;
-    b.title = `the replica's checksum ${mine} differs from the server's ${S.sum}: taking a snapshot`;
-    connect(true);
-  }
-}
-
-function render() {
-  S.dirty = false;
-  const now = Date.now();
-  pruneMarks(S.marks, now);
-  if (S.doc !== null) {
-    renderTree($('state'), S.doc, { collapsed: S.collapsed, marks: S.marks, now, label: `state of ${room}` });
-    $('seq').textContent = String(S.seq);
-    $('phase').textContent = S.doc.phase;
-  }
-  const feed = $('feed');
-  const items = S.feedQueue.splice(0);
-  // Newest first; when a burst brings more than the feed holds, only
-  // the newest are drawn.
-  const shown = items.slice(-FEED_MAX);
-  const frag = document.createDocumentFragment();
-  for (let i = shown.length - 1; i >= 0; i--) {
-    frag.append(feedItem(shown[i]));
-  }
-  feed.prepend(frag);
-  while (feed.childElementCount > FEED_MAX) {
-    feed.lastElementChild.remove();
-  }
-  $('feed-count').textContent =
-    `${S.received} change(s), ${S.snapshots} snapshot(s) received; ` + `the newest ${feed.childElementCount} entries shown`;
-  checkSum();
-  const drawn = Date.now();
-  for (const x of items) {
-    if (x.change && x.measure && typeof x.change.time === 'number') {
-      S.latencies.push({ seq: x.change.seq, ms: drawn - x.change.time });
+function open(since) {
+  const q = since >= 0 ? `?since=${since}` : '';
+  es = new EventSource(`/rooms/${encodeURIComponent(room)}/events${q}`);
+  es.addEventListener('snapshot', (e) => parse(e, onSnapshot));
+  es.addEventListener('changes', (e) => parse(e, onChanges));
+  es.addEventListener('heartbeat', (e) => parse(e, onHeartbeat));
+  es.addEventListener('error', () => {
+    setConn('resyncing', es.readyState === EventSource.CLOSED ? 'reconnecting' : 'connection lost');
+    if (es.readyState === EventSource.CLOSED) {
+      // The browser gave up (an HTTP error such as 404 while the server
+      // restarts without the room): try again ourselves.
+      clearTimeout(retryTimer);
+      retryTimer = setTimeout(() => open(doc ? seq : -1), 1000);
     }
-  }
-  if (S.latencies.length > LATENCY_MAX) {
-    S.latencies.splice(0, S.latencies.length - LATENCY_MAX);
-  }
-}
-
-function start() {
-  if (room === null) {
-    $('state').replaceChildren(el('p', { class: 'notice error', textContent: 'Give a room: live.html?room=ROOM' }));
-    setConn('disconnected');
-    return;
-  }
-  document.title = `${room} \u00b7 phasecast live`;
-  $('room-name').textContent = room;
-  $('travel-link').href = `travel.html?room=${encodeURIComponent(room)}`;
-  bindTree($('state'), {
-    onToggle: (p) => {
-      toggle(S.collapsed, p);
-      schedule();
-    },
   });
-  connect();
-  // The stale watch, and a reconnect when a stream stays stale (a
-  // connection that died without an error).
-  setInterval(() => {
-    updateConn();
-    if (S.open && S.interval !== null && Date.now() - S.lastBeat > 6 * S.interval) {
-      connect();
-    }
-  }, 500);
 }
 
-start();
+// Drop the stream and open a new one from our seq.
+function reopen(why) {
+  setConn('resyncing', why);
+  if (es) es.close();
+  clearTimeout(retryTimer);
+  open(doc ? seq : -1);
+}
+
+if (!room) {
+  setConn('stale', 'no ?room= in the address');
+} else {
+  $('room').textContent = room;
+  $('travel-link').href = `travel.html?room=${encodeURIComponent(room)}`;
+  document.title = `${room} · phasecast live`;
+  open(-1);
+  setInterval(() => {
+    if (conn === 'live' && performance.now() - beatAt > 3 * beatEvery) {
+      setConn('stale', `no heartbeat for ${Math.round((performance.now() - beatAt) / 1000)} s`);
+    }
+  }, 250);
+}

@@ -95,7 +95,7 @@ int main(void)
     CHECK(pc_room_start(room) == PC_OK);
 
     /* Roll until someone rolls a natural 20. */
-    pc_action roll = {"ann", "roll", NULL};
+    pc_action roll = {.player = "ann", .type = "roll", .payload = NULL};
     const pc_change *c = NULL;
     for (int i = 0; i < 200; i++) {
         CHECK(pc_room_action(room, &roll, NULL, NULL) == PC_OK);

@@ -41,6 +41,14 @@ typedef enum pc_audience {
                                role, when a room has one, sees it) */
 } pc_audience;
 
+/* Who sent an action (pc_action.role): a seated player, or the room's
+ * game master (a viewer who sees the whole state, admitted by the host;
+ * see view.h and docs/protocol.md "join"). */
+typedef enum pc_role {
+    PC_ROLE_PLAYER = 0, /* a player: sees its own view */
+    PC_ROLE_GM = 1      /* the game master: sees everything */
+} pc_role;
+
 /* Longest event name in bytes (names are [A-Za-z0-9_.-]{1,64}), and
  * longest player id an event may be addressed to (same characters). */
 #define PC_EVENT_NAME_MAX 64
@@ -70,14 +78,17 @@ typedef enum pc_cause_kind {
  * then means nothing). Causes are never broadcast. */
 typedef struct pc_cause {
     pc_cause_kind kind;
-    uint64_t first_seq;   /* seq of the first change this stimulus made;
-                             0: no cause recorded */
-    const char *player;   /* ACTION: the acting player; else NULL */
-    const char *type;     /* ACTION: the action's type; else NULL */
-    const cJSON *payload; /* ACTION: its payload, NULL if none */
-    const char *phase;    /* TIMEOUT: the phase whose timer fired; else NULL */
-    bool payload_dropped; /* ACTION, read back from a log: the payload could
-                             not be recorded (see docs/durability.md) */
+    uint64_t first_seq;    /* seq of the first change this stimulus made;
+                              0: no cause recorded */
+    const char *player;    /* ACTION: the acting player; else NULL */
+    const char *type;      /* ACTION: the action's type; else NULL */
+    const cJSON *payload;  /* ACTION: its payload, NULL if none */
+    const char *phase;     /* TIMEOUT: the phase whose timer fired; else NULL */
+    bool payload_dropped;  /* ACTION, read back from a log: the payload could
+                              not be recorded (see docs/durability.md) */
+    pc_role role;          /* ACTION: who acted (PC_ROLE_PLAYER otherwise) */
+    bool has_expected_seq; /* ACTION: the action carried expected_seq ... */
+    uint64_t expected_seq; /* ... this one (0 otherwise) */
 } pc_cause;
 
 /* One committed change: everything needed to explain it and to check it. */

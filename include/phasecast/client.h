@@ -40,7 +40,10 @@ typedef struct pc_client pc_client;
 /* How the client joins. */
 typedef enum pc_client_role {
     PC_CLIENT_SPECTATOR = 0, /* public view, cannot act */
-    PC_CLIENT_PLAYER = 1     /* own view (private data), may act */
+    PC_CLIENT_PLAYER = 1,    /* own view (private data), may act */
+    PC_CLIENT_GM = 2         /* the room's game master: the whole state and
+                                every event; may act (the game sees
+                                PC_ROLE_GM). Needs gm_credential */
 } pc_client_role;
 
 /* One change the client applied to its replica. */
@@ -113,7 +116,11 @@ typedef struct pc_client_config {
     const char *req_url; /* the server's request URL */
     const char *room;
     pc_client_role role;
-    const char *name; /* player id; players only */
+    const char *name; /* player id; players and game masters */
+    /* The room's game-master credential (pc_server_room_options), for
+     * PC_CLIENT_GM only; copied, and wiped when the client is closed.
+     * Read it from a file or the environment, never a command line. */
+    const char *gm_credential;
 
     pc_client_change_fn on_change;         /* may be NULL */
     pc_client_event_fn on_event;           /* may be NULL */
@@ -249,8 +256,58 @@ pc_err pc_client_act_id(pc_client *c, const char *action_id, const char *type,
                         pc_error *err);
 
 /*
+ * pc_client_act_expect - pc_client_act (players and game masters) with a
+ * fresh action id and expected_seq: the seq of the state the caller
+ * decided on (usually pc_client_seq). If the room has moved past it and
+ * the game refuses stale actions of this type (pc_game.strict_actions),
+ * nothing changes and it returns PC_ERR_CONFLICT (err code "conflict");
+ * pc_client_conflict_seq then gives the room's seq at the refusal.
+ * Otherwise as pc_client_act. Never invokes callbacks.
+ */
+pc_err pc_client_act_expect(pc_client *c, const char *type,
+                            const cJSON *payload, uint64_t expected_seq,
+                            cJSON **value, uint64_t *seq, pc_error *err);
+
+/* pc_client_conflict_seq - the room's seq the last PC_ERR_CONFLICT of
+ * pc_client_act_expect reported; 0 before any. */
+uint64_t pc_client_conflict_seq(const pc_client *c);
+
+/*
+ * Decision function for pc_client_act_retry: given the replica (state,
+ * borrowed until it returns, at seq), choose an action: *type (borrowed;
+ * must stay valid until pc_client_act_retry returns or calls the function
+ * again) and *payload (NULL or a tree pc_client_act_retry takes ownership
+ * of). Return PC_OK to act, anything else to give up (that code is
+ * returned).
+ */
+typedef pc_err (*pc_client_decide_fn)(pc_client *c, const cJSON *state,
+                                      uint64_t seq, const char **type,
+                                      cJSON **payload, void *arg);
+
+/*
+ * pc_client_act_retry - optimistic concurrency made easy: call decide on
+ * the replica, send its action with the replica's seq as expected_seq
+ * (pc_client_act_expect) and, while the room refuses it as a conflict,
+ * catch the replica up to the seq the refusal reported (taking queued
+ * broadcasts, then `changes`; change and event callbacks fire as in
+ * pc_client_poll) and decide again, at most retries more times (0: one
+ * attempt). The first action that is not a conflict ends it: its result
+ * is returned (*value and *seq as pc_client_act), or its refusal. Past
+ * the bound it returns PC_ERR_CONFLICT with the last conflict in err.
+ * Returns what pc_client_act_expect returns, or decide's code,
+ * PC_ERR_INVALID (NULL client or function, retries < 0, no type),
+ * PC_ERR_REENTRANT (called from one of the client's callbacks),
+ * PC_ERR_TIMEOUT (the replica could not catch up), PC_ERR_CLOSED (a
+ * callback closed the client, which is now freed).
+ */
+pc_err pc_client_act_retry(pc_client *c, pc_client_decide_fn decide, void *arg,
+                           int retries, cJSON **value, uint64_t *seq,
+                           pc_error *err);
+
+/*
  * pc_client_state - the replica {"phase", "data"}: the player's view for
- * players, the public view for spectators. Borrowed until the next
+ * players, the whole state for the game master, the public view for
+ * spectators. Borrowed until the next
  * pc_client_poll or pc_client_close; never NULL after a successful open.
  */
 const cJSON *pc_client_state(const pc_client *c);

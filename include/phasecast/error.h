@@ -18,23 +18,26 @@ extern "C" {
 /* Result of every fallible call. The numeric values are stable. */
 typedef enum pc_err {
     PC_OK = 0,
-    PC_ERR_INVALID = 1,    /* an argument or document is malformed */
-    PC_ERR_NOMEM = 2,      /* an allocation failed; nothing changed */
-    PC_ERR_LIMIT = 3,      /* a size, depth or count limit was exceeded */
-    PC_ERR_REJECTED = 4,   /* the game's validator refused the new state */
-    PC_ERR_REENTRANT = 5,  /* state change attempted from a sink, validator
-                              or exit callback */
-    PC_ERR_NOT_FOUND = 6,  /* no such seq, phase, path or item */
-    PC_ERR_EVICTED = 7,    /* the seq is older than the retained history */
-    PC_ERR_PHASE = 8,      /* unknown phase, or no handler in this phase */
-    PC_ERR_TAMPERED = 9,   /* state was modified outside the update path */
-    PC_ERR_ACTION = 10,    /* the game refused an action (see pc_error.code) */
-    PC_ERR_STATE = 11,     /* the object is in the wrong state for the call */
-    PC_ERR_IO = 12,        /* an operating-system I/O call failed */
-    PC_ERR_CLOSED = 13,    /* the object or connection is closed */
-    PC_ERR_TIMEOUT = 14,   /* an operation did not complete in time */
-    PC_ERR_PROTOCOL = 15,  /* a peer sent something the protocol forbids */
-    PC_ERR_PERMISSION = 16 /* the caller is not allowed to do this */
+    PC_ERR_INVALID = 1,     /* an argument or document is malformed */
+    PC_ERR_NOMEM = 2,       /* an allocation failed; nothing changed */
+    PC_ERR_LIMIT = 3,       /* a size, depth or count limit was exceeded */
+    PC_ERR_REJECTED = 4,    /* the game's validator refused the new state */
+    PC_ERR_REENTRANT = 5,   /* state change attempted from a sink, validator
+                               or exit callback */
+    PC_ERR_NOT_FOUND = 6,   /* no such seq, phase, path or item */
+    PC_ERR_EVICTED = 7,     /* the seq is older than the retained history */
+    PC_ERR_PHASE = 8,       /* unknown phase, or no handler in this phase */
+    PC_ERR_TAMPERED = 9,    /* state was modified outside the update path */
+    PC_ERR_ACTION = 10,     /* the game refused an action (see pc_error.code) */
+    PC_ERR_STATE = 11,      /* the object is in the wrong state for the call */
+    PC_ERR_IO = 12,         /* an operating-system I/O call failed */
+    PC_ERR_CLOSED = 13,     /* the object or connection is closed */
+    PC_ERR_TIMEOUT = 14,    /* an operation did not complete in time */
+    PC_ERR_PROTOCOL = 15,   /* a peer sent something the protocol forbids */
+    PC_ERR_PERMISSION = 16, /* the caller is not allowed to do this */
+    PC_ERR_CONFLICT = 17    /* an action's expected_seq is behind the room
+                               and the game refuses stale actions of its
+                               type (see pc_game.strict_actions) */
 } pc_err;
 
 /* Size of pc_error.code including the terminating NUL. */

@@ -45,11 +45,20 @@ extern "C" {
 
 typedef struct pc_room pc_room;
 
-/* An action a player sent, as the game's action callback receives it. */
+/* An action a player (or the game master) sent, as the game's action
+ * callback receives it. Initialise it with designated initialisers: the
+ * zero value of every member after payload is "a player, no expected
+ * seq". */
 typedef struct pc_action {
-    const char *player;   /* who acts (a player id), never NULL */
-    const char *type;     /* what kind of action, e.g. "move", never NULL */
-    const cJSON *payload; /* action arguments, may be NULL */
+    const char *player;    /* who acts (a player id, or the game master's
+                              name), never NULL */
+    const char *type;      /* what kind of action, e.g. "move", never NULL */
+    const cJSON *payload;  /* action arguments, may be NULL */
+    pc_role role;          /* PC_ROLE_GM: the room's game master acts; the
+                              game decides what a game master may do */
+    bool has_expected_seq; /* the sender acted on the state at ... */
+    uint64_t expected_seq; /* ... this seq (optimistic concurrency, see
+                              pc_game.strict_actions) */
 } pc_action;
 
 /*
@@ -106,6 +115,21 @@ typedef struct pc_game {
     /* NULL-terminated private-path patterns into "data", or NULL when
      * everything is public; see view.h. Borrowed like phases. */
     const char *const *private_paths;
+    /*
+     * Optimistic concurrency: the action types refused when they are
+     * stale. An action that carries an expected_seq below the room's seq
+     * was decided on a state the room has since moved past; if its type
+     * is listed here ("*" lists every type) pc_room_action refuses it
+     * with PC_ERR_CONFLICT, code "conflict", before the action callback
+     * runs, so nothing changes (no seq, no record, no PRNG draw). Other
+     * types are applied anyway, and their callback still sees
+     * act->expected_seq: a game that needs a finer rule (refuse only if
+     * the target changed) checks it there and refuses with
+     * pc_error_set(err, PC_ERR_CONFLICT, "conflict", ...) itself, before
+     * it changes anything. NULL-terminated, or NULL: no type is strict.
+     * Borrowed like phases.
+     */
+    const char *const *strict_actions;
 } pc_game;
 
 /* Default number of changes a room's history retains. */
@@ -305,16 +329,23 @@ pc_err pc_room_event_at(pc_room *room, pc_audience audience, const char *player,
                         const char *file, int line, const char *func);
 
 /*
- * pc_room_action - deliver a player's action to the current phase's action
- * callback. On success *result (if result is not NULL) receives the
- * callback's result tree or NULL (caller frees with cJSON_Delete). On
- * failure err (may be NULL) and pc_room_last_error are filled:
- * PC_ERR_STATE (not started), PC_ERR_CLOSED (room being freed),
+ * pc_room_action - deliver a player's (or the game master's) action to the
+ * current phase's action callback. Actions are handled one at a time, on
+ * the room's thread, in the order the host delivers them; each change an
+ * action commits gets its own seq. On success *result (if result is not
+ * NULL) receives the callback's result tree or NULL (caller frees with
+ * cJSON_Delete). On failure err (may be NULL) and pc_room_last_error are
+ * filled: PC_ERR_STATE (not started), PC_ERR_CLOSED (room being freed),
  * PC_ERR_PHASE ("no_actions_in_phase"), PC_ERR_INVALID ("invalid_action"
- * for NULL fields, "invalid_payload"), PC_ERR_LIMIT ("limit_exceeded":
- * payload over the room's limits), PC_ERR_REENTRANT (from a sink,
- * validator or exit), or whatever the callback returned. Changes the
- * callback committed before failing stay committed.
+ * for NULL fields, an unknown role or an expected_seq after the room's
+ * seq; "invalid_payload"), PC_ERR_LIMIT ("limit_exceeded": payload over
+ * the room's limits), PC_ERR_CONFLICT ("conflict": a stale action of a
+ * strict type, see pc_game.strict_actions; pc_room_seq is the seq to
+ * retry from), PC_ERR_REENTRANT (from a sink, validator or exit), or
+ * whatever the callback returned. Changes the callback committed before
+ * failing stay committed: a game that changes several things for one
+ * action makes them one patch (validated as a whole, so a refusal of any
+ * part changes nothing) rather than several updates.
  */
 pc_err pc_room_action(pc_room *room, const pc_action *act, cJSON **result,
                       pc_error *err);

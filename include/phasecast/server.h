@@ -260,6 +260,17 @@ typedef struct pc_server_room_options {
      * registers the name. Default "join". Copied. */
     const char *join_action;
     size_t max_players; /* tokens issued per room; 0 = 64 */
+    /* The secret a "join" with role "gm" must carry to make its sender
+     * this room's game master (docs/protocol.md "join"): a viewer who
+     * sees the whole state, every player's private members and every
+     * event, and whose actions reach the game with PC_ROLE_GM. Same
+     * form as the inspector credential (16 to PC_SERVER_CREDENTIAL_MAX
+     * printable ASCII characters without spaces), compared in constant
+     * time, copied and wiped when the room goes. Hosts read it from a
+     * file or the environment, never from a command line. NULL or ""
+     * (the default): the room has no game master and every such join is
+     * refused. */
+    const char *gm_credential;
 } pc_server_room_options;
 
 /* pc_server_room_options_init - fill o with the defaults. */

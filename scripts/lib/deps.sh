@@ -17,11 +17,16 @@ PC_DEPS_BUILD=(build-essential cmake pkg-config libnng-dev nng-utils
 # What the checks need on top: valgrind runs, the format check, clang
 # with its sanitizer/libFuzzer runtimes (only a Recommends of clang, so it
 # is named explicitly because we install without recommends), and
-# prometheus for promtool, which lints the server's /metrics text, curl,
-# the HTTP client of the bridge's black-box test, and chromium and nodejs
-# for the pages' browser tests (tests/web; npm through pc_deps_npm).
+# prometheus for promtool, which lints the server's /metrics text, and
+# curl, the HTTP client of the bridge's black-box test.
+# chromium, nodejs and npm run the pages' browser tests (tests/web, which
+# fetch playwright-core from npm). npm is asked for only when no npm
+# command exists: a nodejs build that bundles npm conflicts with Debian's.
 PC_DEPS_CHECK=(valgrind clang-format clang libclang-rt-14-dev prometheus curl
     chromium nodejs)
+if ! command -v npm >/dev/null 2>&1; then
+    PC_DEPS_CHECK+=(npm)
+fi
 
 pc_log() {
     printf '%s: %s\n' "${0##*/}" "$*" >&2
@@ -76,15 +81,4 @@ pc_deps_ensure() {
         pc_log "still missing after apt-get install: ${missing[*]}"
         return 1
     fi
-}
-
-# pc_deps_npm - make sure an npm command exists (the browser tests install
-# playwright-core with it). A Node.js from another source (nodesource's
-# nodejs package carries its own npm) is left alone: Debian's npm package
-# would clash with its files, so it is installed only when there is no npm.
-pc_deps_npm() {
-    if [[ ${PHASECAST_NO_DEPS:-0} == 1 ]] || command -v npm >/dev/null 2>&1; then
-        return 0
-    fi
-    pc_deps_ensure npm
 }

@@ -36,7 +36,8 @@ echo "$out"
 
 out=$($R --data '{"op":"action","room":"r1","token":"'"$token"'","action_id":"m1","type":"move","payload":{"cell":4}}')
 echo "$out"
-[[ $out == '"{\"v\":1,\"ok\":true,\"result\":{\"room\":\"r1\",\"seq\":3,\"value\":null}}"' ]] ||
+# The reply carries the seq the move produced and the change itself.
+[[ $out == '"{\"v\":1,\"ok\":true,\"result\":{\"room\":\"r1\",\"seq\":3,\"value\":null,\"changes\":[{\"seq\":3,'*'\"reason\":\"X plays cell 4\"'*'\"sum\":\"55f0d9999c0b296f\"}]}}"' ]] ||
     fail "move"
 
 out=$($R --data '{"op":"snapshot","room":"r1"}')

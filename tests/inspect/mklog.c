@@ -117,7 +117,7 @@ int main(int argc, char **argv)
     uint64_t bot_rng = 1;
     for (size_t p = 0; p < 4; p++) {
         now += 1500;
-        pc_action act = {players[p], "join", NULL};
+        pc_action act = {.player = players[p], .type = "join", .payload = NULL};
         cJSON *result = NULL;
         if (pc_room_action(room, &act, &result, &err) != PC_OK) {
             fprintf(stderr, "pc-inspect-mklog: join refused: %s\n",
@@ -160,7 +160,8 @@ int main(int argc, char **argv)
                 continue;
             }
             now += 700 + (int64_t)(splitmix(&bot_rng) % 1800);
-            pc_action act = {players[p], type, payload};
+            pc_action act = {
+                .player = players[p], .type = type, .payload = payload};
             cJSON *result = NULL;
             pc_err rv = pc_room_action(room, &act, &result, &err);
             cJSON_Delete(result);

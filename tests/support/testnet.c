@@ -10,6 +10,8 @@
 
 #include <stdio.h>
 
+#include "countergame.h"
+
 pc_server *testnet_serve(const pc_server_options *o, const pc_game *game,
                          const char *room, size_t history)
 {
@@ -46,4 +48,31 @@ void testnet_listen_any(nng_socket s, char *url, size_t cap)
     snprintf(
         url, cap, "tcp://127.0.0.1:%u",
         (unsigned)((sa.s_in.sa_port >> 8 | sa.s_in.sa_port << 8) & 0xffff));
+}
+
+typedef struct commit_ask {
+    const char *room, *text;
+    int count;
+} commit_ask;
+
+static void commit_on_loop(pc_server *srv, void *arg)
+{
+    commit_ask *a = arg;
+    pc_room *room = pc_server_find_room(srv, a->room);
+    assert_non_null(room);
+    for (int i = 0; i < a->count; i++) {
+        if (a->text != NULL) {
+            assert_int_equal(pc_update_phase_text(room, a->text, "test"),
+                             PC_OK);
+        } else {
+            assert_int_equal(countergame_count(room, "count"), PC_OK);
+        }
+    }
+}
+
+void testnet_commit(pc_server *srv, const char *room, const char *text,
+                    int count)
+{
+    commit_ask a = {room, text, count};
+    assert_int_equal(pc_server_call(srv, commit_on_loop, &a), PC_OK);
 }

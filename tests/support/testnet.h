@@ -23,6 +23,14 @@
 pc_server *testnet_serve(const pc_server_options *o, const pc_game *game,
                          const char *room, size_t history);
 
+/*
+ * testnet_commit - on srv's loop, commit count changes to room: each the
+ * merge patch text (JSON) when text is not NULL, else one counting change
+ * of the counter game (countergame_count). Fails the test on an error.
+ */
+void testnet_commit(pc_server *srv, const char *room, const char *text,
+                    int count);
+
 /* testnet_listen_any - listen on tcp://127.0.0.1:0 and write the URL with
  * the port the kernel chose to url (cap bytes). */
 void testnet_listen_any(nng_socket s, char *url, size_t cap);

@@ -1,12 +1,11 @@
-// tests/web/modules.test.mjs - the pages' JSON modules (web/json.js,
-// web/canon.js) under node, against the C definitions: the checksum's
-// known answers (tests/test_canon.c), the canonical numbers of
-// docs/reference/canon.md, RFC 7386's own merge-patch examples, and the
-// leaf diff of pc_json_diff (include/phasecast/diff.h).
+// tests/web/modules.test.mjs - the pages' checksum (web/canon.js) and
+// merge patch (web/common.js) under node, against the C definitions: the
+// checksum's known answers (tests/test_canon.c), the canonical numbers of
+// docs/reference/canon.md, and RFC 7386's own merge-patch examples.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { canonNumber, checksum } from '../../web/canon.js';
-import { diff, mergePatch, parsePointer, patchPaths, patchTouches, pointer } from '../../web/json.js';
+import { mergePatch } from '../../web/common.js';
 
 test('the checksum gives the C known answers', () => {
   const known = [
@@ -85,40 +84,4 @@ test('merge patches follow RFC 7386', () => {
   for (const [target, patch, want] of cases) {
     assert.deepEqual(mergePatch(structuredClone(target), patch), want, JSON.stringify([target, patch]));
   }
-});
-
-test('the diff lists leaves as pc_json_diff does', () => {
-  const a = { data: { s: { ann: 1, bob: 2 }, list: [1, 2, 3], gone: true, t: { x: 1 } }, phase: 'A' };
-  const b = { data: { s: { ann: 1, bob: 5, cat: 0 }, list: [1, 9], t: 7, 'a/b': 1 }, phase: 'B' };
-  assert.deepEqual(diff(a, b), [
-    { path: '/data/a~1b', new: 1 },
-    { path: '/data/gone', old: true },
-    { path: '/data/list/1', old: 2, new: 9 },
-    { path: '/data/list/2', old: 3 },
-    { path: '/data/s/bob', old: 2, new: 5 },
-    { path: '/data/s/cat', new: 0 },
-    { path: '/data/t', old: { x: 1 }, new: 7 },
-    { path: '/phase', old: 'A', new: 'B' },
-  ]);
-  assert.deepEqual(diff(a, structuredClone(a)), []);
-});
-
-test('pointers and the paths a patch touches', () => {
-  assert.equal(pointer(['data', 'a/b', 'c~d']), '/data/a~1b/c~0d');
-  assert.deepEqual(parsePointer('/data/a~1b/c~0d'), ['data', 'a/b', 'c~d']);
-  assert.deepEqual(parsePointer(''), []);
-  const patch = { hands: { ann: { R1: null } }, to_act: 'bob', turn: {} };
-  assert.deepEqual(patchPaths(patch), ['/data/hands/ann/R1', '/data/to_act', '/data/turn']);
-  assert.deepEqual(patchPaths({}), []);
-  const doc = { phase: 'P', data: { hands: { ann: { R1: true }, bob: {} }, to_act: 'ann', turn: {}, players: ['a', 'b'] } };
-  const touches = (p, path) => patchTouches(p, parsePointer(path), doc);
-  assert.equal(touches(patch, '/data/hands/ann/R1'), true);
-  assert.equal(touches(patch, '/data/hands/ann'), true);
-  assert.equal(touches(patch, '/data/hands/bob'), false);
-  assert.equal(touches(patch, '/data/to_act/x'), true, 'a parent replaced');
-  assert.equal(touches(patch, '/data/turn'), false, 'an empty merge into an object changes nothing');
-  assert.equal(touches({ novel: {} }, '/data/novel'), true, 'an empty merge creates an object');
-  assert.equal(touches({ players: ['a'] }, '/data/players/0'), true);
-  assert.equal(touches({ players: { 0: 'a' } }, '/data/players/1'), true, 'a merge into an array replaces it');
-  assert.equal(touches({ to_act: 'bob' }, '/phase'), false);
 });

@@ -356,6 +356,14 @@ static pc_err read_cause(insp_export_rec *rec, pc_error *err)
         rec->type = get_str(c, "type", 0);
         const cJSON *p = member(c, "payload");
         rec->payload = cJSON_IsNull(p) ? NULL : p;
+        const cJSON *role = member(c, "role");
+        rec->role = cJSON_IsString(role) && strcmp(role->valuestring, "gm") == 0
+                        ? PC_ROLE_GM
+                        : PC_ROLE_PLAYER;
+        const cJSON *exp = member(c, "expected_seq");
+        rec->has_expected_seq = cJSON_IsNumber(exp) && exp->valuedouble >= 0;
+        rec->expected_seq =
+            rec->has_expected_seq ? (uint64_t)exp->valuedouble : 0;
         if (rec->player == NULL || rec->type == NULL ||
             (dropped != NULL && !cJSON_IsFalse(dropped))) {
             return bad(err, ln,

@@ -65,12 +65,15 @@ typedef struct insp_export_rec {
     /* The cause (change.h's pc_cause): */
     const cJSON *cause; /* the "cause" member as it is */
     pc_cause_kind ckind;
-    uint64_t first;       /* the seq of the stimulus' first change */
-    const char *player;   /* action */
-    const char *type;     /* action */
-    const cJSON *payload; /* action: NULL when absent or null */
-    const char *cphase;   /* timeout */
-    pc_event event;       /* kind event: the "event" member; else zero */
+    uint64_t first;        /* the seq of the stimulus' first change */
+    const char *player;    /* action */
+    const char *type;      /* action */
+    const cJSON *payload;  /* action: NULL when absent or null */
+    pc_role role;          /* action: "role":"gm" gives PC_ROLE_GM */
+    bool has_expected_seq; /* action: it carried "expected_seq" ... */
+    uint64_t expected_seq; /* ... this one */
+    const char *cphase;    /* timeout */
+    pc_event event;        /* kind event: the "event" member; else zero */
 } insp_export_rec;
 
 /* A reader over one open file. */

@@ -579,7 +579,12 @@ static void inject(replay *rp)
         rv = pc_room_start(room);
         break;
     case PC_CAUSE_ACTION: {
-        pc_action act = {e->player, e->type, e->payload};
+        pc_action act = {.player = e->player,
+                         .type = e->type,
+                         .payload = e->payload,
+                         .role = e->role,
+                         .has_expected_seq = e->has_expected_seq,
+                         .expected_seq = e->expected_seq};
         cJSON *res = NULL;
         rv = pc_room_action(room, &act, &res, &why);
         cJSON_Delete(res);

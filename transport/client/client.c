@@ -56,6 +56,7 @@
 #include "phasecast/alloc.h"
 #include "phasecast/json.h"
 
+#include "catchup.h"
 #include "config.h"
 #include "replica.h"
 #include "request.h"
@@ -97,8 +98,9 @@ struct pc_client {
     int heartbeat_ms;
     bool stale;
 
-    int depth;    /* >0 while a callback may run */
-    bool closing; /* pc_client_close was called from a callback */
+    uint64_t conflict_seq; /* the room's seq the last conflict reported */
+    int depth;             /* >0 while a callback may run */
+    bool closing;          /* pc_client_close was called from a callback */
     pc_client_stats st;
 };
 
@@ -454,7 +456,8 @@ static pc_err on_change(pc_client *c, const pc__wire_change *ch)
             return PC_OK;
         }
     }
-    bool player = c->cfg.role == PC_CLIENT_PLAYER;
+    /* A game master follows like a player: its token fetches its view. */
+    bool player = c->cfg.role != PC_CLIENT_SPECTATOR;
     if (player && ch->private_data) {
         /* The broadcast carries only the public part: fetch our view of
          * this change (and whatever followed) with the token. */
@@ -714,8 +717,8 @@ pc_err pc_client_open(const pc_client_config *cfg, pc_client **out,
         destroy(c);
         return pc_error_set(err, rv, NULL, "nng: %s", nng_strerror(nrv));
     }
-    rv = pc__request_join(&c->rq, c->cfg.name, c->cfg.request_attempts,
-                          &c->paths, err);
+    rv = pc__request_join(&c->rq, c->cfg.name, c->cfg.gm_credential,
+                          c->cfg.request_attempts, &c->paths, err);
     c->pub_game.private_paths = (const char *const *)c->paths;
     if (rv == PC_OK) {
         rv = take_snapshot(c, err);
@@ -741,12 +744,76 @@ pc_err pc_client_act_id(pc_client *c, const char *action_id, const char *type,
                         const cJSON *payload, cJSON **value, uint64_t *seq,
                         pc_error *err)
 {
-    if (c->cfg.role != PC_CLIENT_PLAYER) {
+    if (c->cfg.role == PC_CLIENT_SPECTATOR) {
         return pc_error_set(err, PC_ERR_PERMISSION, NULL,
                             "spectators cannot act");
     }
-    return pc__request_act(&c->rq, action_id, type, payload,
+    return pc__request_act(&c->rq, action_id, type, payload, NULL,
                            c->cfg.request_attempts, value, seq, err);
+}
+
+pc_err pc_client_act_expect(pc_client *c, const char *type,
+                            const cJSON *payload, uint64_t expected_seq,
+                            cJSON **value, uint64_t *seq, pc_error *err)
+{
+    if (c->cfg.role == PC_CLIENT_SPECTATOR) {
+        return pc_error_set(err, PC_ERR_PERMISSION, NULL,
+                            "spectators cannot act");
+    }
+    char id[PC__ACTION_ID_SIZE];
+    pc__request_action_id(&c->rq, id);
+    pc_err rv = pc__request_act(&c->rq, id, type, payload, &expected_seq,
+                                c->cfg.request_attempts, value, seq, err);
+    if (rv == PC_ERR_CONFLICT && c->rq.has_error_seq) {
+        c->conflict_seq = c->rq.error_seq;
+    }
+    return rv;
+}
+
+uint64_t pc_client_conflict_seq(const pc_client *c)
+{
+    return c->conflict_seq;
+}
+
+bool pc__client_in_callback(const pc_client *c)
+{
+    return c->depth > 0;
+}
+
+static pc_err catch_up(pc_client *c, uint64_t target)
+{
+    int64_t deadline =
+        now_ms() + (int64_t)c->cfg.request_timeout_ms * c->cfg.request_attempts;
+    while (c->rep.seq < target) {
+        /* What the broadcast already brought, then a repair if that was
+         * not enough: the conflict's seq says the room is there. */
+        pc_err rv = poll_inner(c, 0);
+        if (rv == PC_OK && c->rep.seq < target && c->need == NEED_NONE) {
+            need_repair(c, NEED_CHANGES);
+            rv = run_repair(c);
+        }
+        if (rv != PC_OK || c->rep.seq >= target) {
+            return rv;
+        }
+        if (now_ms() >= deadline) {
+            return PC_ERR_TIMEOUT;
+        }
+        rv = poll_inner(c, 20);
+        if (rv != PC_OK) {
+            return rv;
+        }
+    }
+    return PC_OK;
+}
+
+pc_err pc__client_catch_up(pc_client *c, uint64_t target)
+{
+    pc_err rv = catch_up(c, target);
+    if (c->closing) {
+        destroy(c);
+        return PC_ERR_CLOSED;
+    }
+    return rv;
 }
 
 pc_err pc_client_act(pc_client *c, const char *type, const cJSON *payload,

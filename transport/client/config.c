@@ -56,13 +56,18 @@ static char *copy_or_null(const char *s, bool *failed)
 pc_err pc__config_copy(const pc_client_config *in, pc_client_config *out,
                        pc_error *err)
 {
+    bool named = in != NULL && in->role != PC_CLIENT_SPECTATOR;
     if (in == NULL || in->pub_url == NULL || in->req_url == NULL ||
         !pc__wire_room_ok(in->room) ||
-        (in->role != PC_CLIENT_PLAYER && in->role != PC_CLIENT_SPECTATOR) ||
-        (in->role == PC_CLIENT_PLAYER && !pc__wire_name_ok(in->name))) {
+        (in->role != PC_CLIENT_PLAYER && in->role != PC_CLIENT_SPECTATOR &&
+         in->role != PC_CLIENT_GM) ||
+        (named && !pc__wire_name_ok(in->name)) ||
+        (in->role == PC_CLIENT_GM &&
+         (in->gm_credential == NULL || in->gm_credential[0] == '\0'))) {
         return pc_error_set(err, PC_ERR_INVALID, NULL,
                             "client config: need URLs, a valid room id and, "
-                            "for players, a valid name");
+                            "for players and game masters, a valid name (and "
+                            "a game master, the room's credential)");
     }
     if (in->join_nonce != NULL && !pc__wire_nonce_ok(in->join_nonce)) {
         return pc_error_set(err, PC_ERR_INVALID, NULL,
@@ -75,9 +80,11 @@ pc_err pc__config_copy(const pc_client_config *in, pc_client_config *out,
     c.pub_url = copy_or_null(in->pub_url, &failed);
     c.req_url = copy_or_null(in->req_url, &failed);
     c.room = copy_or_null(in->room, &failed);
-    c.name =
-        in->role == PC_CLIENT_PLAYER ? copy_or_null(in->name, &failed) : NULL;
+    c.name = named ? copy_or_null(in->name, &failed) : NULL;
     c.join_nonce = copy_or_null(in->join_nonce, &failed);
+    c.gm_credential = in->role == PC_CLIENT_GM
+                          ? copy_or_null(in->gm_credential, &failed)
+                          : NULL;
     if (failed) {
         pc__config_fini(&c);
         return pc_error_set(err, PC_ERR_NOMEM, NULL, "out of memory");
@@ -94,4 +101,11 @@ void pc__config_fini(pc_client_config *cfg)
     pc_free((char *)cfg->room);
     pc_free((char *)cfg->name);
     pc_free((char *)cfg->join_nonce);
+    if (cfg->gm_credential != NULL) {
+        volatile char *w = (volatile char *)cfg->gm_credential;
+        for (size_t i = 0; w[i] != '\0'; i++) {
+            w[i] = 0;
+        }
+    }
+    pc_free((char *)cfg->gm_credential);
 }

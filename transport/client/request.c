@@ -195,6 +195,9 @@ pc_err pc__request_call(pc__request *r, const cJSON *req, int attempts,
             if (rv == PC_ERR_PROTOCOL) {
                 r->st->bad_messages++;
             }
+            const cJSON *es = cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetObjectItemCaseSensitive(doc, "error"), "seq");
+            r->has_error_seq = pc__wire_u64(es, &r->error_seq);
             cJSON_Delete(doc);
             break;
         }
@@ -204,6 +207,14 @@ pc_err pc__request_call(pc__request *r, const cJSON *req, int attempts,
     }
     cJSON_free(text);
     return rv;
+}
+
+void pc__wipe(void *buf, size_t n)
+{
+    volatile unsigned char *p = buf;
+    for (size_t i = 0; i < n; i++) {
+        p[i] = 0;
+    }
 }
 
 void pc__request_paths_free(char **paths)
@@ -251,22 +262,31 @@ static pc_err take_private_paths(pc__request *r, const cJSON *arr, char ***out)
     return PC_OK;
 }
 
-pc_err pc__request_join(pc__request *r, const char *name, int attempts,
-                        char ***paths, pc_error *e)
+pc_err pc__request_join(pc__request *r, const char *name,
+                        const char *gm_credential, int attempts, char ***paths,
+                        pc_error *e)
 {
     bool player = name != NULL;
+    const char *role = gm_credential != NULL ? "gm"
+                       : player              ? "player"
+                                             : "spectator";
     cJSON *req = pc__request_new(r, "join");
-    if (req == NULL ||
-        cJSON_AddStringToObject(req, "role", player ? "player" : "spectator") ==
-            NULL ||
+    if (req == NULL || cJSON_AddStringToObject(req, "role", role) == NULL ||
         (player && (cJSON_AddStringToObject(req, "name", name) == NULL ||
-                    cJSON_AddStringToObject(req, "nonce", r->nonce) == NULL))) {
+                    cJSON_AddStringToObject(req, "nonce", r->nonce) == NULL)) ||
+        (gm_credential != NULL &&
+         cJSON_AddStringToObject(req, "credential", gm_credential) == NULL)) {
         cJSON_Delete(req);
         return PC_ERR_NOMEM;
     }
     cJSON *root = NULL;
     const cJSON *res = NULL;
     pc_err rv = pc__request_call(r, req, attempts, &root, &res, e);
+    /* The credential leaves no copy behind in the request tree. */
+    cJSON *cred = cJSON_GetObjectItemCaseSensitive(req, "credential");
+    if (cJSON_IsString(cred)) {
+        pc__wipe(cred->valuestring, strlen(cred->valuestring));
+    }
     cJSON_Delete(req);
     if (rv != PC_OK) {
         return rv;
@@ -369,8 +389,9 @@ void pc__request_action_id(pc__request *r, char id[PC__ACTION_ID_SIZE])
 }
 
 pc_err pc__request_act(pc__request *r, const char *action_id, const char *type,
-                       const cJSON *payload, int attempts, cJSON **value,
-                       uint64_t *seq, pc_error *err)
+                       const cJSON *payload, const uint64_t *expected_seq,
+                       int attempts, cJSON **value, uint64_t *seq,
+                       pc_error *err)
 {
     size_t id_len = action_id != NULL ? strlen(action_id) : 0;
     if (id_len == 0 || id_len > 64 || type == NULL) {
@@ -382,6 +403,9 @@ pc_err pc__request_act(pc__request *r, const char *action_id, const char *type,
     if (req == NULL || (payload != NULL && copy == NULL) ||
         cJSON_AddStringToObject(req, "action_id", action_id) == NULL ||
         cJSON_AddStringToObject(req, "type", type) == NULL ||
+        (expected_seq != NULL &&
+         cJSON_AddNumberToObject(req, "expected_seq", (double)*expected_seq) ==
+             NULL) ||
         (copy != NULL && !cJSON_AddItemToObject(req, "payload", copy))) {
         cJSON_Delete(copy);
         cJSON_Delete(req);
@@ -389,6 +413,7 @@ pc_err pc__request_act(pc__request *r, const char *action_id, const char *type,
     }
     cJSON *root = NULL;
     const cJSON *res = NULL;
+    r->has_error_seq = false;
     pc_err rv = pc__request_call(r, req, attempts, &root, &res, err);
     cJSON_Delete(req);
     if (rv != PC_OK) {

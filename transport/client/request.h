@@ -45,6 +45,10 @@ typedef struct pc__request {
                                   config's, or 32 random characters */
     uint64_t action_counter;
     char action_prefix[17]; /* random, hex */
+    /* The last reply that was an error carrying the room's seq (a
+     * conflict): that seq. */
+    bool has_error_seq;
+    uint64_t error_seq;
 } pc__request;
 
 /* pc__request_nng_err - the pc_err for an nng error code (0 is PC_OK). */
@@ -91,18 +95,23 @@ pc_err pc__request_call(pc__request *r, const cJSON *req, int attempts,
 
 /*
  * pc__request_join - send `join` as a player called name, or as a spectator
- * when name is NULL. A player's join carries the channel's nonce, so every
- * attempt is the same join: a retry after a lost reply gets the first
- * reply again instead of name_taken. A player's token is checked (32 hex
- * digits) and kept
- * for every later request, and *paths receives the game's private-path
- * patterns the reply announced (NULL-terminated; the caller frees them
- * with pc__request_paths_free), or NULL when they are absent or malformed
- * (counted in bad_messages). *paths is untouched for spectators and on
- * failure. Returns as pc__request_call.
+ * when name is NULL, or as the game master called name when gm_credential
+ * is not NULL (it is sent as the join's "credential"). A player's join carries
+ * the channel's nonce, so every attempt is the same join: a retry after a lost
+ * reply gets the first reply again instead of name_taken. A player's token is
+ * checked (32 hex digits) and kept for every later request, and *paths receives
+ * the game's private-path patterns the reply announced (NULL-terminated; the
+ * caller frees them with pc__request_paths_free), or NULL when they are absent
+ * or malformed (counted in bad_messages). *paths is untouched for spectators
+ * and on failure. Returns as pc__request_call.
  */
-pc_err pc__request_join(pc__request *r, const char *name, int attempts,
-                        char ***paths, pc_error *e);
+pc_err pc__request_join(pc__request *r, const char *name,
+                        const char *gm_credential, int attempts, char ***paths,
+                        pc_error *e);
+
+/* pc__wipe - overwrite n bytes of buf with zeros (kept by the compiler),
+ * for secrets. */
+void pc__wipe(void *buf, size_t n);
 
 /* pc__request_paths_free - free what pc__request_join put in *paths; NULL
  * is fine. */
@@ -133,15 +142,18 @@ void pc__request_action_id(pc__request *r, char id[PC__ACTION_ID_SIZE]);
 
 /*
  * pc__request_act - send `action` with action_id (1-64 bytes), type and
- * payload (may be NULL; borrowed), retrying with the same id. On PC_OK
+ * payload (may be NULL; borrowed), and *expected_seq when expected_seq is
+ * not NULL, retrying with the same id. A conflict leaves the room's seq in
+ * r->error_seq (has_error_seq). On PC_OK
  * *value (may be NULL) receives the game's result (JSON null when none;
  * caller deletes) and *seq (may be NULL) the room's seq after it. Returns
  * PC_ERR_INVALID for a bad id or type, otherwise as pc__request_call, with
  * err filled on every failure.
  */
 pc_err pc__request_act(pc__request *r, const char *action_id, const char *type,
-                       const cJSON *payload, int attempts, cJSON **value,
-                       uint64_t *seq, pc_error *err);
+                       const cJSON *payload, const uint64_t *expected_seq,
+                       int attempts, cJSON **value, uint64_t *seq,
+                       pc_error *err);
 
 /*
  * pc__request_report - tell the server that the replica's checksum

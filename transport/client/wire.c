@@ -157,7 +157,8 @@ static const struct {
     {"unknown_room", PC_ERR_NOT_FOUND}, {"bad_token", PC_ERR_PERMISSION},
     {"name_taken", PC_ERR_STATE},       {"room_full", PC_ERR_STATE},
     {"too_old", PC_ERR_EVICTED},        {"no_actions_in_phase", PC_ERR_PHASE},
-    {"internal", PC_ERR_NOMEM},
+    {"internal", PC_ERR_NOMEM},         {"conflict", PC_ERR_CONFLICT},
+    {"forbidden", PC_ERR_PERMISSION},
 };
 
 pc_err pc__wire_code_err(const char *code)
