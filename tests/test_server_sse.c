@@ -421,6 +421,103 @@ static long rss_kib(void)
     return resident * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
+#define GM_CREDENTIAL "game-master-credential-0123456789"
+
+/* The game master over HTTP: joins with the room's GM credential as the
+ * bearer, then sees every player's secret in its snapshot and on its
+ * event stream, while a player's stream still sees only its own. */
+static void test_game_master_over_http(void **state)
+{
+    (void)state;
+    pc_server_options o;
+    pc_server_options_init(&o);
+    o.pub_url = "tcp://127.0.0.1:0";
+    o.rep_url = "tcp://127.0.0.1:0";
+    o.http.addr = "127.0.0.1:0";
+    o.heartbeat_ms = 200;
+    pc_server *srv = NULL;
+    pc_error e = {0};
+    assert_int_equal(pc_server_new(&o, &srv, &e), PC_OK);
+    pc_server_room_options ro;
+    pc_server_room_options_init(&ro);
+    ro.room.id = "r1";
+    ro.gm_credential = GM_CREDENTIAL;
+    assert_int_equal(pc_server_add_room(srv, countergame(), &ro, NULL), PC_OK);
+    assert_int_equal(pc_server_start(srv), PC_OK);
+    const char *url = pc_server_http_url(srv);
+    const char *json = "Content-Type: application/json\r\n";
+    char h[256], tok[2][33];
+    const char *who[2] = {"alice", "gm1"};
+    for (int i = 0; i < 2; i++) {
+        char body[96];
+        snprintf(body, sizeof body, "{\"role\":\"%s\",\"name\":\"%s\"}",
+                 i == 0 ? "player" : "gm", who[i]);
+        snprintf(h, sizeof h, "%sAuthorization: Bearer %s\r\n", json,
+                 GM_CREDENTIAL);
+        httpc_reply rep;
+        assert_int_equal(httpc_do(url, "POST", "/rooms/r1/join",
+                                  i == 0 ? json : h, body, strlen(body), &rep),
+                         0);
+        assert_int_equal(rep.status, 200);
+        assert_null(strstr(rep.body, GM_CREDENTIAL));
+        cJSON *j = cJSON_Parse(rep.body);
+        snprintf(tok[i], 33, "%s",
+                 cJSON_GetObjectItem(cJSON_GetObjectItem(j, "result"), "token")
+                     ->valuestring);
+        cJSON_Delete(j);
+        httpc_reply_free(&rep);
+    }
+    /* A wrong GM credential is refused and seats nobody. */
+    httpc_reply rep;
+    snprintf(h, sizeof h,
+             "%sAuthorization: Bearer wrong-credential-0123456789\r\n", json);
+    const char *gm2 = "{\"role\":\"gm\",\"name\":\"gm2\"}";
+    assert_int_equal(
+        httpc_do(url, "POST", "/rooms/r1/join", h, gm2, strlen(gm2), &rep), 0);
+    assert_int_equal(rep.status, 403);
+    httpc_reply_free(&rep);
+    char ha[96], hg[96];
+    snprintf(ha, sizeof ha, "Authorization: Bearer %s\r\n", tok[0]);
+    snprintf(hg, sizeof hg, "Authorization: Bearer %s\r\n", tok[1]);
+    httpc_stream *sa = httpc_stream_open(url, "/rooms/r1/events", ha, 0, NULL);
+    httpc_stream *sg = httpc_stream_open(url, "/rooms/r1/events", hg, 0, NULL);
+    assert_non_null(sa);
+    assert_non_null(sg);
+    commit(srv,
+           "{\"hands\":{\"alice\":\"CANARY-alice\",\"bob\":\"CANARY-bob\"}}",
+           1);
+    bool gm_saw_bob = false;
+    for (int k = 0; k < 2; k++) {
+        httpc_stream *s = k == 0 ? sa : sg;
+        uint64_t seq = 0;
+        while (seq < 1) {
+            const char *name, *id, *data;
+            assert_int_equal(httpc_stream_next(s, 20000, &name, &id, &data), 1);
+            if (strcmp(name, "changes") == 0) {
+                seq = strtoull(id, NULL, 10);
+            }
+            if (k == 0) {
+                assert_null(strstr(data, "CANARY-bob"));
+            } else if (strstr(data, "CANARY-bob") != NULL &&
+                       strstr(data, "CANARY-alice") != NULL) {
+                gm_saw_bob = true;
+            }
+        }
+    }
+    assert_true(gm_saw_bob);
+    assert_int_equal(httpc_do(url, "GET", "/rooms/r1", hg, NULL, 0, &rep), 0);
+    assert_int_equal(rep.status, 200);
+    assert_non_null(strstr(rep.body, "CANARY-bob"));
+    assert_non_null(strstr(rep.body, "CANARY-alice"));
+    httpc_reply_free(&rep);
+    assert_int_equal(httpc_do(url, "GET", "/rooms/r1", NULL, NULL, 0, &rep), 0);
+    assert_null(strstr(rep.body, "CANARY"));
+    httpc_reply_free(&rep);
+    httpc_stream_close(sa);
+    httpc_stream_close(sg);
+    pc_server_free(srv);
+}
+
 static int count_fds(void)
 {
     DIR *d = opendir("/proc/self/fd");
@@ -593,6 +690,7 @@ int main(void)
         cmocka_unit_test(test_resume_inside_and_outside_the_ring),
         cmocka_unit_test(test_stalled_reader_is_cut),
         cmocka_unit_test(test_views_on_streams),
+        cmocka_unit_test(test_game_master_over_http),
         cmocka_unit_test(test_thousand_streams_and_half_requests),
         cmocka_unit_test(test_connection_cap),
     };

@@ -298,6 +298,7 @@ static void on_route(pc__httpd *d, struct evhttp_request *req,
         /* The credential goes where the op looks for it; a player's token
          * never opens the inspector, nor the credential a player's view. */
         bool as_credential = route->kind == PC__ROUTE_HISTORY ||
+                             route->kind == PC__ROUTE_JOIN || /* a GM's */
                              (route->kind == PC__ROUTE_ROOM && inspector);
         ok = cJSON_AddStringToObject(r, as_credential ? "credential" : "token",
                                      cred) != NULL;
