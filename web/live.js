@@ -4,8 +4,12 @@
 // of changes. The browser's EventSource reconnects by itself and sends
 // Last-Event-ID, so the server resumes from its ring or sends a snapshot;
 // the page only reopens the stream itself when the browser gives up (an
-// HTTP error) or when it sees a gap. It checks no checksums and sends no
-// credential (EventSource cannot), so it always shows the public view.
+// HTTP error) or when it sees a gap. Once a frame it checks the replica's
+// checksum (canon.js) against the server's `sum` of the newest change; on a
+// divergence it reopens the stream without a seq, which brings a fresh
+// snapshot. It sends no credential (EventSource cannot), so it always
+// shows the public view.
+import { checksum } from './canon.js';
 import { applyChange, el, roomParam, short, StateTree, touchedPaths } from './common.js';
 
 const FEED_MAX = 200;
@@ -16,6 +20,9 @@ const tree = new StateTree($('state'));
 // The replica and what the page shows of it.
 let doc = null; // {phase, data}
 let seq = -1;
+let sum = null; // the server's sum at seq
+let checkedSeq = -1;
+let resyncedAt = -Infinity; // when a divergence last forced a snapshot
 let touched = [];
 let conn = 'connecting';
 let beatAt = performance.now();
@@ -26,7 +33,32 @@ let dirty = false;
 const arrived = []; // changes applied since the last render, for latency
 // Measurements for tests and the curious: ms from a change's time to the
 // frame that showed it.
-window.pcLive = { latencies: [], get seq() { return seq; }, get state() { return doc; } };
+window.pcLive = { latencies: [], divergences: 0, sumState: 'unknown', get seq() { return seq; }, get state() { return doc; } };
+
+// Compare the replica's checksum with the server's; on a divergence take a
+// fresh snapshot, at most once every 5 s (so a page whose checksum code
+// disagreed with the server's would not reconnect in a loop).
+function checkSum() {
+  if (doc === null || sum === null || checkedSeq === seq) return;
+  checkedSeq = seq;
+  const mine = checksum(doc);
+  const b = $('sum-state');
+  const ok = mine === sum;
+  window.pcLive.sumState = ok ? 'ok' : 'diverged';
+  b.textContent = ok ? 'sum ok' : `diverged at ${seq}`;
+  b.className = `conn ${ok ? 'live' : 'stale'}`;
+  b.title = ok ? `the replica's checksum equals the server's at seq ${seq}` : `replica ${mine}, server ${sum}`;
+  if (!ok) {
+    window.pcLive.divergences++;
+    if (performance.now() - resyncedAt > 5000) {
+      resyncedAt = performance.now();
+      if (es) es.close();
+      clearTimeout(retryTimer);
+      setConn('resyncing', `checksum diverged at seq ${seq}`);
+      open(-1);
+    }
+  }
+}
 
 function setConn(s, note = '') {
   conn = s;
@@ -64,6 +96,7 @@ function scheduleRender() {
     $('seq').textContent = String(seq);
     $('phase').textContent = doc ? doc.phase : '-';
     if (doc) tree.render(doc, touched);
+    checkSum();
     const now = Date.now();
     for (const c of arrived) window.pcLive.latencies.push(now - c.time);
     arrived.length = 0;
@@ -73,6 +106,7 @@ function scheduleRender() {
 function onSnapshot(m) {
   doc = m.state;
   seq = m.seq;
+  sum = m.sum ?? null;
   touched = [];
   beatAt = performance.now();
   feedItem(el('li', 'marker', `snapshot at seq ${m.seq}`));
@@ -90,6 +124,7 @@ function onChanges(m) {
     touched = touchedPaths(c, doc.phase);
     applyChange(doc, c);
     seq = c.seq;
+    sum = c.sum ?? null;
     arrived.push(c);
     feedItem(changeItem(c));
   }

@@ -7,7 +7,9 @@
 // follows a fresh game to the server's exact state. Prints p50/p99 of the
 // time from a change's server time to the frame that showed it (a
 // measurement, not an assertion). The time-travel page, given the
-// inspector credential and "follow live", keeps up with t2 as well. Needs PC_SERVE, PC_PLAY, PC_WEB_NODE,
+// inspector credential and "follow live", keeps up with t2 as well. Both
+// live pages end with their replica's checksum equal to the server's sum
+// and no divergence on the way. Needs PC_SERVE, PC_PLAY, PC_WEB_NODE,
 // PC_ARTEFACTS; a screenshot goes to PC_ARTEFACTS/live.png.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -106,6 +108,13 @@ run(async () => {
   if (!sameLeaves(await treeLeaves(travel, '#state'), flatten(whole.state))) fail('travel t2 head state differs');
   await pages.t2.screenshot({ path: path.join(ARTEFACTS, 'live-after-restart.png') });
 
+  // Every replica's checksum agreed with the server's sum (web/canon.js).
+  for (const [room, p] of Object.entries(pages)) {
+    await until(`${room}'s checksum checked`, async () => (await p.evaluate(() => window.pcLive.sumState)) !== 'unknown');
+    const { divergences, sumState } = await p.evaluate(() => ({ ...window.pcLive }));
+    if (divergences !== 0 || sumState !== 'ok') fail(`${room}: ${divergences} checksum divergence(s), now ${sumState}`);
+    if ((await p.textContent('#sum-state')) !== 'sum ok') fail(`${room}'s page does not show "sum ok"`);
+  }
   const lat = [];
   for (const p of Object.values(pages)) lat.push(...await p.evaluate(() => window.pcLive.latencies));
   console.log(`change -> render latency over ${lat.length} changes: p50 ${percentile(lat, 50)} ms, p99 ${percentile(lat, 99)} ms`);
