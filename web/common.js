@@ -120,13 +120,22 @@ export function jsonEqual(a, b) {
 // (old or new undefined when the field is absent), sorted by path. Objects
 // are compared member by member, anything else as a whole.
 export function jsonDiff(a, b, base = '', out = []) {
+  // The walk of pc_json_diff (framework/diff.c), so the page lists what
+  // `phasecast-inspect diff` lists, in the same order: object members by
+  // key in sorted order, array elements paired by index, a path wherever
+  // the pairing stops (one side missing, another type, another scalar).
   if (isObject(a) && isObject(b)) {
-    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
     for (const k of keys) jsonDiff(a[k], b[k], `${base}/${escapeToken(k)}`, out);
+  } else if (Array.isArray(a) && Array.isArray(b)) {
+    const n = Math.max(a.length, b.length);
+    for (let i = 0; i < n; i++) {
+      jsonDiff(i < a.length ? a[i] : undefined, i < b.length ? b[i] : undefined,
+        `${base}/${i}`, out);
+    }
   } else if (!(a === undefined && b === undefined) && !jsonEqual(a, b)) {
     out.push({ path: base, old: a, new: b });
   }
-  if (base === '') out.sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
   return out;
 }
 

@@ -46,7 +46,8 @@ run(async () => {
     old: r.dataset.old === undefined ? undefined : JSON.parse(r.dataset.old),
     new: r.dataset.new === undefined ? undefined : JSON.parse(r.dataset.new),
   })));
-  const norm = (xs) => xs.map((c) => JSON.stringify([c.path, c.old ?? null, c.new ?? null])).sort();
+  // In the inspector's order too: the page walks as pc_json_diff does.
+  const norm = (xs) => xs.map((c) => JSON.stringify([c.path, c.old ?? null, c.new ?? null]));
   const sameDiff = (rows, changes) => {
     if (changes.length === 0) fail('the inspector found no difference to compare');
     return norm(rows).join('\n') === norm(changes).join('\n');
@@ -55,6 +56,12 @@ run(async () => {
   await page.fill('#diff-against', '155');
   await until('the diff against 155', async () => (await page.getAttribute('#diff', 'data-from')) === '155');
   if (!sameDiff(await diffRows(), cli('diff', '155', '160').changes)) fail('#diff 155..160 differs');
+  // Against seq 1 the players array has grown: elements pair by index.
+  await page.fill('#diff-against', '1');
+  await until('the diff against 1', async () => (await page.getAttribute('#diff', 'data-from')) === '1');
+  const fromOne = cli('diff', '1', '160').changes;
+  if (!fromOne.some((c) => /^\/data\/players\/\d+$/.test(c.path))) fail('diff 1..160 has no array element path');
+  if (!sameDiff(await diffRows(), fromOne)) fail('#diff 1..160 differs');
   await page.fill('#diff-against', '');
 
   // Arrow keys step the cursor.
