@@ -109,3 +109,42 @@ bool pc__req_player(pc__host *h, const cJSON *req, bool required,
     }
     return true;
 }
+
+/* Turn a failed pc_room_action into a wire error. */
+void pc__req_action_error(pc__host *h, pc_err rc, const pc_error *ge,
+                          pc__outcome *o)
+{
+    pc__server_tell_failed(h); /* a journal failure stops the room */
+    const char *code = ge->code[0] != '\0' ? ge->code : pc_err_name(rc);
+    const char *msg = ge->message[0] != '\0' ? ge->message : pc_strerror(rc);
+    switch (rc) {
+    case PC_ERR_PHASE:
+        pc_error_set(&o->e, rc, "no_actions_in_phase",
+                     "phase %s takes no actions", pc_room_phase(h->room));
+        break;
+    case PC_ERR_LIMIT:
+        pc_error_set(&o->e, rc, "limit_exceeded", "%s", msg);
+        break;
+    case PC_ERR_CONFLICT: /* the framework's or the game's: same shape */
+        pc_error_set(&o->e, rc, "conflict", "%s", msg);
+        o->has_seq = true;
+        o->seq = pc_room_seq(h->room);
+        break;
+    case PC_ERR_IO: /* the change log failed: the room refuses changes */
+        pc_error_set(&o->e, rc, code,
+                     "room %s stopped accepting changes: its change log "
+                     "cannot be written; an operator must restart the server",
+                     pc_room_id(h->room));
+        break;
+    case PC_ERR_NOMEM:
+    case PC_ERR_REENTRANT:
+    case PC_ERR_STATE:
+    case PC_ERR_CLOSED:
+    case PC_ERR_TAMPERED:
+        pc_error_set(&o->e, rc, "internal", "%s", pc_strerror(rc));
+        break;
+    default: /* the game's refusal (PC_ERR_ACTION), or its validator's */
+        pc_error_set(&o->e, rc, code, "%s", msg);
+        break;
+    }
+}

@@ -43,6 +43,14 @@ typedef struct pc__outcome {
     uint64_t seq; /* ... this one, to retry from */
 } pc__outcome;
 
+/* Turn a failed pc_room_action on h's room into o's wire error (and tell
+ * the host if the room's journal failed). */
+void pc__req_action_error(pc__host *h, pc_err rc, const pc_error *ge,
+                          pc__outcome *o);
+
+/* The "join" operation (reqjoin.c). */
+bool pc__req_join(pc_server *srv, const cJSON *req, pc__outcome *o);
+
 /* Set o's error to "internal: out of memory"; returns false. */
 bool pc__req_nomem(pc__outcome *o);
 
