@@ -398,22 +398,6 @@ void pc__httpd_reply_error(pc__httpd *d, struct evhttp_request *req,
     cJSON_free(text);
 }
 
-void pc__httpd_reply_envelope(pc__httpd *d, struct evhttp_request *req,
-                              const char *text, size_t len)
-{
-    int status = 200;
-    cJSON *r = cJSON_ParseWithLength(text, len);
-    const cJSON *ok = cJSON_GetObjectItemCaseSensitive(r, "ok");
-    if (!cJSON_IsTrue(ok)) {
-        const cJSON *e = cJSON_GetObjectItemCaseSensitive(r, "error");
-        const cJSON *code = cJSON_GetObjectItemCaseSensitive(e, "code");
-        status =
-            cJSON_IsString(code) ? pc__httpd_status(code->valuestring) : 500;
-    }
-    cJSON_Delete(r);
-    pc__httpd_reply(d, req, status, text, len);
-}
-
 /* ---- pages ------------------------------------------------------------ */
 
 static const char *content_type(const char *name)

@@ -72,9 +72,6 @@ void pc__httpd_reply(pc__httpd *d, struct evhttp_request *req, int status,
 /* Send {"v":1,"ok":false,"error":{code,message}} with its status. */
 void pc__httpd_reply_error(pc__httpd *d, struct evhttp_request *req,
                            const pc_error *e);
-/* Send a request-channel reply text, its status read from its error code. */
-void pc__httpd_reply_envelope(pc__httpd *d, struct evhttp_request *req,
-                              const char *text, size_t len);
 /* Add the CORS headers (if configured) to req's reply. */
 void pc__httpd_cors(pc__httpd *d, struct evhttp_request *req);
 
