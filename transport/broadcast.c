@@ -42,6 +42,8 @@ struct pc__broadcast {
     int heartbeat_ms;
     pc__text frame;    /* open frame (kept between frames); len 0: none */
     size_t count;      /* changes in the open frame */
+    bool flush_armed;  /* flush_ev is active: the frame goes out this
+                          loop iteration */
     uint64_t last_seq; /* seq of the frame's last change */
     uint64_t lost;
     unsigned drop_permille; /* test hook: see pc__broadcast_set_drop */
@@ -192,6 +194,7 @@ static void flush_frame(pc__broadcast *b)
 
 void pc__broadcast_flush(pc__broadcast *b)
 {
+    b->flush_armed = false;
     if (b->frame.len != 0) {
         uint64_t t0 = now_ns();
         flush_frame(b);
@@ -277,7 +280,10 @@ void pc__broadcast_sink(pc_room *room, const pc_change *change, void *arg)
     }
     uint64_t t0 = now_ns();
     if (add_change(b, room, change)) {
-        event_active(b->flush_ev, 0, 0);
+        if (!b->flush_armed) {
+            b->flush_armed = true;
+            event_active(b->flush_ev, 0, 0);
+        }
     } else {
         b->lost++;
         b->stats->lost++;

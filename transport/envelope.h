@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cjson/cJSON.h>
 
@@ -49,8 +50,22 @@ typedef struct pc__text {
     size_t len, cap;
 } pc__text;
 
-/* Append n bytes. Returns PC_OK or PC_ERR_NOMEM (t unchanged). */
-pc_err pc__text_put(pc__text *t, const void *data, size_t n);
+/* pc__text_put's slow path: grow t, then append. */
+pc_err pc__text_grow_put(pc__text *t, const void *data, size_t n);
+
+/* Append n bytes. Returns PC_OK or PC_ERR_NOMEM (t unchanged). Inline:
+ * an envelope makes a dozen of these calls, nearly all of them fitting. */
+static inline pc_err pc__text_put(pc__text *t, const void *data, size_t n)
+{
+    if (n > t->cap - t->len) {
+        return pc__text_grow_put(t, data, n);
+    }
+    if (n > 0) {
+        memcpy(t->buf + t->len, data, n);
+        t->len += n;
+    }
+    return PC_OK;
+}
 void pc__text_free(pc__text *t);
 
 /*

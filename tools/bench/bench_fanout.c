@@ -93,7 +93,16 @@ static int spawn_child(child *ch, const char *mode, const char *pub,
                     ns,
                     ts,
                     NULL};
-    int rc = posix_spawn(&ch->pid, "/proc/self/exe", &fa, NULL, argv, environ);
+    /* The resolved path, not "/proc/self/exe" itself: under valgrind that
+     * names valgrind's tool, while readlink gives this program's. */
+    char exe[4096];
+    ssize_t el = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (el <= 0 || (size_t)el >= sizeof exe - 1) {
+        snprintf(exe, sizeof exe, "/proc/self/exe");
+    } else {
+        exe[el] = '\0';
+    }
+    int rc = posix_spawn(&ch->pid, exe, &fa, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     close(to[0]);
     close(from[1]);
