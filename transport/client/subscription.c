@@ -27,6 +27,7 @@ pc_err pc__subscription_init(pc__subscription *s, const char *room,
     s->room = room;
     s->lim = lim;
     s->st = st;
+    pc__frame_init(&s->frame);
     s->topic_len = strlen(room) + 1;
     s->topic = pc_malloc(s->topic_len + 1);
     if (s->topic == NULL) {
@@ -69,6 +70,7 @@ void pc__subscription_close(pc__subscription *s)
     }
     pc_free(s->topic);
     s->topic = NULL;
+    pc__frame_fini(&s->frame);
 }
 
 int pc__subscription_fd(pc__subscription *s)
@@ -83,15 +85,22 @@ int pc__subscription_fd(pc__subscription *s)
 /* The envelope of one message, or NULL (counted) if it is not one of this
  * room's. PC_ERR_NOMEM only when parsing ran out of memory. */
 static pc_err envelope(pc__subscription *s, const char *body, size_t len,
-                       cJSON **out)
+                       cJSON **out, pc__frame **frame)
 {
     if (len <= s->topic_len || memcmp(body, s->topic, s->topic_len) != 0) {
         s->st->bad_messages++;
         return PC_OK;
     }
+    bool taken = false;
+    pc_err rv = pc__frame_decode(&s->frame, body + s->topic_len,
+                                 len - s->topic_len, s->room, s->lim, &taken);
+    if (rv != PC_OK || taken) {
+        *frame = taken ? &s->frame : NULL;
+        return rv;
+    }
     cJSON *doc = NULL;
-    pc_err rv = pc_json_parse(body + s->topic_len, len - s->topic_len, s->lim,
-                              &doc, NULL);
+    rv = pc_json_parse(body + s->topic_len, len - s->topic_len, s->lim, &doc,
+                       NULL);
     if (rv != PC_OK) {
         s->st->bad_messages++;
         return rv == PC_ERR_NOMEM ? rv : PC_OK;
@@ -108,11 +117,13 @@ static pc_err envelope(pc__subscription *s, const char *body, size_t len,
     return PC_OK;
 }
 
-pc_err pc__subscription_recv(pc__subscription *s, bool *got, cJSON **doc)
+pc_err pc__subscription_recv(pc__subscription *s, bool *got, cJSON **doc,
+                             pc__frame **frame)
 {
     nng_msg *msg;
     *got = false;
     *doc = NULL;
+    *frame = NULL;
     int nrv = nng_recvmsg(s->sock, &msg, NNG_FLAG_NONBLOCK);
     if (nrv == NNG_EAGAIN) {
         return PC_OK;
@@ -123,7 +134,7 @@ pc_err pc__subscription_recv(pc__subscription *s, bool *got, cJSON **doc)
     }
     *got = true;
     s->st->messages++;
-    pc_err rv = envelope(s, nng_msg_body(msg), nng_msg_len(msg), doc);
+    pc_err rv = envelope(s, nng_msg_body(msg), nng_msg_len(msg), doc, frame);
     nng_msg_free(msg);
     return rv;
 }
