@@ -44,6 +44,9 @@ int pc__subscription_open(pc__subscription *s, const pc_client_config *cfg)
         return rv;
     }
     s->open = true;
+    if ((rv = nng_aio_alloc(&s->aio, NULL, NULL)) != 0) {
+        return rv;
+    }
     if ((rv = nng_socket_set_size(s->sock, NNG_OPT_RECVMAXSZ,
                                   cfg->recv_max_bytes)) != 0 ||
         (rv = nng_socket_set_int(s->sock, NNG_OPT_RECVBUF, cfg->recv_buffer)) !=
@@ -68,6 +71,8 @@ void pc__subscription_close(pc__subscription *s)
     if (s->open) {
         nng_close(s->sock);
     }
+    nng_aio_free(s->aio); /* accepts NULL */
+    s->aio = NULL;
     pc_free(s->topic);
     s->topic = NULL;
     pc__frame_fini(&s->frame);
@@ -120,18 +125,23 @@ static pc_err envelope(pc__subscription *s, const char *body, size_t len,
 pc_err pc__subscription_recv(pc__subscription *s, bool *got, cJSON **doc,
                              pc__frame **frame)
 {
-    nng_msg *msg;
     *got = false;
     *doc = NULL;
     *frame = NULL;
-    int nrv = nng_recvmsg(s->sock, &msg, NNG_FLAG_NONBLOCK);
-    if (nrv == NNG_EAGAIN) {
-        return PC_OK;
+    /* What nng_recvmsg(NNG_FLAG_NONBLOCK) does, with the kept aio. */
+    nng_aio_set_timeout(s->aio, NNG_DURATION_ZERO);
+    nng_recv_aio(s->sock, s->aio);
+    nng_aio_wait(s->aio);
+    int nrv = nng_aio_result(s->aio);
+    if (nrv == NNG_ETIMEDOUT) {
+        return PC_OK; /* nothing queued */
     }
     if (nrv != 0) {
         return pc__request_nng_err(nrv) == PC_ERR_NOMEM ? PC_ERR_NOMEM
                                                         : PC_ERR_IO;
     }
+    nng_msg *msg = nng_aio_get_msg(s->aio);
+    nng_aio_set_msg(s->aio, NULL);
     *got = true;
     s->st->messages++;
     pc_err rv = envelope(s, nng_msg_body(msg), nng_msg_len(msg), doc, frame);

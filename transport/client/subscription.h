@@ -35,6 +35,9 @@ typedef struct pc__subscription {
     const pc_json_limits *lim; /* borrowed: limits for every envelope */
     pc_client_stats *st;       /* borrowed: the client's counters */
     pc__frame frame;           /* the last frame the fast path took */
+    nng_aio *aio;              /* kept for every receive: nng_recvmsg would
+                                  allocate one per message (and nng draws a
+                                  random number, a system call, for each) */
 } pc__subscription;
 
 /* pc__subscription_init - an unopened subscription to room. Returns PC_OK
