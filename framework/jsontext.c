@@ -239,10 +239,12 @@ static pc_err scan_key(scanner *s, pc_error *e)
     return PC_OK;
 }
 
-/* The contract is in jsontext.h. Iterative; the only memory is one flag
- * per open container. */
-pc_err pc__jsontext_scan(const char *text, size_t len, const pc_json_limits *l,
-                         const char **value_end, pc_error *e)
+/* Both entry points: whole is false for pc__jsontext_scan_value, which
+ * stops at the end of the first value. Iterative; the only memory is one
+ * flag per open container. */
+static pc_err scan(const char *text, size_t len, const pc_json_limits *l,
+                   bool whole, const char **value_end, size_t *values,
+                   pc_error *e)
 {
     scanner s = {(const unsigned char *)text, (const unsigned char *)text,
                  (const unsigned char *)text + len};
@@ -301,6 +303,10 @@ pc_err pc__jsontext_scan(const char *text, size_t len, const pc_json_limits *l,
         for (;;) {
             if (depth == 0) {
                 *value_end = (const char *)s.p;
+                *values = nodes;
+                if (!whole) {
+                    return PC_OK;
+                }
                 skip_ws(&s);
                 if (s.p != s.end) {
                     return scan_fail(&s, e, "unexpected bytes after the value");
@@ -329,4 +335,18 @@ pc_err pc__jsontext_scan(const char *text, size_t len, const pc_json_limits *l,
                                               : "expected ',' or ']'");
         }
     }
+}
+
+pc_err pc__jsontext_scan(const char *text, size_t len, const pc_json_limits *l,
+                         const char **value_end, pc_error *e)
+{
+    size_t values;
+    return scan(text, len, l, true, value_end, &values, e);
+}
+
+pc_err pc__jsontext_scan_value(const char *text, size_t len,
+                               const pc_json_limits *l, const char **value_end,
+                               size_t *values, pc_error *e)
+{
+    return scan(text, len, l, false, value_end, values, e);
 }

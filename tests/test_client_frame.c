@@ -35,11 +35,11 @@ typedef struct general {
     bool accepted;
 } general;
 
-static void general_decode(const char *text, general *g)
+static void general_decode_lim(const char *text, const pc_json_limits *lim,
+                               general *g)
 {
     memset(g, 0, sizeof(*g));
-    pc_json_limits lim = pc_json_limits_default();
-    if (pc_json_parse(text, strlen(text), &lim, &g->doc, NULL) != PC_OK) {
+    if (pc_json_parse(text, strlen(text), lim, &g->doc, NULL) != PC_OK) {
         return;
     }
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(g->doc, "type");
@@ -62,6 +62,12 @@ static void general_decode(const char *text, general *g)
     g->accepted = true;
 }
 
+static void general_decode(const char *text, general *g)
+{
+    pc_json_limits lim = pc_json_limits_default();
+    general_decode_lim(text, &lim, g);
+}
+
 static void assert_same_change(const pc__wire_change *a,
                                const pc__wire_change *b)
 {
@@ -78,16 +84,20 @@ static void assert_same_change(const pc__wire_change *a,
     assert_null(a->event_data);
 }
 
-/* Decode text both ways; returns whether the fast decoder took it, after
- * checking that taking implies the general path's identical result. */
-static bool both(pc__frame *f, const char *text)
+/* Decode text both ways within lim; returns whether the fast decoder took
+ * it, after checking that taking implies the general path's identical
+ * result. *accepted (may be NULL) says whether the general path did. */
+static bool both_lim(pc__frame *f, const char *text, const pc_json_limits *lim,
+                     bool *accepted)
 {
     general g;
-    general_decode(text, &g);
+    general_decode_lim(text, lim, &g);
+    if (accepted != NULL) {
+        *accepted = g.accepted;
+    }
     bool taken = true;
-    pc_json_limits lim = pc_json_limits_default();
-    assert_int_equal(
-        pc__frame_decode(f, text, strlen(text), ROOM, &lim, &taken), PC_OK);
+    assert_int_equal(pc__frame_decode(f, text, strlen(text), ROOM, lim, &taken),
+                     PC_OK);
     if (taken) {
         if (!g.accepted) {
             fail_msg("fast path took what the general path refuses: %s", text);
@@ -101,6 +111,12 @@ static bool both(pc__frame *f, const char *text)
     assert_int_equal(f->n, 0);
     cJSON_Delete(g.doc);
     return taken;
+}
+
+static bool both(pc__frame *f, const char *text)
+{
+    pc_json_limits lim = pc_json_limits_default();
+    return both_lim(f, text, &lim, NULL);
 }
 
 #define SUM "00000000deadbeef"
@@ -180,6 +196,42 @@ static void test_frame_declines_what_the_general_path_refuses(void **state)
         FRAME("{\"seq\":1,\"phase\":\"P\",\"patch\":{},\"sum\":\"" SUM "\","
               "\"event\":{\"name\":\"x\"}}"),
         FRAME(CHANGE(1) ",{\"seq\":2}"),
+        /* What the decoder must refuse itself, as the scan would. */
+        FRAME("{\"seq\":1,\"phase\":\"P\x01\",\"patch\":{},"
+              "\"sum\":\"" SUM "\"}"),
+        FRAME("{\"seq\":1,\"phase\":\"P\tQ\",\"patch\":{},"
+              "\"sum\":\"" SUM "\"}"),
+        FRAME("{\"seq\":01,\"phase\":\"P\",\"patch\":{},\"sum\":\"" SUM "\"}"),
+        FRAME("{\"seq\":1,\"time\":-,\"phase\":\"P\",\"patch\":{},"
+              "\"sum\":\"" SUM "\"}"),
+        FRAME("{\"seq\":1,\"time\":-01,\"phase\":\"P\",\"patch\":{},"
+              "\"sum\":\"" SUM "\"}"),
+        FRAME("{\"seq\":1x,\"phase\":\"P\",\"patch\":{},\"sum\":\"" SUM "\"}"),
+        FRAME("{\"seq\":1,\"phase\":\"P\",\"private\":truex,"
+              "\"patch\":{},\"sum\":\"" SUM "\"}"),
+        FRAME("{\"seq\":1,\"phase\":\"P\",\"private\":tru,"
+              "\"patch\":{},\"sum\":\"" SUM "\"}"),
+        FRAME("{\"seq\":1,\"phase\":\"P\",\"patch\":{\"a\":tru},"
+              "\"sum\":\"" SUM "\"}"),
+        FRAME("{\"seq\":1,\"phase\":\"P\",\"patch\":{\"a\":1},"
+              "\"sum\":\"" SUM "\",}"),
+        FRAME("{\"seq\":1,\"phase\":\"P\",\"patch\":{\"a\":1,},"
+              "\"sum\":\"" SUM "\"}"),
+        FRAME("{\"seq\":1,\"phase\":\"P\",\"patch\":{\"a\":[1,]},"
+              "\"sum\":\"" SUM "\"}"),
+        FRAME("{\"seq\":1,\"phase\":\"P\",\"patch\":{\"a\":1}"
+              "\"sum\":\"" SUM "\"}"),
+        FRAME("{\"seq\":1,\"phase\":\"P\",\"patch\":{\"a\":\"x},"
+              "\"sum\":\"" SUM "\"}"),
+        FRAME(CHANGE(1) ","),
+        FRAME(CHANGE(1) "," CHANGE(2)) "}",
+        "{\"v\":1,\"type\":\"changes\",\"room\":\"" ROOM
+        "\",\"changes\":[" CHANGE(1) "]",
+        "\f" FRAME(CHANGE(1)),
+        FRAME(CHANGE(1)) "\v",
+        "\xef\xbb\xbf" FRAME(CHANGE(1)),
+        "{\"v\" 1,\"type\":\"changes\",\"room\":\"" ROOM "\",\"changes\":[]}",
+        "{\"v\":1 \"type\":\"changes\",\"room\":\"" ROOM "\",\"changes\":[]}",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         if (both(&f, bad[i])) {
@@ -188,6 +240,53 @@ static void test_frame_declines_what_the_general_path_refuses(void **state)
     }
     /* Still usable afterwards. */
     assert_true(both(&f, FRAME(CHANGE(1))));
+    pc__frame_fini(&f);
+}
+
+static void
+test_frame_limits_mean_what_they_mean_for_the_whole_text(void **state)
+{
+    (void)state;
+    pc__frame f;
+    pc__frame_init(&f);
+    const char *text =
+        FRAME(CHANGE(1) ",{\"seq\":2,\"phase\":\"P\",\"patch\":"
+                        "{\"a\":{\"b\":[1,{\"c\":null}]},\"d\":\"long "
+                        "enough string\"},\"sum\":\"" SUM "\"}");
+    for (int which = 0; which < 4; which++) {
+        bool seen_accept = false;
+        for (size_t k = 1; k < 1000; k++) {
+            pc_json_limits lim = pc_json_limits_default();
+            if (which == 0) {
+                lim.max_nodes = k;
+            } else if (which == 1) {
+                lim.max_depth = (int)k;
+                if (k > PC_JSON_DEPTH_CEILING) {
+                    break;
+                }
+            } else if (which == 2) {
+                lim.max_string = k;
+            } else {
+                lim.max_bytes = k;
+                k += k < strlen(text) - 20 ? 19 : 0;
+            }
+            bool accepted = false;
+            bool taken = both_lim(&f, text, &lim, &accepted);
+            /* Monotone: once accepted at some limit, accepted above. */
+            assert_true(!seen_accept || accepted);
+            if (accepted && !seen_accept) {
+                /* The first limit the general path accepts is the first
+                 * the fast path takes: it counts exactly as it does. */
+                if (!taken) {
+                    fail_msg("limit %d: declined at %zu, which the general "
+                             "path accepts",
+                             which, k);
+                }
+            }
+            seen_accept = seen_accept || accepted;
+        }
+        assert_true(seen_accept);
+    }
     pc__frame_fini(&f);
 }
 
@@ -270,6 +369,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             test_frame_declines_what_the_general_path_refuses, testalloc_setup,
             testalloc_teardown),
+        cmocka_unit_test_setup_teardown(
+            test_frame_limits_mean_what_they_mean_for_the_whole_text,
+            testalloc_setup, testalloc_teardown),
         cmocka_unit_test_setup_teardown(
             test_frame_leaves_the_unusual_to_the_general_path, testalloc_setup,
             testalloc_teardown),

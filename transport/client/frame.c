@@ -1,10 +1,13 @@
 /*
  * frame.c - the fast decoder of "changes" frames (see frame.h for what it
- * takes and why it may decline). It reads text that pc__jsontext_scan has
- * already accepted whole, so its cursor can trust the grammar (balanced
- * brackets, terminated strings, well-formed numbers) and only has to
- * recognise the members it knows. A patch becomes a cJSON tree through
- * cJSON's parser and pc_json_check, as in pc_json_parse. It holds no
+ * takes and why it may decline). It is a strict reader of a narrow subset
+ * of JSON: the envelope and each CHANGE with only the members it knows,
+ * strings of printable ASCII without escapes, integers as plain digits,
+ * true and false, RFC whitespace; anything else declines. Each patch is
+ * checked by the strict scan (pc__jsontext_scan_value, within the depth and
+ * the node budget the whole frame has left at that point, so the limits
+ * mean what they mean for pc_json_parse of the whole text), then parsed by
+ * cJSON and checked by pc_json_check, as pc_json_parse does. It holds no
  * state between frames but its buffers; any thread, one frame at a time.
  */
 #include "frame.h"
@@ -50,11 +53,12 @@ static bool eat(cur *c, char ch)
     return false;
 }
 
-/* Bytes that end a plain string's run: '"', '\\' and everything above
- * 0x7f (by table: this runs on every byte of every envelope string). */
+/* Bytes that end a plain string's run: controls (which JSON forbids raw),
+ * '"', '\\' and everything above 0x7f (by table: this runs on every byte
+ * of every envelope string). */
 static const unsigned char not_plain[256] = {
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
@@ -67,9 +71,8 @@ static const unsigned char not_plain[256] = {
 };
 
 /* A string whose bytes are all printable ASCII without escapes, at most
- * max long: *s and *n give its bytes (between the quotes). Raw control
- * bytes cannot occur (the scan refused them); 0x7f is allowed, as
- * pc_json_check allows it. */
+ * max long: *s and *n give its bytes (between the quotes). 0x7f is
+ * allowed, as pc_json_check allows it. */
 static bool plain_string(cur *c, size_t max, const char **s, size_t *n)
 {
     skip_ws(c);
@@ -109,7 +112,10 @@ static bool plain_int(cur *c, bool neg_ok, int64_t *out)
         v = v * 10 + (*q - '0');
         q++;
     }
-    if (digits == 0 || (q < c->end && (*q == '.' || *q == 'e' || *q == 'E'))) {
+    /* RFC 8259 has no leading zeros: "01" is not a number. */
+    const char *first = c->p + (neg ? 1 : 0);
+    if (digits == 0 || (digits > 1 && *first == '0') ||
+        (q < c->end && (*q == '.' || *q == 'e' || *q == 'E'))) {
         return false;
     }
     c->p = q;
@@ -125,37 +131,6 @@ static bool literal(cur *c, const char *word, size_t n)
     }
     c->p += n;
     return true;
-}
-
-/* The extent of the object at the cursor, which the scan found balanced. */
-static bool skip_object(cur *c, const char **from, size_t *n)
-{
-    skip_ws(c);
-    if (c->p >= c->end || *c->p != '{') {
-        return false;
-    }
-    const char *start = c->p;
-    size_t depth = 0;
-    bool in_str = false;
-    while (c->p < c->end) {
-        char ch = *c->p++;
-        if (in_str) {
-            if (ch == '\\') {
-                c->p++;
-            } else if (ch == '"') {
-                in_str = false;
-            }
-        } else if (ch == '"') {
-            in_str = true;
-        } else if (ch == '{' || ch == '[') {
-            depth++;
-        } else if ((ch == '}' || ch == ']') && --depth == 0) {
-            *from = start;
-            *n = (size_t)(c->p - start);
-            return true;
-        }
-    }
-    return false;
 }
 
 static bool same(const char *s, size_t n, const char *lit, size_t litn)
@@ -193,7 +168,14 @@ typedef struct decoder {
     pc__frame *f;
     const pc_json_limits *lim;
     char *strings; /* next free byte of f->strings */
+    size_t nodes;  /* values read so far, counted as the scan counts */
 } decoder;
+
+/* Count one more value against the frame's node limit. */
+static bool count(decoder *d)
+{
+    return ++d->nodes <= d->lim->max_nodes;
+}
 
 /* Copy s[0..n) into the frame's strings as a C string. There is always
  * room: the space reserved is the frame's length. */
@@ -207,21 +189,34 @@ static const char *keep(decoder *d, const char *s, size_t n)
 }
 
 /* The patch at the cursor as a checked tree; false to decline (nothing
- * allocated then). */
+ * allocated then). It sits at depth 4 (envelope, "changes", CHANGE), and
+ * its values count towards the frame's. */
 static bool patch_tree(decoder *d, cur *c, cJSON **out)
 {
-    const char *from;
-    size_t n;
-    if (!skip_object(c, &from, &n)) {
+    skip_ws(c);
+    if (c->p >= c->end || *c->p != '{' || d->nodes >= d->lim->max_nodes) {
         return false;
     }
+    pc_json_limits l = *d->lim;
+    l.max_depth -= 3;
+    l.max_nodes -= d->nodes;
+    const char *from = c->p;
     const char *end = NULL;
-    cJSON *t = cJSON_ParseWithLengthOpts(from, n, &end, 0);
-    if (t == NULL || end != from + n ||
+    size_t values = 0;
+    if (pc__jsontext_scan_value(from, (size_t)(c->end - from), &l, &end,
+                                &values, NULL) != PC_OK) {
+        return false;
+    }
+    const char *parse_end = NULL;
+    cJSON *t =
+        cJSON_ParseWithLengthOpts(from, (size_t)(end - from), &parse_end, 0);
+    if (t == NULL || parse_end != end ||
         pc_json_check(t, d->lim, NULL) != PC_OK) {
         cJSON_Delete(t);
         return false;
     }
+    d->nodes += values;
+    c->p = end;
     *out = t;
     return true;
 }
@@ -250,6 +245,9 @@ static bool change_member(decoder *d, cur *c, int k, pc__wire_change *ch)
     size_t n;
     int64_t v;
     size_t max = d->lim->max_string;
+    if (k != CH_PATCH && !count(d)) {
+        return false; /* the patch counts its own */
+    }
     switch (k) {
     case CH_SEQ:
         if (!plain_int(c, false, &v) || v == 0) {
@@ -336,7 +334,7 @@ static bool grow(pc__frame *f)
  * decline (a patch already decoded stays in the frame for clearing). */
 static bool change(decoder *d, cur *c)
 {
-    if (!eat(c, '{') || !grow(d->f)) {
+    if (!count(d) || !eat(c, '{') || !grow(d->f)) {
         return false;
     }
     pc__wire_change *ch = &d->f->v[d->f->n];
@@ -372,7 +370,7 @@ static const key envelope_keys[] = {
  * with its members in any order and nothing else. */
 static bool envelope(decoder *d, cur *c, const char *room)
 {
-    if (!eat(c, '{')) {
+    if (!count(d) || !eat(c, '{')) {
         return false;
     }
     unsigned seen = 0;
@@ -387,6 +385,9 @@ static bool envelope(decoder *d, cur *c, const char *room)
             return false;
         }
         seen |= 1u << k;
+        if (!count(d)) {
+            return false;
+        }
         bool ok;
         int64_t v;
         switch (k) {
@@ -430,10 +431,10 @@ pc_err pc__frame_decode(pc__frame *f, const char *text, size_t len,
     *taken = false;
     pc_json_limits l;
     pc_json_limits_resolve(lim, &l);
-    const char *value_end;
-    if (len == 0 || len > l.max_bytes ||
-        pc__jsontext_scan(text, len, &l, &value_end, NULL) != PC_OK) {
-        return PC_OK; /* the general path says what is wrong */
+    /* A patch lies four levels deep; frames that cannot hold one, and
+     * texts over the size limit, are the general path's to judge. */
+    if (len == 0 || len > l.max_bytes || l.max_depth < 4) {
+        return PC_OK;
     }
     if (f->strings_cap < len + 1) {
         char *s = pc_realloc(f->strings, len + 1);
@@ -443,9 +444,11 @@ pc_err pc__frame_decode(pc__frame *f, const char *text, size_t len,
         f->strings = s;
         f->strings_cap = len + 1;
     }
-    decoder d = {f, &l, f->strings};
-    cur c = {text, value_end};
-    if (!envelope(&d, &c, room) || c.p != value_end) {
+    decoder d = {f, &l, f->strings, 0};
+    cur c = {text, text + len};
+    bool ok = envelope(&d, &c, room);
+    skip_ws(&c);
+    if (!ok || c.p != c.end) {
         pc__frame_clear(f);
         return PC_OK;
     }
