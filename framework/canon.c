@@ -63,6 +63,7 @@ typedef struct sink {
     size_t total; /* canonical bytes written so far */
     char *buf;    /* pc_malloc'd, NUL-terminated on success */
     size_t cap;
+    size_t max; /* most bytes total may reach: PC_ERR_LIMIT beyond */
 } sink;
 
 /*
@@ -96,6 +97,9 @@ uint64_t pc_fnv1a64(uint64_t h, const void *data, size_t n)
 
 static pc_err put(sink *s, const char *data, size_t n)
 {
+    if (n > s->max - s->total) {
+        return PC_ERR_LIMIT;
+    }
     /* Keep one byte for the terminating NUL. */
     if (n >= s->cap - s->total) {
         size_t cap = s->cap;
@@ -438,6 +442,7 @@ static void writer_init(writer *w)
     w->out.total = 0;
     w->out.buf = NULL;
     w->out.cap = 0;
+    w->out.max = SIZE_MAX - 1; /* put() keeps a byte for the NUL */
     w->keys.v = w->keys.local;
     w->keys.len = 0;
     w->keys.cap = SCRATCH_LOCAL;
@@ -476,7 +481,8 @@ pc_err pc_canon_print(const cJSON *doc, char **out, size_t *len)
     return PC_OK;
 }
 
-pc_err pc__canon_append(const cJSON *doc, char **buf, size_t *len, size_t *cap)
+pc_err pc__canon_append(const cJSON *doc, char **buf, size_t *len, size_t *cap,
+                        size_t max)
 {
     if (doc == NULL) {
         return PC_ERR_INVALID;
@@ -486,6 +492,7 @@ pc_err pc__canon_append(const cJSON *doc, char **buf, size_t *len, size_t *cap)
     w.out.buf = *buf;
     w.out.total = *len;
     w.out.cap = *cap;
+    w.out.max = max < SIZE_MAX - 1 - *len ? *len + max : SIZE_MAX - 1;
     if (w.out.cap - w.out.total < 2) {
         /* put() keeps a byte for a NUL; start with room for a small
          * document so it rarely grows. */

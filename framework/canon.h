@@ -68,12 +68,15 @@ size_t pc__json_plain_len(const char *s);
 /*
  * pc__canon_append - append the canonical text of doc (what pc_canon_print
  * writes, without a NUL) to a growing buffer of *cap bytes, *len used,
- * allocated with pc_malloc/pc_realloc (*buf may be NULL with both 0). On
- * PC_OK *len is the new length; on failure *len is unchanged, though *buf
- * and *cap may have grown (the caller still frees *buf). Returns PC_OK,
- * PC_ERR_INVALID (what pc_canon_print refuses) or PC_ERR_NOMEM. The
- * broadcast writes patches straight into its frame with it.
+ * allocated with pc_malloc/pc_realloc (*buf may be NULL with both 0),
+ * adding at most max bytes. On PC_OK *len is the new length; on failure
+ * *len is unchanged, though *buf and *cap may have grown (the caller still
+ * frees *buf). Returns PC_OK, PC_ERR_LIMIT (the text is longer than max),
+ * PC_ERR_INVALID (what pc_canon_print refuses) or PC_ERR_NOMEM. The room
+ * prints each patch once with it; the broadcast writes patches straight
+ * into its frame.
  */
-pc_err pc__canon_append(const cJSON *doc, char **buf, size_t *len, size_t *cap);
+pc_err pc__canon_append(const cJSON *doc, char **buf, size_t *len, size_t *cap,
+                        size_t max);
 
 #endif

@@ -33,6 +33,7 @@
 #include "phasecast/alloc.h"
 #include "phasecast/server.h"
 #include "envelope.h"
+#include "room.h"
 
 struct pc__broadcast {
     nng_socket pub;
@@ -257,9 +258,12 @@ static bool add_change(pc__broadcast *b, pc_room *room, const pc_change *change)
         return false;
     }
     size_t before = b->frame.len;
+    size_t text_len = 0;
+    const char *text = pc__room_patch_text(room, change->patch, &text_len);
     if ((b->count > 0 && pc__text_put(&b->frame, ",", 1) != PC_OK) ||
         pc__envelope_change_text(pc_room_game(room), change, &public_viewer,
-                                 pc_room_state(room), &b->frame) != PC_OK) {
+                                 pc_room_state(room), text, text_len,
+                                 &b->frame) != PC_OK) {
         b->frame.len = before; /* back to the last complete change */
         flush_frame(b);        /* never let a frame skip this seq */
         return false;

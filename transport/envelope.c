@@ -225,6 +225,7 @@ static pc_err put_int64(pc__text *t, int64_t v)
 
 pc_err pc__envelope_change_text(const pc_game *g, const pc_change *c,
                                 const pc_viewer *viewer, const cJSON *after,
+                                const char *patch_text, size_t patch_len,
                                 pc__text *out)
 {
     cJSON *view = NULL;
@@ -270,15 +271,22 @@ pc_err pc__envelope_change_text(const pc_game *g, const pc_change *c,
         }
     }
     rc = rc == PC_OK ? pc__text_put(out, ",\"patch\":", 9) : rc;
-    /* The patch and the event's data go straight into out: no copy. */
-    rc = rc == PC_OK ? pc__canon_append(patch, &out->buf, &out->len, &out->cap)
-                     : rc;
+    /* The room's text of the patch when it has it (the public view of a
+     * game without private paths is c->patch itself); otherwise the patch
+     * and the event's data are printed straight into out, no copy. */
+    if (patch_text != NULL && patch == c->patch) {
+        rc = rc == PC_OK ? pc__text_put(out, patch_text, patch_len) : rc;
+    } else {
+        rc = rc == PC_OK ? pc__canon_append(patch, &out->buf, &out->len,
+                                            &out->cap, SIZE_MAX)
+                         : rc;
+    }
     if (shown) {
         rc = rc == PC_OK ? pc__text_put(out, ",\"event\":{\"name\":", 17) : rc;
         rc = rc == PC_OK ? put_json_string(out, c->event.name) : rc;
         rc = rc == PC_OK ? pc__text_put(out, ",\"data\":", 8) : rc;
         rc = rc == PC_OK ? pc__canon_append(c->event.data, &out->buf, &out->len,
-                                            &out->cap)
+                                            &out->cap, SIZE_MAX)
                          : rc;
         rc = rc == PC_OK ? pc__text_put(out, "}", 1) : rc;
     }

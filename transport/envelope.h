@@ -72,11 +72,15 @@ void pc__text_free(pc__text *t);
  * pc__envelope_change_text - append the text of the CHANGE object that
  * pc__envelope_change builds (same members, same values; the patch in
  * canonical form) to out, without building a tree for the envelope or
- * copying the patch. On failure out->len is back where it was. Returns
- * PC_OK, PC_ERR_INVALID or PC_ERR_NOMEM.
+ * copying the patch. patch_text (patch_len bytes), when not NULL, is the
+ * canonical text of c->patch (pc__room_patch_text), used instead of
+ * printing it again wherever the viewer's patch is c->patch itself. On
+ * failure out->len is back where it was. Returns PC_OK, PC_ERR_INVALID or
+ * PC_ERR_NOMEM.
  */
 pc_err pc__envelope_change_text(const pc_game *g, const pc_change *c,
                                 const pc_viewer *viewer, const cJSON *after,
+                                const char *patch_text, size_t patch_len,
                                 pc__text *out);
 
 /* Print tree without whitespace; *text is freed with cJSON_free. Returns
