@@ -159,7 +159,8 @@ void pc__broadcast_free(pc__broadcast *b)
     pc_free(b);
 }
 
-/* Send the open frame (untimed; callers account the time). */
+/* Send the open frame. Callers account its time in publish_ns; it
+ * accounts its own in send_ns. */
 static void flush_frame(pc__broadcast *b)
 {
     if (b->frame.len == 0) {
@@ -171,6 +172,7 @@ static void flush_frame(pc__broadcast *b)
         b->frame.len = 0;
         return;
     }
+    uint64_t t0 = now_ns();
     nng_msg *m = NULL;
     size_t len = b->frame.len + 2;
     if (nng_msg_alloc(&m, len) == 0) {
@@ -191,6 +193,7 @@ static void flush_frame(pc__broadcast *b)
         b->stats->bytes += len;
         b->stats->changes += count;
     }
+    b->stats->send_ns += now_ns() - t0;
 }
 
 void pc__broadcast_flush(pc__broadcast *b)

@@ -587,6 +587,7 @@ static void copy_stats(pc_server *srv, void *arg)
         .changes_lost = p->lost,
         .heartbeats = p->heartbeats,
         .publish_ns = p->publish_ns,
+        .send_ns = p->send_ns,
     };
 }
 

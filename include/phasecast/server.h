@@ -345,6 +345,9 @@ typedef struct pc_server_stats {
     uint64_t heartbeats;   /* heartbeats sent */
     uint64_t publish_ns;   /* CLOCK_MONOTONIC time the loop spent encoding
                               changes into frames and sending them */
+    uint64_t send_ns;      /* the part of publish_ns spent sending frames
+                              (nng message, copy, nng_sendmsg); the rest
+                              is encoding */
 } pc_server_stats;
 
 /*
