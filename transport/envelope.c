@@ -195,13 +195,27 @@ static pc_err put_json_string(pc__text *t, const char *s)
     return rc == PC_OK ? pc__text_put(t, "\"", 1) : rc;
 }
 
-/* Decimal digits of v, right-aligned ending at end; returns the first. */
+/* Decimal digits of v, right-aligned ending at end; returns the first.
+ * Two digits per division: seq and time are formatted for every change. */
 static char *put_digits(char *end, uint64_t v)
 {
-    do {
-        *--end = (char)('0' + (int)(v % 10));
-        v /= 10;
-    } while (v != 0);
+    static const char pairs[201] = "0001020304050607080910111213141516171819"
+                                   "2021222324252627282930313233343536373839"
+                                   "4041424344454647484950515253545556575859"
+                                   "6061626364656667686970717273747576777879"
+                                   "8081828384858687888990919293949596979899";
+    while (v >= 100) {
+        unsigned two = (unsigned)(v % 100);
+        v /= 100;
+        end -= 2;
+        memcpy(end, pairs + 2 * two, 2);
+    }
+    if (v >= 10) {
+        end -= 2;
+        memcpy(end, pairs + 2 * v, 2);
+    } else {
+        *--end = (char)('0' + (int)v);
+    }
     return end;
 }
 
