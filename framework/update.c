@@ -79,26 +79,31 @@ static pc_err check_patch(pc_room *r, const cJSON *patch)
                     rv == PC_ERR_LIMIT ? "limit_exceeded" : "invalid_patch",
                     "patch refused: %s", e.message);
     }
-    /* Printing it measures it, and the text is kept for the journal and
-     * the sinks (pc__room_patch_text), which would otherwise print it
-     * again. Printing stops at the limit, so a huge patch costs no more
-     * memory than the limit allows. */
+    /* With a journal or a sink to read it, printing it measures it and
+     * the text is kept for them (pc__room_patch_text), who would otherwise
+     * each print it again; printing stops at the limit, so a huge patch
+     * costs no more memory than the limit allows. Without one, only the
+     * length is needed, and measuring is cheaper than printing. */
     size_t len = 0;
-    rv = pc__canon_append(patch, &r->patch_text, &len, &r->patch_text_cap,
-                          r->limits.max_bytes);
+    bool keep = r->journal_fn != NULL || r->nsinks > 0;
+    rv = keep ? pc__canon_append(patch, &r->patch_text, &len,
+                                 &r->patch_text_cap, r->limits.max_bytes)
+              : pc__canon_length(patch, &len);
     if (rv == PC_ERR_LIMIT) {
-        rv = pc__canon_length(patch, &len);
-        if (rv == PC_OK) {
-            return fail(r, PC_ERR_LIMIT, "limit_exceeded",
-                        "patch is %zu bytes, the limit is %zu", len,
-                        r->limits.max_bytes);
-        }
+        rv = pc__canon_length(patch, &len); /* for the message */
     }
     if (rv != PC_OK) {
         return fail(r, rv, NULL, "patch refused: %s", pc_strerror(rv));
     }
-    r->patch_text_len = len;
-    r->patch_text_of = patch;
+    if (len > r->limits.max_bytes) {
+        return fail(r, PC_ERR_LIMIT, "limit_exceeded",
+                    "patch is %zu bytes, the limit is %zu", len,
+                    r->limits.max_bytes);
+    }
+    if (keep) {
+        r->patch_text_len = len;
+        r->patch_text_of = patch;
+    }
     return PC_OK;
 }
 
