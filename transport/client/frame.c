@@ -123,10 +123,22 @@ static bool plain_int(cur *c, bool neg_ok, int64_t *out)
     return true;
 }
 
+/* a[0..n) == b[0..n) for the short names and words compared here: a loop
+ * the compiler keeps inline, where memcmp is a call per member. */
+static bool equal(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (a[i] != b[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
 static bool literal(cur *c, const char *word, size_t n)
 {
     skip_ws(c);
-    if ((size_t)(c->end - c->p) < n || memcmp(c->p, word, n) != 0) {
+    if ((size_t)(c->end - c->p) < n || !equal(c->p, word, n)) {
         return false;
     }
     c->p += n;
@@ -135,7 +147,7 @@ static bool literal(cur *c, const char *word, size_t n)
 
 static bool same(const char *s, size_t n, const char *lit, size_t litn)
 {
-    return n == litn && memcmp(s, lit, n) == 0;
+    return n == litn && equal(s, lit, n);
 }
 
 #define SAME(s, n, lit) same(s, n, lit, sizeof(lit) - 1)
@@ -156,7 +168,7 @@ static int key_index(const char *s, size_t n, const key *keys)
 {
     for (int i = 0; keys[i].name != NULL; i++) {
         if (n == keys[i].len && s[0] == keys[i].name[0] &&
-            memcmp(s, keys[i].name, n) == 0) {
+            equal(s, keys[i].name, n)) {
             return i;
         }
     }
