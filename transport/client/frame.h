@@ -7,13 +7,15 @@
  * tree, decodes each CHANGE from it and deletes it. This decoder takes
  * only frames in the plain shape the server writes and builds a tree for
  * each patch alone: the envelope's own members are read from the text.
- * It is a shortcut, not a second grammar: the whole text still passes the
- * strict scan, every patch still passes pc_json_check, and anything it does
- * not recognise exactly (an unknown or repeated member, an escape or a
- * byte above 0x7f in an envelope string, a number that is not a plain
- * integer, an event) makes it decline, and the general path then decides
- * as it always did. It never accepts a frame the general path would refuse
- * and yields the same changes for every frame it takes.
+ * It is a shortcut, not a second grammar: it reads the envelope strictly
+ * in a narrow subset of JSON, every patch still passes the strict scan and
+ * pc_json_check within the whole frame's limits, and anything it does not
+ * recognise exactly (an unknown or repeated member, an escape or a byte
+ * outside printable ASCII in an envelope string, a number that is not a
+ * plain integer, an event) makes it decline, and the general path then
+ * decides as it always did. It never accepts a frame the general path
+ * would refuse and yields the same changes for every frame it takes
+ * (tests/test_client_frame.c, tests/fuzz/fuzz_frame.c).
  */
 #ifndef PC_CLIENT_FRAME_H
 #define PC_CLIENT_FRAME_H
