@@ -85,6 +85,7 @@ int pc__subscription_fd(pc__subscription *s)
 static pc_err envelope(pc__subscription *s, const char *body, size_t len,
                        cJSON **out)
 {
+    s->st->messages++;
     if (len <= s->topic_len || memcmp(body, s->topic, s->topic_len) != 0) {
         s->st->bad_messages++;
         return PC_OK;
@@ -122,8 +123,14 @@ pc_err pc__subscription_recv(pc__subscription *s, bool *got, cJSON **doc)
                                                         : PC_ERR_IO;
     }
     *got = true;
-    s->st->messages++;
     pc_err rv = envelope(s, nng_msg_body(msg), nng_msg_len(msg), doc);
     nng_msg_free(msg);
     return rv;
+}
+
+pc_err pc__subscription_envelope(pc__subscription *s, const char *body,
+                                 size_t len, cJSON **doc)
+{
+    *doc = NULL;
+    return envelope(s, body, len, doc);
 }

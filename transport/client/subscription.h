@@ -56,6 +56,15 @@ void pc__subscription_close(pc__subscription *s);
 int pc__subscription_fd(pc__subscription *s);
 
 /*
+ * pc__subscription_envelope - the checks pc__subscription_recv makes on
+ * one received body (len bytes, the topic included; not NUL-terminated):
+ * counts it in messages, and *doc receives its envelope (caller deletes)
+ * or NULL (counted in bad_messages). Returns PC_OK or PC_ERR_NOMEM.
+ */
+pc_err pc__subscription_envelope(pc__subscription *s, const char *body,
+                                 size_t len, cJSON **doc);
+
+/*
  * pc__subscription_recv - take the next queued message without waiting.
  * *got is false when none is queued. Otherwise the message counts in
  * messages, and *doc receives its envelope (caller deletes) when it is
