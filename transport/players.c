@@ -290,24 +290,34 @@ const char *pc__player_reply(const pc__player *p, const char *action_id,
     return NULL;
 }
 
-pc_err pc__player_remember(pc__player *p, const char *action_id,
-                           const char *text, size_t len)
+pc_err pc__player_remember_owned(pc__player *p, const char *action_id,
+                                 char *text, size_t len)
 {
     size_t idlen = strlen(action_id);
     if (idlen > PC_SERVER_ACTION_ID_MAX) {
+        pc_free(text);
+        return PC_ERR_INVALID;
+    }
+    reply *r = &p->cache[p->next];
+    pc_free(r->text);
+    memcpy(r->id, action_id, idlen + 1);
+    r->text = text;
+    r->len = len;
+    p->next = (p->next + 1) % PC_SERVER_ACTION_CACHE;
+    return PC_OK;
+}
+
+pc_err pc__player_remember(pc__player *p, const char *action_id,
+                           const char *text, size_t len)
+{
+    if (strlen(action_id) > PC_SERVER_ACTION_ID_MAX) {
         return PC_ERR_INVALID;
     }
     char *copy = copy_text(text, len);
     if (copy == NULL) {
         return PC_ERR_NOMEM;
     }
-    reply *r = &p->cache[p->next];
-    pc_free(r->text);
-    memcpy(r->id, action_id, idlen + 1);
-    r->text = copy;
-    r->len = len;
-    p->next = (p->next + 1) % PC_SERVER_ACTION_CACHE;
-    return PC_OK;
+    return pc__player_remember_owned(p, action_id, copy, len);
 }
 
 pc__player *pc__players_at(pc__players *ps, size_t i)

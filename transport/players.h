@@ -77,5 +77,10 @@ const char *pc__player_reply(const pc__player *p, const char *action_id,
  * PC_SERVER_ACTION_CACHE. Returns PC_OK or PC_ERR_NOMEM (not cached). */
 pc_err pc__player_remember(pc__player *p, const char *action_id,
                            const char *reply, size_t len);
+/* pc__player_remember without copying: takes ownership of reply (len
+ * bytes and a NUL, pc_malloc'd), so it cannot fail for want of memory.
+ * Returns PC_OK or PC_ERR_INVALID (id too long; reply freed). */
+pc_err pc__player_remember_owned(pc__player *p, const char *action_id,
+                                 char *reply, size_t len);
 
 #endif
