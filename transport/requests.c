@@ -292,6 +292,17 @@ static bool op_action(pc_server *srv, const cJSON *req, pc__outcome *o)
     if (!pc__req_uint(req, "expected_seq", false, 0, &expected, o)) {
         return false;
     }
+    /* Before remember_for is set: a refusal for speed is not remembered,
+     * so the same action may be resent once the bucket has refilled. */
+    unsigned rate, burst;
+    pc__server_action_rate(srv, &rate, &burst);
+    if (!pc__player_take_action(p, rate, burst, pc_room_now_ms(h->room))) {
+        pc_error_set(&o->e, PC_ERR_LIMIT, "rate_limited",
+                     "more than %u actions per second (bursts of %u) from "
+                     "one player; resend it later",
+                     rate, burst);
+        return false;
+    }
     o->remember_for = p;
     o->action_id = id;
     o->spare_reply = cJSON_malloc(PC__SPARE_REPLY);
