@@ -300,8 +300,10 @@ static pc_err next_round(pc_room *room, void *arg)
                      "defeat in round %d: every hero is down", round);
         } else {
             snprintf(reason, sizeof reason,
-                     "defeat: %d rounds are over and %d monsters stand", round,
-                     monsters);
+                     "defeat: the last round (%d) is over and %d monster%s "
+                     "still stand%s",
+                     round, monsters, monsters == 1 ? "" : "s",
+                     monsters == 1 ? "s" : "");
         }
         return ENCOUNTER_TRANSITION(room, ENCOUNTER_DEFEAT, p, reason);
     }
