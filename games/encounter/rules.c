@@ -203,7 +203,9 @@ static pc_err attack(pc_room *room, const pc_action *act, const cJSON *hero,
     int damage = hit ? (roll(room, 8) + 2) * (crit ? 2 : 1) : 0;
     int hp = encounter_int_at(m, "hp") - damage;
     int round = encounter_int_at(data, "round");
-    const char *name = str_at(m, "name");
+    char name[ENCOUNTER_NAME_MAX + 1]; /* copied: read again after commit */
+    snprintf(name, sizeof name, "%s",
+             str_at(m, "name") != NULL ? str_at(m, "name") : "?");
 
     encounter_patch p = encounter_patch_new();
     cJSON *last = NULL;
