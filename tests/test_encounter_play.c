@@ -483,6 +483,7 @@ static void test_same_seed_and_actions_replay_the_same_game(void **s)
         assert_int_equal(f->recs[i].seq, first[i].seq);
         assert_int_equal(f->recs[i].kind, first[i].kind);
         assert_string_equal(f->recs[i].name, first[i].name);
+        assert_int_equal(f->recs[i].audience, first[i].audience);
         assert_string_equal(f->recs[i].player, first[i].player);
         assert_string_equal(f->recs[i].reason, first[i].reason);
         assert_true(f->recs[i].checksum == first[i].checksum);
