@@ -244,6 +244,26 @@ static void test_victory_announces_the_defeated_and_ends_the_game(void **s)
               "game_over");
 }
 
+static void test_the_last_monster_falling_ends_the_round_at_once(void **s)
+{
+    fixture *f = *s;
+    start_fight(f);
+    gm(f, "adjust_hp", "{\"target\":\"m2\",\"delta\":-20}");
+    rig(f, "{\"monsters\":{\"m1\":{\"armour\":0,\"hp\":1,\"condition\":"
+           "\"bloodied\"}}}");
+    uint64_t seq = pc_room_seq(f->room);
+    accept(f, "alice", "attack", "{\"target\":\"m1\"}");
+    /* bob has not acted, but nothing is left to act on. */
+    assert_string_equal(pc_room_phase(f->room), "RESOLUTION");
+    const rec *r = find_event(f, seq, "monster_defeated");
+    assert_non_null(r);
+    assert_string_equal(change_at(f, r->seq - 2)->reason,
+                        "round 1: every monster is defeated");
+    assert_null(at(f, "/heroes/bob/acted"));
+    fire_after(f, f->cfg.resolution_ms);
+    assert_string_equal(pc_room_phase(f->room), "VICTORY");
+}
+
 static void test_defeat_when_every_hero_is_down(void **s)
 {
     fixture *f = *s;
@@ -576,6 +596,7 @@ int main(void)
         T(test_round_timer_makes_who_did_not_act_defend),
         T(test_monsters_strike_the_nearest_hero_in_id_order),
         T(test_victory_announces_the_defeated_and_ends_the_game),
+        T(test_the_last_monster_falling_ends_the_round_at_once),
         T(test_defeat_when_every_hero_is_down),
         T(test_defeat_when_the_last_round_is_over),
         T(test_enter_callbacks_arm_their_timer_before_changing),
