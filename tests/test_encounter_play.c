@@ -586,6 +586,51 @@ static void test_attack_and_spell_under_failing_allocations(void **s)
              "spell", "{\"x\":4,\"y\":4}");
 }
 
+/* The round's end under a failure at every allocation point in turn:
+ * whatever failed (the last action, the transition, a monster's attack,
+ * the mark), the timers finish the round, and each monster has attacked
+ * exactly once when round 2 begins. */
+static void test_a_failing_resolution_is_finished_exactly_once(void **s)
+{
+    fixture *f = *s;
+    int failures = 0;
+    for (size_t n = 1;; n++) {
+        reopen(f, 5);
+        start_fight(f);
+        accept(f, "alice", "defend", NULL);
+        uint64_t from = pc_room_seq(f->room);
+        cJSON *none = NULL;
+        pc_action a = {.player = "bob", .type = "defend", .payload = none};
+        testalloc_fail_at(n, false);
+        (void)pc_room_action(f->room, &a, NULL, NULL);
+        bool failed = testalloc_failed();
+        testalloc_fail_at(0, false);
+        for (int guard = 0; guard < 20 && int_at(f, "/round") == 1; guard++) {
+            if (at(f, "/heroes/bob/acted") == NULL) {
+                accept(f, "bob", "defend", NULL); /* it was refused */
+            } else {
+                fire_next(f);
+            }
+        }
+        assert_int_equal(int_at(f, "/round"), 2);
+        int attacks[2] = {0, 0}, struck = 0;
+        for (uint64_t i = from + 1; i <= pc_room_seq(f->room); i++) {
+            const char *r = reason_at(f, i);
+            attacks[0] += strncmp(r, "goblin (m1) attacks", 19) == 0;
+            attacks[1] += strncmp(r, "orc (m2) attacks", 16) == 0;
+            struck += strcmp(r, "round 1: the monsters have struck") == 0;
+        }
+        assert_int_equal(attacks[0], 1);
+        assert_int_equal(attacks[1], 1);
+        assert_int_equal(struck, 1);
+        if (!failed) {
+            break;
+        }
+        failures++;
+    }
+    assert_true(failures > 10);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -604,6 +649,7 @@ int main(void)
         T(test_views_show_each_viewer_what_it_may_see),
         T(test_same_seed_and_actions_replay_the_same_game),
         T(test_attack_and_spell_under_failing_allocations),
+        T(test_a_failing_resolution_is_finished_exactly_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
