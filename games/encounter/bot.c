@@ -327,8 +327,8 @@ done:
 bool encounter_bot_race_code(pc_err rc, const char *code)
 {
     static const char *const races[] = {
-        "conflict", "already_acted", "target_defeated",    "target_down",
-        "blocked",  "game_over",     "no_actions_in_phase"};
+        "conflict", "already_acted", "target_defeated",     "target_down",
+        "blocked",  "game_over",     "no_actions_in_phase", "wrong_phase"};
     if (rc == PC_ERR_CONFLICT || rc == PC_ERR_PHASE) {
         return true;
     }

@@ -15,7 +15,8 @@
  * expected_seq, so a stale `move` or `spell` is re-decided on the fresh
  * state. Heroes act at the same moment, so a refusal with `conflict`
  * (past the retry bound), `already_acted`, `target_defeated`,
- * `target_down`, `blocked`, `game_over` or no_actions_in_phase is the
+ * `target_down`, `blocked`, `game_over`, `wrong_phase` or
+ * no_actions_in_phase (the round ended meanwhile) is the
  * normal outcome of a race, not an error: the bot reports it and decides
  * again after the next change. The bots never act twice at one replica
  * seq. They do not try to play well, keep no state beyond the small
