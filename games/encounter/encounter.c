@@ -96,18 +96,27 @@ static void round_enter(pc_room *room, const char *from, void *arg)
     announce_round(room);
 }
 
-/* Time is up: every living hero who has not acted defends (one change
- * each, in id order), then RESOLUTION. */
-static pc_err round_timeout_step(pc_room *room)
+/* The first living hero (in id order) who has not acted, or NULL. */
+static const cJSON *idle_hero(const cJSON *data)
 {
-    const cJSON *data = pc_room_data(room);
     encounter_ids heroes = encounter_sorted(encounter_member(data, "heroes"));
-    char reason[64 + ENCOUNTER_NAME_MAX];
     for (int i = 0; i < heroes.n; i++) {
         const cJSON *h = heroes.item[i];
-        if (!encounter_alive(h) || encounter_member(h, "acted") != NULL) {
-            continue;
+        if (encounter_alive(h) && encounter_member(h, "acted") == NULL) {
+            return h;
         }
+    }
+    return NULL;
+}
+
+/* Time is up: every living hero who has not acted defends (one change
+ * each, in id order), then RESOLUTION. The state is read again after each
+ * change: no pointer into it outlives a commit. */
+static pc_err round_timeout_step(pc_room *room)
+{
+    char reason[64 + ENCOUNTER_NAME_MAX];
+    const cJSON *h;
+    while ((h = idle_hero(pc_room_data(room))) != NULL) {
         encounter_patch p = encounter_patch_new();
         cJSON *hp = encounter_entity_patch(&p, true, h->string);
         encounter_put_str(&p, hp, "acted", "defend");
@@ -120,7 +129,7 @@ static pc_err round_timeout_step(pc_room *room)
         }
     }
     snprintf(reason, sizeof reason, "round %d: time is up",
-             encounter_int_at(data, "round"));
+             encounter_int_at(pc_room_data(room), "round"));
     return pc_transition(room, ENCOUNTER_RESOLUTION, NULL, reason);
 }
 
@@ -300,8 +309,10 @@ static pc_err next_round(pc_room *room, void *arg)
                      "defeat in round %d: every hero is down", round);
         } else {
             snprintf(reason, sizeof reason,
-                     "defeat: %d rounds are over and %d monsters stand", round,
-                     monsters);
+                     "defeat: the last round (%d) is over and %d monster%s "
+                     "still stand%s",
+                     round, monsters, monsters == 1 ? "" : "s",
+                     monsters == 1 ? "s" : "");
         }
         return ENCOUNTER_TRANSITION(room, ENCOUNTER_DEFEAT, p, reason);
     }

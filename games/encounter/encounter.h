@@ -53,28 +53,33 @@
  *
  *   from        to          when                      performed by
  *   ----------  ----------  ------------------------  ---------------------
- *   SETUP       SETUP       join, objective, GM       join(), objective(),
- *                           add_monster, adjust_hp,   gm_add_monster(), ...
- *                           note                      with
+ *   SETUP       SETUP       join, objective, GM       join(), objective()
+ *                           add_monster, adjust_hp,   (rules.c),
+ *                           note                      add_monster(),
+ *                                                     adjust_hp(), note()
+ *                                                     (gm.c) with
  *                                                     pc_update_phase_data
- *   SETUP       ROUND       GM start                  gm_start() with
+ *   SETUP       ROUND       GM start                  start() (gm.c) with
  *                                                     pc_transition
- *   ROUND       ROUND       a hero acts (attack,      the action's function
- *                           spell, heal, move,        (attack(), spell(),
- *                           defend), GM actions       ...) with
+ *   ROUND       ROUND       a hero acts (attack,      attack(), spell(),
+ *                           spell, heal, move,        heal(), move(),
+ *                           defend), GM actions       defend() (rules.c)
+ *                                                     with
  *                                                     pc_update_phase_data
  *   ROUND       RESOLUTION  the last living hero      encounter_resolve_if_
- *                           has acted                 done() with
- *                                                     pc_transition
- *   ROUND       RESOLUTION  GM end_round              gm_end_round() with
- *                                                     pc_transition
- *   ROUND       RESOLUTION  round timer (round_ms):   round_timeout() with
- *                           one "defend" change per   pc_update_phase_data,
- *                           hero who did not act      then pc_transition
- *   RESOLUTION  RESOLUTION  entering (and the timer,  resolve_next() with
- *                           if a crash or a failure   pc_update_phase_data
+ *                           has acted (its action     done() (rules.c) with
+ *                           is committed first)       pc_transition
+ *   ROUND       RESOLUTION  GM end_round              end_round() (gm.c)
+ *                                                     with pc_transition
+ *   ROUND       RESOLUTION  round timer (round_ms):   round_timeout_step()
+ *                           one "defend" change per   with
+ *                           living hero who did not   pc_update_phase_data,
+ *                           act                       then pc_transition
+ *   RESOLUTION  RESOLUTION  entering (or the timer,   resolve() with
+ *                           if a failure or a crash   pc_update_phase_data
  *                           cut it short): each       and pc_room_event
- *                           monster's attack, events
+ *                           monster's attack, the
+ *                           "resolved" mark, events
  *   RESOLUTION  ROUND       timer (resolution_ms),    next_round() with
  *                           the fight goes on         pc_transition
  *   RESOLUTION  VICTORY     timer, every monster      next_round() with
@@ -82,8 +87,9 @@
  *   RESOLUTION  DEFEAT      timer, every hero down    next_round() with
  *                           or round max_rounds done  pc_transition
  *
- *   (Actions in rules.c and gm.c, reached through on_action() in
- *   encounter.c; the phases' enter and timeout callbacks in encounter.c.)
+ *   (The phases' enter and timeout callbacks, resolve() and next_round()
+ *   are in encounter.c; its on_action() routes every action to rules.c or
+ *   gm.c.)
  *
  * Every phase with a timer arms it first in its enter callback, before any
  * change the callback makes, so that a room recovered from its change log

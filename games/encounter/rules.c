@@ -152,21 +152,21 @@ static pc_err objective(pc_room *room, const pc_action *act, pc_error *err)
 
 /* ---- ROUND: the hero's record ------------------------------------------ */
 
-/* The patch of the acting hero with acted set and a fresh "last" record
- * (every member of any earlier record nulled, so the merge replaces it);
- * *last receives the record for the action's own members. */
-static cJSON *acting(encounter_patch *p, const char *hero, const char *action,
-                     cJSON **last)
+/* The patch of the acting hero with acted set and a fresh "last" record:
+ * the members of the previous record are nulled (so the merge replaces
+ * it) before the action puts its own; *last receives the record. */
+static cJSON *acting(encounter_patch *p, const cJSON *hero, const char *id,
+                     const char *action, cJSON **last)
 {
-    static const char *const keys[] = {"target", "x",      "y",      "d20",
-                                       "hit",    "damage", "amount", "targets"};
-    cJSON *h = encounter_entity_patch(p, true, hero);
+    const cJSON *old;
+    cJSON *h = encounter_entity_patch(p, true, id);
     encounter_put_str(p, h, "acted", action);
     *last = encounter_object_at(p, h, "last");
-    encounter_put_str(p, *last, "action", action);
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-        encounter_put_null(p, *last, keys[i]);
+    cJSON_ArrayForEach(old, encounter_member(hero, "last"))
+    {
+        encounter_put_null(p, *last, old->string);
     }
+    encounter_put_str(p, *last, "action", action);
     return h;
 }
 
@@ -179,7 +179,8 @@ static int taken(const cJSON *hero, int damage)
 
 /* ---- ROUND: the actions ------------------------------------------------ */
 
-static pc_err attack(pc_room *room, const pc_action *act, pc_error *err)
+static pc_err attack(pc_room *room, const pc_action *act, const cJSON *hero,
+                     pc_error *err)
 {
     const cJSON *data = pc_room_data(room);
     const char *target = str_at(act->payload, "target");
@@ -202,11 +203,13 @@ static pc_err attack(pc_room *room, const pc_action *act, pc_error *err)
     int damage = hit ? (roll(room, 8) + 2) * (crit ? 2 : 1) : 0;
     int hp = encounter_int_at(m, "hp") - damage;
     int round = encounter_int_at(data, "round");
-    const char *name = str_at(m, "name");
+    char name[ENCOUNTER_NAME_MAX + 1]; /* copied: read again after commit */
+    snprintf(name, sizeof name, "%s",
+             str_at(m, "name") != NULL ? str_at(m, "name") : "?");
 
     encounter_patch p = encounter_patch_new();
     cJSON *last = NULL;
-    (void)acting(&p, act->player, "attack", &last);
+    (void)acting(&p, hero, act->player, "attack", &last);
     encounter_put_str(&p, last, "target", target);
     encounter_put_int(&p, last, "d20", d20);
     encounter_put_bool(&p, last, "hit", hit);
@@ -276,7 +279,7 @@ static pc_err spell(pc_room *room, const pc_action *act, const cJSON *hero,
     int round = encounter_int_at(data, "round");
     encounter_patch p = encounter_patch_new();
     cJSON *last = NULL;
-    cJSON *me = acting(&p, act->player, "spell", &last);
+    cJSON *me = acting(&p, hero, act->player, "spell", &last);
     encounter_put_int(&p, encounter_object_at(&p, me, "sheet"), "slots",
                       slots - 1);
     encounter_put_int(&p, last, "x", x);
@@ -353,7 +356,7 @@ static pc_err heal(pc_room *room, const pc_action *act, const cJSON *hero,
     int amount = roll(room, 8) + 2;
     encounter_patch p = encounter_patch_new();
     cJSON *last = NULL;
-    cJSON *me = acting(&p, act->player, "heal", &last);
+    cJSON *me = acting(&p, hero, act->player, "heal", &last);
     encounter_put_int(&p, encounter_object_at(&p, me, "sheet"), "slots",
                       slots - 1);
     encounter_put_str(&p, last, "target", target);
@@ -386,7 +389,7 @@ static pc_err move(pc_room *room, const pc_action *act, const cJSON *hero,
     }
     encounter_patch p = encounter_patch_new();
     cJSON *last = NULL;
-    cJSON *me = acting(&p, act->player, "move", &last);
+    cJSON *me = acting(&p, hero, act->player, "move", &last);
     encounter_put_int(&p, me, "x", x);
     encounter_put_int(&p, me, "y", y);
     encounter_put_int(&p, last, "x", x);
@@ -396,11 +399,11 @@ static pc_err move(pc_room *room, const pc_action *act, const cJSON *hero,
     return ENCOUNTER_UPDATE(room, p, reason);
 }
 
-static pc_err defend(pc_room *room, const pc_action *act)
+static pc_err defend(pc_room *room, const pc_action *act, const cJSON *hero)
 {
     encounter_patch p = encounter_patch_new();
     cJSON *last = NULL;
-    encounter_put_bool(&p, acting(&p, act->player, "defend", &last),
+    encounter_put_bool(&p, acting(&p, hero, act->player, "defend", &last),
                        "defending", true);
     char reason[64 + ENCOUNTER_NAME_MAX];
     snprintf(reason, sizeof reason, "%s defends", act->player);
@@ -426,11 +429,11 @@ static pc_err round_action(pc_room *room, const pc_action *act,
         return pc_error_set(err, PC_ERR_ACTION, "already_acted",
                             "%s has already acted this round", act->player);
     }
-    pc_err rc = strcmp(t, "attack") == 0  ? attack(room, act, err)
+    pc_err rc = strcmp(t, "attack") == 0  ? attack(room, act, hero, err)
                 : strcmp(t, "spell") == 0 ? spell(room, act, hero, err)
                 : strcmp(t, "heal") == 0  ? heal(room, act, hero, err)
                 : strcmp(t, "move") == 0  ? move(room, act, hero, err)
-                                          : defend(room, act);
+                                          : defend(room, act, hero);
     if (rc == PC_OK) {
         (void)encounter_resolve_if_done(room);
     }
