@@ -3,7 +3,9 @@
  * bot.h) on hand-written documents, without a network: what a hero does
  * in each situation, that its spells never hit an ally or push anyone off
  * the map or onto someone, that it acts once per round, and what the game
- * master does in SETUP and ROUND. The steps over a real server are in
+ * master does in SETUP and ROUND; and, on many random rooms of the real
+ * game (in process), that every action a hero bot chooses from its own
+ * view is one the game accepts. The steps over a real server are in
  * test_server_encounter.c.
  */
 #include <stdarg.h>
@@ -18,6 +20,9 @@
 #include <cjson/cJSON.h>
 
 #include "encounter/bot.h"
+#include "encounter/encounter.h"
+#include "phasecast/room.h"
+#include "phasecast/view.h"
 
 /* A ROUND document: alice at (ax, ay) with slots, her acted, and the
  * extra heroes and monsters given as JSON members. */
@@ -252,6 +257,115 @@ static void test_race_codes_are_the_documented_ones(void **state)
     assert_false(encounter_bot_race_code(PC_ERR_TIMEOUT, NULL));
 }
 
+/* splitmix64, for the random rooms */
+static uint64_t next(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static pc_err act(pc_room *room, const char *player, pc_role role,
+                  const char *type, const char *payload, pc_error *err)
+{
+    cJSON *p = payload != NULL ? cJSON_Parse(payload) : NULL;
+    pc_action a = {.player = player, .type = type, .payload = p, .role = role};
+    pc_err rc = pc_room_action(room, &a, NULL, err);
+    cJSON_Delete(p);
+    return rc;
+}
+
+#define ROOMS 300
+
+static void test_hero_choices_are_legal_on_the_real_game(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"ann", "ben", "cy", "di"};
+    uint64_t rng = 2024;
+    int acted = 0, spells = 0, moves = 0, heals = 0;
+    for (int r = 0; r < ROOMS; r++) {
+        encounter_config cfg;
+        encounter_config_init(&cfg);
+        pc_room_options o;
+        pc_room_options_init(&o);
+        o.arg = &cfg;
+        o.seed = (uint64_t)r;
+        o.seed_set = true;
+        pc_room *room = NULL;
+        assert_int_equal(pc_room_new(encounter_game(), &o, &room), PC_OK);
+        assert_int_equal(pc_room_start(room), PC_OK);
+        pc_error err = {0};
+        for (int h = 0; h < 4; h++) {
+            assert_int_equal(
+                act(room, names[h], PC_ROLE_PLAYER, "join", NULL, &err), PC_OK);
+        }
+        /* Monsters close to the party, some hurt, on random cells (a
+         * taken cell is refused by the validator: fine). */
+        int placed = 0;
+        for (int m = 0; m < 6; m++) {
+            char body[160];
+            snprintf(body, sizeof body,
+                     "{\"id\":\"m%d\",\"name\":\"goblin\",\"hp\":40,"
+                     "\"armour\":12,\"x\":%d,\"y\":%d}",
+                     m, (int)(next(&rng) % 10), 4 + (int)(next(&rng) % 5));
+            placed +=
+                act(room, "gm", PC_ROLE_GM, "add_monster", body, &err) == PC_OK;
+        }
+        assert_true(placed > 0);
+        /* Some heroes bloodied, so that healing comes up. */
+        for (int h = 0; h < 4; h++) {
+            if (next(&rng) % 3 == 0) {
+                char body[96];
+                snprintf(body, sizeof body, "{\"target\":\"%s\",\"delta\":-15}",
+                         names[h]);
+                assert_int_equal(
+                    act(room, "gm", PC_ROLE_GM, "adjust_hp", body, &err),
+                    PC_OK);
+            }
+        }
+        assert_int_equal(act(room, "gm", PC_ROLE_GM, "start", NULL, &err),
+                         PC_OK);
+        for (int h = 0; h < 4 && strcmp(pc_room_phase(room), "ROUND") == 0;
+             h++) {
+            pc_viewer me = pc_viewer_of(names[h]);
+            cJSON *view = NULL;
+            assert_int_equal(pc_view_state_as(encounter_game(),
+                                              pc_room_state(room), &me, &view),
+                             PC_OK);
+            const char *type = NULL;
+            cJSON *payload = NULL;
+            pc_err rc = encounter_bot_choose(view, names[h], next(&rng), &type,
+                                             &payload);
+            cJSON_Delete(view);
+            if (rc == PC_ERR_NOT_FOUND) {
+                continue;
+            }
+            assert_int_equal(rc, PC_OK);
+            pc_action a = {.player = names[h],
+                           .type = type,
+                           .payload = payload,
+                           .role = PC_ROLE_PLAYER};
+            rc = pc_room_action(room, &a, NULL, &err);
+            if (rc != PC_OK) {
+                char *t = cJSON_PrintUnformatted(payload);
+                fail_msg("room %d: %s %s %s refused: %s: %s", r, names[h], type,
+                         t, err.code, err.message);
+            }
+            cJSON_Delete(payload);
+            acted++;
+            spells += strcmp(type, "spell") == 0;
+            moves += strcmp(type, "move") == 0;
+            heals += strcmp(type, "heal") == 0;
+        }
+        pc_room_free(room);
+    }
+    print_message("encounter bot: %d actions in %d random rooms, all legal: "
+                  "%d spells, %d moves, %d heals\n",
+                  acted, ROOMS, spells, moves, heals);
+    assert_true(spells > 0 && moves > 0 && heals > 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -263,6 +377,7 @@ int main(void)
         cmocka_unit_test(test_gm_places_its_monsters_then_starts),
         cmocka_unit_test(test_gm_considers_one_note_per_round),
         cmocka_unit_test(test_race_codes_are_the_documented_ones),
+        cmocka_unit_test(test_hero_choices_are_legal_on_the_real_game),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
