@@ -147,7 +147,7 @@ void play_encounter_event(const pc_client_room_event *ev)
 {
     char *data = cJSON_PrintUnformatted(ev->data);
     printf("seq %llu %s: EVENT %s%s %s: %s\n", (unsigned long long)ev->seq,
-           ev->phase, ev->name, ev->private_event ? " (for you)" : "",
+           ev->phase, ev->name, ev->private_event ? " (private)" : "",
            data != NULL ? data : "?", ev->reason);
     fflush(stdout);
     cJSON_free(data);
