@@ -154,10 +154,17 @@ static void test_hero_acts_once_per_round_and_only_in_round(void **state)
     assert_int_equal(encounter_bot_choose(doc, "alice", 1, &type, &p),
                      PC_ERR_NOT_FOUND);
     cJSON_Delete(doc);
-    /* Down, or nobody to fight, or garbage: nothing to do. */
+    /* Down, or garbage: nothing to do. */
     doc = round_doc(ALICE(0, 9, 2, "down", 0), MONSTER("m1", 4, 2, "unhurt"));
     assert_int_equal(encounter_bot_choose(doc, "alice", 1, &type, &p),
                      PC_ERR_NOT_FOUND);
+    cJSON_Delete(doc);
+    /* Every monster down: defend, so the round ends without the timer. */
+    doc = round_doc(ALICE(0, 9, 2, "unhurt", 24),
+                    MONSTER("m1", 4, 2, "defeated"));
+    assert_int_equal(encounter_bot_choose(doc, "alice", 1, &type, &p), PC_OK);
+    assert_string_equal(type, "defend");
+    assert_null(p);
     cJSON_Delete(doc);
     doc = cJSON_Parse("[1,2,3]");
     assert_int_equal(encounter_bot_choose(doc, "alice", 1, &type, &p),

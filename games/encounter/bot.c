@@ -247,8 +247,15 @@ pc_err encounter_bot_choose(const cJSON *state, const char *me,
         monsters += local[i].monster && local[i].living;
     }
     const entity *mine = i_me >= 0 ? &local[i_me] : NULL;
-    if (mine == NULL || !mine->living || monsters == 0) {
+    if (mine == NULL || !mine->living) {
         return PC_ERR_NOT_FOUND;
+    }
+    if (monsters == 0) {
+        /* The others felled the last one: end the round now rather than
+         * leave it to the timer. */
+        *type = "defend";
+        *payload = NULL;
+        return PC_OK;
     }
     int slots = int_at(member(self, "sheet"), "slots", 0);
     cJSON *p = NULL;

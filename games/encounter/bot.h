@@ -7,7 +7,9 @@
  * bloodied while it has a slot, else thunderwave a cell that catches two
  * or more monsters and no ally (and pushes nobody off the map or onto
  * someone), else attack the weakest-looking monster, sometimes moving
- * closer first. The game master bot places its monsters in SETUP (with
+ * closer first; with no monster left standing it defends, so the round
+ * ends without waiting for the timer. The game master bot places its
+ * monsters in SETUP (with
  * their hidden hit points, armour and notes), waits for the number of
  * heroes it was told, sends `start`, and in ROUND sometimes writes a note.
  *
@@ -96,7 +98,7 @@ void encounter_gm_bot_init(encounter_gm_bot *b, int heroes, uint64_t seed);
  * On success *type receives static text and *payload a new tree (the
  * caller frees it with cJSON_Delete; NULL for `defend`). Returns PC_OK,
  * PC_ERR_NOT_FOUND (nothing to do: not ROUND, me is not seated, is down
- * or has acted, or no monster stands), PC_ERR_INVALID (a NULL argument)
+ * or has acted), PC_ERR_INVALID (a NULL argument)
  * or PC_ERR_NOMEM. Pure; any thread.
  */
 pc_err encounter_bot_choose(const cJSON *state, const char *me,
