@@ -361,6 +361,15 @@ int main(int argc, char **argv)
         pc_transport_fini();
         return 1;
     }
+    for (size_t i = 0; i < recovered.n && gm_file == NULL; i++) {
+        if (strcmp(recovered.game[i], "encounter") == 0) {
+            fprintf(stderr,
+                    "phasecast-serve: recovered encounter room %s has no game "
+                    "master until the server is restarted with "
+                    "--gm-credential-file FILE\n",
+                    recovered.id[i]);
+        }
+    }
     if (nrooms == 0 && recovered.n == 0) {
         (void)room_spec("r1", &rooms[nrooms++]);
     }
