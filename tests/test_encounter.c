@@ -156,6 +156,41 @@ static void test_add_monster_checks_payload_ids_and_cells(void **s)
               PC_ERR_REJECTED, "blocked");
 }
 
+static void test_the_game_master_places_at_most_64_monsters(void **s)
+{
+    fixture *f = *s;
+    setup_party(f); /* m1 and m2 */
+    int placed = 2;
+    for (int cell = 0; placed < ENCOUNTER_MONSTERS_MAX; cell++) {
+        int x = cell % 10, y = cell / 10;
+        if ((y == 2 && (x == 4 || x == 6)) || (y == 9 && x < 2)) {
+            continue;
+        }
+        char payload[128];
+        snprintf(payload, sizeof payload,
+                 "{\"id\":\"r%d\",\"name\":\"rat\",\"hp\":1,\"armour\":0,"
+                 "\"x\":%d,\"y\":%d}",
+                 placed, x, y);
+        gm(f, "add_monster", payload);
+        placed++;
+    }
+    refuse_as(f, GM, PC_ROLE_GM, "add_monster",
+              "{\"id\":\"r99\",\"name\":\"rat\",\"hp\":1,\"armour\":0,"
+              "\"x\":9,\"y\":8}",
+              PC_ERR_ACTION, "too_many");
+    /* The validator holds the same line against a host's own patch. */
+    uint64_t seq = pc_room_seq(f->room);
+    assert_int_equal(
+        pc_update_phase_text(f->room,
+                             "{\"monsters\":{\"r99\":{\"name\":\"rat\","
+                             "\"hp\":1,\"max_hp\":1,\"armour\":0,\"x\":9,"
+                             "\"y\":8,\"condition\":\"unhurt\"}}}",
+                             "rig"),
+        PC_ERR_REJECTED);
+    assert_string_equal(pc_room_last_error(f->room)->code, "invalid_state");
+    assert_int_equal(pc_room_seq(f->room), seq);
+}
+
 static void test_adjust_hp_clamps_and_the_condition_follows(void **s)
 {
     fixture *f = *s;
@@ -542,6 +577,7 @@ int main(void)
         T(test_objective_sets_the_secret_and_checks_its_payload),
         T(test_gm_actions_are_refused_for_players),
         T(test_add_monster_checks_payload_ids_and_cells),
+        T(test_the_game_master_places_at_most_64_monsters),
         T(test_adjust_hp_clamps_and_the_condition_follows),
         T(test_notes_are_numbered_and_checked),
         T(test_start_needs_a_hero_and_a_living_monster),

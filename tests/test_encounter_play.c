@@ -244,6 +244,26 @@ static void test_victory_announces_the_defeated_and_ends_the_game(void **s)
               "game_over");
 }
 
+static void test_the_last_monster_falling_ends_the_round_at_once(void **s)
+{
+    fixture *f = *s;
+    start_fight(f);
+    gm(f, "adjust_hp", "{\"target\":\"m2\",\"delta\":-20}");
+    rig(f, "{\"monsters\":{\"m1\":{\"armour\":0,\"hp\":1,\"condition\":"
+           "\"bloodied\"}}}");
+    uint64_t seq = pc_room_seq(f->room);
+    accept(f, "alice", "attack", "{\"target\":\"m1\"}");
+    /* bob has not acted, but nothing is left to act on. */
+    assert_string_equal(pc_room_phase(f->room), "RESOLUTION");
+    const rec *r = find_event(f, seq, "monster_defeated");
+    assert_non_null(r);
+    assert_string_equal(change_at(f, r->seq - 2)->reason,
+                        "round 1: every monster is defeated");
+    assert_null(at(f, "/heroes/bob/acted"));
+    fire_after(f, f->cfg.resolution_ms);
+    assert_string_equal(pc_room_phase(f->room), "VICTORY");
+}
+
 static void test_defeat_when_every_hero_is_down(void **s)
 {
     fixture *f = *s;
@@ -566,6 +586,51 @@ static void test_attack_and_spell_under_failing_allocations(void **s)
              "spell", "{\"x\":4,\"y\":4}");
 }
 
+/* The round's end under a failure at every allocation point in turn:
+ * whatever failed (the last action, the transition, a monster's attack,
+ * the mark), the timers finish the round, and each monster has attacked
+ * exactly once when round 2 begins. */
+static void test_a_failing_resolution_is_finished_exactly_once(void **s)
+{
+    fixture *f = *s;
+    int failures = 0;
+    for (size_t n = 1;; n++) {
+        reopen(f, 5);
+        start_fight(f);
+        accept(f, "alice", "defend", NULL);
+        uint64_t from = pc_room_seq(f->room);
+        cJSON *none = NULL;
+        pc_action a = {.player = "bob", .type = "defend", .payload = none};
+        testalloc_fail_at(n, false);
+        (void)pc_room_action(f->room, &a, NULL, NULL);
+        bool failed = testalloc_failed();
+        testalloc_fail_at(0, false);
+        for (int guard = 0; guard < 20 && int_at(f, "/round") == 1; guard++) {
+            if (at(f, "/heroes/bob/acted") == NULL) {
+                accept(f, "bob", "defend", NULL); /* it was refused */
+            } else {
+                fire_next(f);
+            }
+        }
+        assert_int_equal(int_at(f, "/round"), 2);
+        int attacks[2] = {0, 0}, struck = 0;
+        for (uint64_t i = from + 1; i <= pc_room_seq(f->room); i++) {
+            const char *r = reason_at(f, i);
+            attacks[0] += strncmp(r, "goblin (m1) attacks", 19) == 0;
+            attacks[1] += strncmp(r, "orc (m2) attacks", 16) == 0;
+            struck += strcmp(r, "round 1: the monsters have struck") == 0;
+        }
+        assert_int_equal(attacks[0], 1);
+        assert_int_equal(attacks[1], 1);
+        assert_int_equal(struck, 1);
+        if (!failed) {
+            break;
+        }
+        failures++;
+    }
+    assert_true(failures > 10);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -576,6 +641,7 @@ int main(void)
         T(test_round_timer_makes_who_did_not_act_defend),
         T(test_monsters_strike_the_nearest_hero_in_id_order),
         T(test_victory_announces_the_defeated_and_ends_the_game),
+        T(test_the_last_monster_falling_ends_the_round_at_once),
         T(test_defeat_when_every_hero_is_down),
         T(test_defeat_when_the_last_round_is_over),
         T(test_enter_callbacks_arm_their_timer_before_changing),
@@ -583,6 +649,7 @@ int main(void)
         T(test_views_show_each_viewer_what_it_may_see),
         T(test_same_seed_and_actions_replay_the_same_game),
         T(test_attack_and_spell_under_failing_allocations),
+        T(test_a_failing_resolution_is_finished_exactly_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

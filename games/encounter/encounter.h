@@ -38,8 +38,9 @@
  *   +-------+  an action of a hero (not the last), GM actions
  *   | ROUND |<-----------------------------------------+
  *   +-------+------------------------------------------+
- *     ^  | the last living hero acts, GM end_round,
- *     |  | or the round timer (who did not act defends)
+ *     ^  | the last living hero acts (or the last monster
+ *     |  | falls), GM end_round, or the round timer (who
+ *     |  | did not act defends)
  *     |  v
  *     | +------------+  enter: each living monster attacks (one change
  *     | | RESOLUTION |  each), then the fallen are announced (events)
@@ -67,8 +68,10 @@
  *                                                     with
  *                                                     pc_update_phase_data
  *   ROUND       RESOLUTION  the last living hero      encounter_resolve_if_
- *                           has acted (its action     done() (rules.c) with
- *                           is committed first)       pc_transition
+ *                           has acted, or the last    done() (rules.c) with
+ *                           monster fell (that        pc_transition
+ *                           change is committed
+ *                           first)
  *   ROUND       RESOLUTION  GM end_round              end_round() (gm.c)
  *                                                     with pc_transition
  *   ROUND       RESOLUTION  round timer (round_ms):   round_timeout_step()

@@ -472,18 +472,26 @@ pc_err encounter_resolve_if_done(pc_room *room)
 {
     const cJSON *data = pc_room_data(room);
     const cJSON *e;
+    int monsters = 0;
     if (strcmp(pc_room_phase(room), ENCOUNTER_ROUND) != 0) {
         return PC_OK;
     }
+    /* With every monster defeated there is nothing left to act on: the
+     * heroes who have not acted are not made to wait for the timer. */
+    bool won = encounter_count_living(encounter_member(data, "monsters"),
+                                      &monsters) == 0 &&
+               monsters > 0;
     cJSON_ArrayForEach(e, encounter_member(data, "heroes"))
     {
-        if (encounter_alive(e) && encounter_member(e, "acted") == NULL) {
+        if (!won && encounter_alive(e) &&
+            encounter_member(e, "acted") == NULL) {
             return PC_OK;
         }
     }
     char reason[64];
-    snprintf(reason, sizeof reason, "round %d: every living hero has acted",
-             encounter_int_at(data, "round"));
+    snprintf(reason, sizeof reason, "round %d: %s",
+             encounter_int_at(data, "round"),
+             won ? "every monster is defeated" : "every living hero has acted");
     return pc_transition(room, ENCOUNTER_RESOLUTION, NULL, reason);
 }
 

@@ -40,9 +40,9 @@ pc_err encounter_gm_action(pc_room *room, const pc_action *act, pc_error *err,
 
 /*
  * encounter_resolve_if_done - in ROUND, when every living hero has acted
- * (or none is left), move to RESOLUTION. PC_OK when there is nothing to do
- * or the transition committed. A failure changes nothing: the round timer
- * will make the move.
+ * (or none is left), or every monster is defeated, move to RESOLUTION. PC_OK
+ * when there is nothing to do or the transition committed. A failure changes
+ * nothing: the round timer will make the move.
  */
 pc_err encounter_resolve_if_done(pc_room *room);
 

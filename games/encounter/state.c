@@ -317,9 +317,13 @@ pc_err encounter_validate_state(const pc_room *room, const cJSON *proposed,
         if (group == NULL) {
             continue;
         }
-        if (!cJSON_IsObject(group)) {
+        if (!cJSON_IsObject(group) ||
+            cJSON_GetArraySize(group) >
+                (g ? ENCOUNTER_MONSTERS_MAX : ENCOUNTER_HEROES_MAX)) {
             return pc_error_set(why, PC_ERR_REJECTED, "invalid_state",
-                                "heroes and monsters must be objects");
+                                "heroes and monsters must be objects of at "
+                                "most %d and %d members",
+                                ENCOUNTER_HEROES_MAX, ENCOUNTER_MONSTERS_MAX);
         }
         cJSON_ArrayForEach(e, group)
         {

@@ -154,7 +154,8 @@ pc_err encounter_patch_done(encounter_patch *p, pc_err rc);
                      : PC_ERR_NOMEM)
 
 /*
- * encounter_validate_state - the game's validator (pc_game.validate):
+ * encounter_validate_state - the game's validator (pc_game.validate): at
+ * most ENCOUNTER_HEROES_MAX heroes and ENCOUNTER_MONSTERS_MAX monsters;
  * every hero and monster has integer 0 <= hp <= max_hp, a condition that
  * matches, a cell on the map, heroes a sheet with slots >= 0; no two
  * living entities share a cell. Refuses with PC_ERR_REJECTED, code
