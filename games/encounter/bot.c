@@ -421,7 +421,9 @@ static pc_err step(pc_client *c, decision *d, uint64_t *next_at, pc_error *err)
     }
     out->refusal = e;
     *next_at = (pc_client_seq(c) > at ? pc_client_seq(c) : at) + 1;
-    if (encounter_bot_race_code(rc, e.code)) {
+    /* After a conflict the replica caught up and there was nothing left
+     * to do (the round ended, it acted meanwhile): a race lost too. */
+    if (encounter_bot_race_code(rc, e.code) || rc == PC_ERR_NOT_FOUND) {
         out->raced = true;
         return PC_OK;
     }
