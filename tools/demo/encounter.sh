@@ -12,11 +12,12 @@
 # The game master's credential is drawn at random into a file of mode
 # 0600 in the demo's directory and given to the server and the game
 # master as that file, never on a command line. It checks what it shows:
-# it fails (exit 1) if a process fails, the encounter does not end, or
-# the watcher saw a checksum mismatch. Every process runs under
-# timeout(1) in its own process group and is stopped on any exit, Ctrl-C
-# included; its files live in one mktemp directory under PC_DEMO_TMPDIR
-# (default: the system's) that is removed at exit. It builds nothing.
+# it fails (exit 1) if a process fails, the encounter does not end, the
+# watcher saw a checksum mismatch or did not print the events apart from
+# the changes. Every process runs under timeout(1) in its own process
+# group and is stopped on any exit, Ctrl-C included; its files live in one
+# mktemp directory under PC_DEMO_TMPDIR (default: the system's) that is
+# removed at exit. It builds nothing.
 #
 # usage: PC_SERVE=... PC_WATCH=... PC_PLAY=... tools/demo/encounter.sh
 #            [--seed N]
@@ -149,6 +150,12 @@ done
     fail "a bot or the watcher did not finish"
 }
 grep -q 'mismatches 0' "$tmp/watch.out" || fail "the watcher saw a mismatch"
+# The watcher printed the events apart from the changes: the fallen
+# announced by name, and each round's private events as their seq alone.
+grep -q '^seq [0-9]* phase [A-Z]* EVENT \(monster_defeated\|hero_down\) data {' \
+    "$tmp/watch.out" || fail "the watcher printed no announcement"
+grep -q '^seq [0-9]* phase ROUND EVENT (private) sum ok' "$tmp/watch.out" ||
+    fail "the watcher printed no private event"
 
 echo
 echo "== what each bot saw at the end (the game master sees hit points) =="
