@@ -639,6 +639,41 @@ test_a_subscriber_claiming_a_frame_is_dropped_before_its_body(void **state)
     check_memory("a subscriber's claimed frame");
 }
 
+/* The PUB limit leaves room for WebSocket control frames, which nng's ws
+ * transport counts against it: a subscriber over ws:// still follows. */
+static void test_a_websocket_subscriber_still_follows(void **state)
+{
+    (void)state;
+    pc_server_options o;
+    pc_server_options_init(&o);
+    o.pub_url = "ws://127.0.0.1:0/pub";
+    o.rep_url = "tcp://127.0.0.1:0";
+    o.heartbeat_ms = 50;
+    pc_server *srv = NULL;
+    assert_int_equal(pc_server_new(&o, &srv, NULL), PC_OK);
+    pc_server_room_options ro;
+    pc_server_room_options_init(&ro);
+    ro.room.id = "w1";
+    assert_int_equal(pc_server_add_room(srv, tictactoe_game(), &ro, NULL),
+                     PC_OK);
+    assert_int_equal(pc_server_start(srv), PC_OK);
+    nng_socket sub = sub_open(pc_server_pub_url(srv), "w1 ");
+    nng_socket req = req_open(pc_server_rep_url(srv));
+    wait_heartbeat(sub, "w1");
+    cJSON_Delete(request(req, "{\"op\":\"join\",\"room\":\"w1\","
+                              "\"role\":\"player\",\"name\":\"wes\"}"));
+    frame f = recv_frame(sub);
+    while (strcmp(str(f.env, "type"), "heartbeat") == 0) {
+        cJSON_Delete(f.env);
+        f = recv_frame(sub);
+    }
+    assert_string_equal(str(f.env, "type"), "changes");
+    cJSON_Delete(f.env);
+    pc_server_free(srv);
+    nng_close(req);
+    nng_close(sub);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -648,6 +683,7 @@ int main(void)
         T(test_real_10_mib_messages_over_the_limit_are_dropped),
         T(test_partial_headers_then_close_leave_no_descriptor_behind),
         T(test_partial_headers_that_hang_are_dropped),
+        cmocka_unit_test(test_a_websocket_subscriber_still_follows),
     };
 #undef T
     int failed = cmocka_run_group_tests(tests, NULL, NULL);

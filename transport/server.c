@@ -12,8 +12,8 @@
  * normally, so an oversized but plausible request still gets a
  * limit_exceeded reply, while a grossly oversized one costs its sender the
  * connection. A subscriber has nothing to say: nng's PUB drops a peer
- * that sends anything, and PUB_RECV_MAX (the smallest limit nng has, 0
- * meaning none) makes it do so before allocating. Hosting a room means
+ * that sends anything, and PUB_RECV_MAX makes it do so before allocating
+ * more than a few bytes. Hosting a room means
  * creating it with the broadcast sink attached and the loop's timer host
  * installed, then starting it, so its very first change is published. This
  * module owns no protocol logic (requests.c, broadcast.c do); rooms are
@@ -42,9 +42,12 @@
 #define URL_MAX 512
 /* Players per room when the options say 0. */
 #define PLAYERS_DEFAULT 64
-/* NNG_OPT_RECVMAXSZ of the PUB socket: subscribers never send, and nng
- * reads 0 as "unlimited", so the smallest real limit. */
-#define PUB_RECV_MAX 1
+/* NNG_OPT_RECVMAXSZ of the PUB socket. Subscribers never send a message
+ * (and 0 would mean "unlimited"), but nng's WebSocket transport counts
+ * control frames against the limit too, and a browser's close frame may
+ * carry up to 125 bytes: so room for those, and nothing a frame could
+ * make expensive. */
+#define PUB_RECV_MAX 128
 
 struct pc_server {
     pc__loop *loop;
