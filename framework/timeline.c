@@ -35,29 +35,10 @@
 #include "phasecast/merge.h"
 #include "logfile.h"
 #include "logreplay.h"
+#include "timeline_impl.h"
 
-/* Changes between two state copies. */
-#define CHECKPOINT_EVERY 256
-
-struct pc_timeline {
-    pc__replay rp;
-    uint64_t first;       /* seq of the oldest state held */
-    uint64_t first_draws; /* PRNG draws at first */
-    uint64_t seed;
-    bool seed_known;
-    cJSON **ckpt; /* ckpt[i]: the whole state at first + i * CHECKPOINT_EVERY */
-    size_t nckpt;
-    size_t ckpt_cap;
-    cJSON *scratch; /* the last entry's cause, as JSON */
-    /* A log source. */
-    bool from_log;
-    char path[PC_CHANGELOG_PATH_MAX];
-    char cur[PC_CHANGELOG_PATH_MAX + 24]; /* the file r is on */
-    pc__logreader r; /* on the live file, after the last frame read */
-    bool reader_open;
-    uint64_t skip_until; /* a file that starts inside the history read so
-                            far: its records up to this seq are skipped */
-};
+/* The struct and CHECKPOINT_EVERY are in timeline_impl.h, shared with
+ * timeline_path.c (the questions about one path: touches, find, blame). */
 
 const char *pc_timeline_room(const pc_timeline *tl)
 {
@@ -163,7 +144,7 @@ static pc_err feed(pc_timeline *tl, const char *payload, size_t len,
     return rv;
 }
 
-static const pc__record *rec_at(const pc_timeline *tl, uint64_t seq)
+const pc__record *pc__timeline_rec_at(const pc_timeline *tl, uint64_t seq)
 {
     if (seq <= tl->first || seq > tl->rp.seq) {
         return NULL;
@@ -219,7 +200,7 @@ static pc_err join_base(pc_timeline *tl, pc__logreader *r, bool strict,
     /* A file whose base lies inside the history read so far (a segment
      * archived again after a crash, say): if its state there is the one
      * held, continue after what is already read. */
-    const pc__record *at_base = rec_at(tl, next.seq);
+    const pc__record *at_base = pc__timeline_rec_at(tl, next.seq);
     uint64_t held_sum = next.seq == tl->first ? tl->rp.sum : 0;
     if (at_base != NULL) {
         held_sum = at_base->change.checksum;
@@ -569,7 +550,7 @@ bool pc_timeline_prng_at(pc_timeline *tl, uint64_t seq, uint64_t *seed,
     if (!tl->seed_known || seq < tl->first || seq > tl->rp.seq) {
         return false;
     }
-    const pc__record *r = rec_at(tl, seq);
+    const pc__record *r = pc__timeline_rec_at(tl, seq);
     *seed = tl->seed;
     *draws = r != NULL ? r->draws : tl->first_draws;
     return true;
@@ -633,7 +614,7 @@ static pc_err cause_json(const pc_cause *c, cJSON **out)
 
 pc_err pc_timeline_get(pc_timeline *tl, uint64_t seq, pc_timeline_entry *out)
 {
-    const pc__record *r = rec_at(tl, seq);
+    const pc__record *r = pc__timeline_rec_at(tl, seq);
     if (r == NULL) {
         return PC_ERR_NOT_FOUND;
     }
@@ -690,7 +671,7 @@ pc_err pc_timeline_state_at(pc_timeline *tl, uint64_t seq, cJSON **out)
     }
     for (uint64_t s = tl->first + (uint64_t)k * CHECKPOINT_EVERY + 1; s <= seq;
          s++) {
-        const pc__record *r = rec_at(tl, s);
+        const pc__record *r = pc__timeline_rec_at(tl, s);
         cJSON *data = cJSON_GetObjectItemCaseSensitive(doc, "data");
         pc_err rv = r != NULL ? pc_merge_patch_inplace(data, r->change.patch)
                               : PC_ERR_NOT_FOUND;
@@ -725,151 +706,4 @@ pc_err pc_timeline_diff(pc_timeline *tl, uint64_t a, uint64_t b, cJSON **out)
     cJSON_Delete(x);
     cJSON_Delete(y);
     return rv;
-}
-
-/* Whether p is a well-formed JSON Pointer. */
-static bool pointer_ok(const char *p)
-{
-    if (p == NULL || (*p != '\0' && *p != '/')) {
-        return false;
-    }
-    for (; *p != '\0'; p++) {
-        if (*p == '~' && p[1] != '0' && p[1] != '1') {
-            return false;
-        }
-    }
-    return true;
-}
-
-/* Copy the next reference token of *p (unescaped) into tok; advance. */
-static bool next_token(const char **p, char *tok, size_t cap)
-{
-    if (**p != '/') {
-        return false;
-    }
-    (*p)++;
-    size_t n = 0;
-    while (**p != '\0' && **p != '/') {
-        char c = **p;
-        if (c == '~') {
-            (*p)++;
-            c = **p == '0' ? '~' : '/';
-        }
-        if (n + 1 >= cap) {
-            return false;
-        }
-        tok[n++] = c;
-        (*p)++;
-    }
-    tok[n] = '\0';
-    return true;
-}
-
-bool pc_timeline_touches(pc_timeline *tl, uint64_t seq, const char *pointer)
-{
-    const pc__record *r = rec_at(tl, seq);
-    if (r == NULL || !pointer_ok(pointer)) {
-        return false;
-    }
-    bool transition = r->change.kind == PC_CHANGE_TRANSITION;
-    const cJSON *patch = r->change.patch;
-    if (pointer[0] == '\0') {
-        return transition || cJSON_GetArraySize(patch) > 0;
-    }
-    const char *p = pointer;
-    char tok[PC_CHANGELOG_PATH_MAX];
-    if (!next_token(&p, tok, sizeof(tok))) {
-        return false;
-    }
-    if (strcmp(tok, "phase") == 0) {
-        return transition && *p == '\0';
-    }
-    if (strcmp(tok, "data") != 0) {
-        return false;
-    }
-    const cJSON *node = patch;
-    while (*p != '\0') {
-        if (!cJSON_IsObject(node)) {
-            return true; /* an ancestor replaced wholesale */
-        }
-        if (!next_token(&p, tok, sizeof(tok))) {
-            return false;
-        }
-        node = cJSON_GetObjectItemCaseSensitive(node, tok);
-        if (node == NULL) {
-            return false;
-        }
-    }
-    return node != patch || cJSON_GetArraySize(patch) > 0;
-}
-
-/* The value at pointer right after seq (a new tree, or NULL if absent). */
-static pc_err value_at(pc_timeline *tl, uint64_t seq, const char *pointer,
-                       cJSON **out)
-{
-    cJSON *doc = NULL;
-    pc_err rv = pc_timeline_state_at(tl, seq, &doc);
-    if (rv != PC_OK) {
-        return rv;
-    }
-    const cJSON *v = pc_json_pointer_get(doc, pointer);
-    *out = NULL;
-    if (v != NULL) {
-        *out = cJSON_Duplicate(v, true);
-        rv = *out != NULL ? PC_OK : PC_ERR_NOMEM;
-    }
-    cJSON_Delete(doc);
-    return rv;
-}
-
-/* Walk back from at_or_before over the changes that touch pointer and
- * return the first whose before and after values pass the test. */
-static pc_err search(pc_timeline *tl, const char *pointer, const cJSON *value,
-                     bool find, uint64_t at_or_before, uint64_t *seq_out)
-{
-    if (pointer == NULL || seq_out == NULL || !pointer_ok(pointer)) {
-        return PC_ERR_INVALID;
-    }
-    uint64_t s = at_or_before == 0 || at_or_before > tl->rp.seq ? tl->rp.seq
-                                                                : at_or_before;
-    for (; s > tl->first; s--) {
-        if (!pc_timeline_touches(tl, s, pointer)) {
-            continue;
-        }
-        cJSON *before = NULL;
-        cJSON *after = NULL;
-        pc_err rv = value_at(tl, s, pointer, &after);
-        if (rv == PC_OK) {
-            rv = value_at(tl, s - 1, pointer, &before);
-        }
-        bool hit = false;
-        if (rv == PC_OK) {
-            hit = find ? pc_json_equal(after, value) &&
-                             !pc_json_equal(before, value)
-                       : !pc_json_equal(before, after);
-        }
-        cJSON_Delete(before);
-        cJSON_Delete(after);
-        if (rv != PC_OK) {
-            return rv;
-        }
-        if (hit) {
-            *seq_out = s;
-            return PC_OK;
-        }
-    }
-    return PC_ERR_NOT_FOUND;
-}
-
-pc_err pc_timeline_find(pc_timeline *tl, const char *pointer,
-                        const cJSON *value, uint64_t at_or_before,
-                        uint64_t *seq_out)
-{
-    return search(tl, pointer, value, true, at_or_before, seq_out);
-}
-
-pc_err pc_timeline_blame(pc_timeline *tl, const char *pointer,
-                         uint64_t at_or_before, uint64_t *seq_out)
-{
-    return search(tl, pointer, NULL, false, at_or_before, seq_out);
 }

@@ -3,13 +3,17 @@
  * hosts.
  *
  * pc_server_new opens a PUB and a REP socket and starts their listeners
- * before anything else can go wrong late: NNG_OPT_RECVMAXSZ is set on the
- * REP socket and on its listener before the listener starts, because nng
- * applies the limit per connection and an unlimited default would let one
- * client make the server allocate without bound. The limit at the socket
- * is twice the largest request answered normally, so an oversized but
- * plausible request still gets a limit_exceeded reply, while a grossly
- * oversized one costs its sender the connection. Hosting a room means
+ * before anything else can go wrong late: NNG_OPT_RECVMAXSZ is set on both
+ * sockets and on their listeners before the listeners start, because nng
+ * applies the limit per connection and its unlimited default would let one
+ * client make the server allocate without bound (nng reads a frame's
+ * 64-bit length, allocates that much and then waits, with no timeout, for
+ * the body). The REP limit is twice the largest request answered
+ * normally, so an oversized but plausible request still gets a
+ * limit_exceeded reply, while a grossly oversized one costs its sender the
+ * connection. A subscriber has nothing to say: nng's PUB drops a peer
+ * that sends anything, and PUB_RECV_MAX makes it do so before allocating
+ * more than a few bytes. Hosting a room means
  * creating it with the broadcast sink attached and the loop's timer host
  * installed, then starting it, so its very first change is published. This
  * module owns no protocol logic (requests.c, broadcast.c do); rooms are
@@ -38,6 +42,12 @@
 #define URL_MAX 512
 /* Players per room when the options say 0. */
 #define PLAYERS_DEFAULT 64
+/* NNG_OPT_RECVMAXSZ of the PUB socket. Subscribers never send a message
+ * (and 0 would mean "unlimited"), but nng's WebSocket transport counts
+ * control frames against the limit too, and a browser's close frame may
+ * carry up to 125 bytes: so room for those, and nothing a frame could
+ * make expensive. */
+#define PUB_RECV_MAX 128
 
 struct pc_server {
     pc__loop *loop;
@@ -242,6 +252,8 @@ pc_err pc_server_new(const pc_server_options *opts, pc_server **out,
         rep_open = pub_open && nng_rep0_open(&srv->rep) == 0;
         if (!rep_open ||
             nng_socket_set_int(srv->pub, NNG_OPT_SENDBUF, sendbuf) != 0 ||
+            nng_socket_set_size(srv->pub, NNG_OPT_RECVMAXSZ, PUB_RECV_MAX) !=
+                0 ||
             nng_socket_set_size(srv->rep, NNG_OPT_RECVMAXSZ, recvmax) != 0 ||
             nng_socket_set_ms(srv->rep, NNG_OPT_SENDTIMEO,
                               PC__REPLY_SEND_TIMEOUT_MS) != 0) {
@@ -251,7 +263,8 @@ pc_err pc_server_new(const pc_server_options *opts, pc_server **out,
         pc_error_set(err, rc, NULL, "cannot create the event loop");
     }
     if (rc == PC_OK) {
-        rc = listen_on(srv->pub, opts->pub_url, 0, srv->pub_url, err);
+        rc =
+            listen_on(srv->pub, opts->pub_url, PUB_RECV_MAX, srv->pub_url, err);
     }
     if (rc == PC_OK) {
         rc = listen_on(srv->rep, opts->rep_url, recvmax, srv->rep_url, err);

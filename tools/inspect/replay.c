@@ -25,287 +25,36 @@
 #include "replay.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "phasecast/canon.h"
-#include "phasecast/diff.h"
 #include "phasecast/json.h"
 #include "phasecast/merge.h"
 #include "phasecast/room.h"
+#include "encounter/encounter.h"
 #include "piles/piles.h"
 #include "tictactoe/tictactoe.h"
 
 #include "exportfile.h"
+#include "replay_impl.h"
 #include "replay_report.h"
 
 /* The games a replay can run, by the name their records carry. */
 static const struct {
     const char *name;
     const pc_game *(*game)(void);
-} games[] = {{"tictactoe", tictactoe_game}, {"piles", piles_game}};
+} games[] = {{"tictactoe", tictactoe_game},
+             {"piles", piles_game},
+             {"encounter", encounter_game}};
 
-/* One import: the room being replayed and where the walk is. */
-typedef struct replay {
-    pc_room *room;
-    int64_t now;   /* the room's clock */
-    cJSON *expect; /* the state the export gives after the last
-                      record compared */
-    insp_export_reader rd;
-    insp_export_rec next; /* the record after the current group ... */
-    bool has_next;        /* ... when there is one */
-    insp_export_rec *grp; /* the current stimulus' records */
-    size_t ngrp;
-    size_t capgrp;
-    size_t got;            /* changes the room made for the current stimulus */
-    uint64_t seq;          /* the last seq gathered into a group */
-    bool gap;              /* the next record's seq skips some */
-    cJSON *div;            /* the first divergence, or NULL */
-    bool nomem;            /* the sink could not record what it saw */
-    uint64_t stimuli;      /* stimuli injected */
-    uint64_t changes;      /* changes found equal */
-    uint64_t from;         /* the first seq replayed */
-    uint64_t last_equal;   /* the last seq found equal */
-    uint64_t applied_from; /* seqs applied as recorded (a stimulus that */
-    uint64_t applied_to;   /* began before the export), 0 when none */
-} replay;
-
-static int64_t replay_clock(void *arg)
-{
-    return ((const replay *)arg)->now;
-}
-
-/* An event as JSON for a report (JSON null when there is none). */
-static cJSON *event_value(const pc_event *ev)
-{
-    return ev->name != NULL ? insp_event_json(ev) : cJSON_CreateNull();
-}
-
-static cJSON *hex_value(uint64_t v)
-{
-    char hex[17];
-    insp_hex64(v, hex);
-    return cJSON_CreateString(hex);
-}
-
-/* Add item (taken, may be NULL) to o as k; cJSON leaves an item it could
- * not add with the caller, so it is freed here then. */
-static void add_owned(cJSON *o, const char *k, cJSON *item)
-{
-    if (item != NULL && !cJSON_AddItemToObject(o, k, item)) {
-        cJSON_Delete(item);
-    }
-}
-
-/* Append {"field","expected","got"} to fields (taking exp and got); on
- * an allocation failure nothing is appended. */
-static bool add_field(cJSON *fields, const char *name, cJSON *exp, cJSON *got)
-{
-    cJSON *f = cJSON_CreateObject();
-    bool ok = f != NULL && exp != NULL && got != NULL &&
-              cJSON_AddStringToObject(f, "field", name) != NULL &&
-              cJSON_AddItemToObject(f, "expected", exp);
-    if (ok) {
-        exp = NULL;
-        ok = cJSON_AddItemToObject(f, "got", got);
-    }
-    if (ok) {
-        got = NULL;
-        ok = cJSON_AddItemToArray(fields, f);
-    }
-    if (!ok) {
-        cJSON_Delete(f);
-        cJSON_Delete(exp);
-        cJSON_Delete(got);
-    }
-    return ok;
-}
-
-/* The state the export says after rec: the expected state advanced by
- * rec's patch and phase. */
-static pc_err advance_expect(replay *rp, const insp_export_rec *rec)
-{
-    cJSON *data = cJSON_GetObjectItemCaseSensitive(rp->expect, "data");
-    cJSON *phase = cJSON_CreateString(rec->phase);
-    pc_err rv =
-        phase == NULL ? PC_ERR_NOMEM : pc_merge_patch_inplace(data, rec->patch);
-    if (rv != PC_OK ||
-        !cJSON_ReplaceItemInObjectCaseSensitive(rp->expect, "phase", phase)) {
-        cJSON_Delete(phase);
-        return rv != PC_OK ? rv : PC_ERR_NOMEM;
-    }
-    return PC_OK;
-}
-
-/*
- * Record the divergence (only the first counts): problem, seq, the line
- * of its record (0: none), the stimulus' cause (may be NULL), fields
- * (taken; may be NULL) and, when with_diff, pc_json_diff of the expected
- * state against the room's.
- */
-#if defined(__GNUC__) || defined(__clang__)
-__attribute__((format(printf, 8, 9)))
-#endif
-static void
-diverge(replay *rp, const char *problem, uint64_t seq, size_t line,
-        const cJSON *cause, cJSON *fields, bool with_diff, const char *fmt, ...)
-{
-    if (rp->div != NULL) {
-        cJSON_Delete(fields);
-        return;
-    }
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    cJSON *d = cJSON_CreateObject();
-    if (d == NULL) {
-        cJSON_Delete(fields);
-        rp->nomem = true;
-        return;
-    }
-    cJSON_AddNumberToObject(d, "seq", (double)seq);
-    if (line > 0) {
-        cJSON_AddNumberToObject(d, "line", (double)line);
-    }
-    cJSON_AddStringToObject(d, "problem", problem);
-    cJSON_AddStringToObject(d, "message", msg);
-    if (cause != NULL) {
-        add_owned(d, "cause", cJSON_Duplicate(cause, true));
-    }
-    add_owned(d, "fields", fields != NULL ? fields : cJSON_CreateArray());
-    cJSON *diff = NULL;
-    if (with_diff && rp->room != NULL &&
-        pc_json_diff(rp->expect, pc_room_state(rp->room), &diff) == PC_OK) {
-        add_owned(d, "state_diff", diff);
-    }
-    rp->div = d;
-}
-
-/* What a change the export lacks looks like, for the report. */
-static cJSON *change_summary(const pc_room *room, const pc_change *c)
-{
-    cJSON *s = cJSON_CreateObject();
-    if (s == NULL) {
-        return NULL;
-    }
-    cJSON_AddNumberToObject(s, "seq", (double)c->seq);
-    cJSON_AddStringToObject(s, "kind", insp_kind_name(c->kind));
-    cJSON_AddStringToObject(s, "phase", c->phase);
-    cJSON_AddStringToObject(s, "prev", c->prev_phase);
-    cJSON_AddStringToObject(s, "reason", c->reason);
-    add_owned(s, "patch", cJSON_Duplicate(c->patch, true));
-    if (c->kind == PC_CHANGE_EVENT) {
-        add_owned(s, "event", event_value(&c->event));
-    }
-    add_owned(s, "sum", hex_value(c->checksum));
-    cJSON_AddNumberToObject(s, "draws", (double)pc_room_draws(room));
-    return s;
-}
-
-/* The sink: compare each committed change with its record. */
-static void on_change(pc_room *room, const pc_change *c, void *arg)
-{
-    replay *rp = arg;
-    if (rp->div != NULL || rp->nomem) {
-        return;
-    }
-    size_t i = rp->got++;
-    const cJSON *cause = rp->ngrp > 0 ? rp->grp[0].cause : NULL;
-    if (i >= rp->ngrp) {
-        cJSON *fields = cJSON_CreateArray();
-        if (fields != NULL) {
-            add_field(fields, "change", cJSON_CreateNull(),
-                      change_summary(room, c));
-        }
-        diverge(rp, "extra", c->seq, 0, cause, fields, true,
-                "the replay made a change the export does not have: seq "
-                "%llu (\"%s\"), after the %zu change(s) the export shows "
-                "for this stimulus",
-                (unsigned long long)c->seq, c->reason, rp->ngrp);
-        return;
-    }
-    const insp_export_rec *e = &rp->grp[i];
-    cJSON *fields = cJSON_CreateArray();
-    if (fields == NULL || advance_expect(rp, e) != PC_OK) {
-        cJSON_Delete(fields);
-        rp->nomem = true;
-        return;
-    }
-    uint64_t draws = pc_room_draws(room);
-    size_t ndiff = 0;
-    bool ok = true;
-    if (c->seq != e->seq) {
-        ndiff++;
-        ok = add_field(fields, "seq", cJSON_CreateNumber((double)e->seq),
-                       cJSON_CreateNumber((double)c->seq)) &&
-             ok;
-    }
-    if (c->kind != e->kind) {
-        ndiff++;
-        ok = add_field(fields, "kind",
-                       cJSON_CreateString(insp_kind_name(e->kind)),
-                       cJSON_CreateString(insp_kind_name(c->kind))) &&
-             ok;
-    }
-    if (strcmp(c->phase, e->phase) != 0) {
-        ndiff++;
-        ok = add_field(fields, "phase", cJSON_CreateString(e->phase),
-                       cJSON_CreateString(c->phase)) &&
-             ok;
-    }
-    if (strcmp(c->prev_phase, e->prev) != 0) {
-        ndiff++;
-        ok = add_field(fields, "prev", cJSON_CreateString(e->prev),
-                       cJSON_CreateString(c->prev_phase)) &&
-             ok;
-    }
-    if (!pc_json_equal(c->patch, e->patch)) {
-        ndiff++;
-        ok = add_field(fields, "patch", cJSON_Duplicate(e->patch, true),
-                       cJSON_Duplicate(c->patch, true)) &&
-             ok;
-    }
-    if (!insp_event_equal(&c->event, &e->event)) {
-        ndiff++;
-        ok = add_field(fields, "event", event_value(&e->event),
-                       event_value(&c->event)) &&
-             ok;
-    }
-    if (c->checksum != e->sum) {
-        ndiff++;
-        ok = add_field(fields, "sum", hex_value(e->sum),
-                       hex_value(c->checksum)) &&
-             ok;
-    }
-    if (draws != e->draws) {
-        ndiff++;
-        ok = add_field(fields, "draws", cJSON_CreateNumber((double)e->draws),
-                       cJSON_CreateNumber((double)draws)) &&
-             ok;
-    }
-    if (ndiff == 0 || !ok) {
-        cJSON_Delete(fields);
-        rp->nomem = !ok;
-        rp->changes += ok;
-        rp->last_equal = ok ? c->seq : rp->last_equal;
-        return;
-    }
-    char names[96] = "";
-    const cJSON *f;
-    cJSON_ArrayForEach(f, fields)
-    {
-        const char *n =
-            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f, "field"));
-        size_t len = strlen(names);
-        snprintf(names + len, sizeof(names) - len, "%s%s", len ? ", " : "", n);
-    }
-    diverge(rp, "differs", e->seq, e->line, cause, fields, true,
-            "the replay's change seq %llu differs from the export's: %s",
-            (unsigned long long)e->seq, names);
-}
+/* The games' settings from the command line: only the game whose options
+ * were given (given, NULL when none) may be replayed with them. */
+typedef struct game_opts {
+    piles_config piles;
+    encounter_config encounter;
+    const pc_game *given;
+} game_opts;
 
 /* ---- Gathering stimuli ----------------------------------------------------
  */
@@ -445,7 +194,7 @@ static pc_err open_room(replay *rp, const pc_game *game, void *arg,
     ro.history_capacity = 0;
     ro.seed = b->seed;
     ro.seed_set = true;
-    ro.clock = replay_clock;
+    ro.clock = insp_replay_clock;
     ro.clock_arg = rp;
     ro.arg = arg;
     /* Everything in the export was accepted once: limits as wide as the
@@ -486,16 +235,17 @@ static pc_err open_room(replay *rp, const pc_game *game, void *arg,
     }
     rp->expect = cJSON_Duplicate(b->state, true);
     if (rp->expect == NULL ||
-        pc_room_add_sink(rp->room, on_change, rp) != PC_OK) {
+        pc_room_add_sink(rp->room, insp_replay_on_change, rp) != PC_OK) {
         return pc_error_set(err, PC_ERR_NOMEM, NULL, "out of memory");
     }
     if (b->seq == 0 && pc_room_checksum(rp->room) != b->sum) {
         cJSON *fields = cJSON_CreateArray();
-        add_field(fields, "state", cJSON_Duplicate(b->state, true),
-                  cJSON_Duplicate(pc_room_state(rp->room), true));
-        diverge(rp, "base", 0, 1, NULL, fields, true,
-                "the export's state at seq 0 is not %s's initial state",
-                game->name);
+        insp_replay_add_field(fields, "state", cJSON_Duplicate(b->state, true),
+                              cJSON_Duplicate(pc_room_state(rp->room), true));
+        insp_replay_diverge(
+            rp, "base", 0, 1, NULL, fields, true,
+            "the export's state at seq 0 is not %s's initial state",
+            game->name);
     }
     return PC_OK;
 }
@@ -515,11 +265,11 @@ static cJSON *rec_summary(const insp_export_rec *e)
     cJSON_AddStringToObject(s, "phase", e->phase);
     cJSON_AddStringToObject(s, "prev", e->prev);
     cJSON_AddStringToObject(s, "reason", e->reason);
-    add_owned(s, "patch", cJSON_Duplicate(e->patch, true));
+    insp_replay_add_owned(s, "patch", cJSON_Duplicate(e->patch, true));
     if (e->kind == PC_CHANGE_EVENT) {
-        add_owned(s, "event", event_value(&e->event));
+        insp_replay_add_owned(s, "event", insp_replay_event(&e->event));
     }
-    add_owned(s, "sum", hex_value(e->sum));
+    insp_replay_add_owned(s, "sum", insp_replay_hex(e->sum));
     cJSON_AddNumberToObject(s, "draws", (double)e->draws);
     return s;
 }
@@ -532,12 +282,13 @@ static bool fire(replay *rp, const insp_export_rec *e, pc_err *rv)
     int64_t due = 0;
     cJSON *fields = cJSON_CreateArray();
     if (strcmp(ph, e->cphase) != 0) {
-        add_field(fields, "phase", cJSON_CreateString(e->cphase),
-                  cJSON_CreateString(ph));
-        diverge(rp, "timer", e->seq, e->line, e->cause, fields, false,
-                "phase %s's timer fired in the export, but the replay is in "
-                "phase %s",
-                e->cphase, ph);
+        insp_replay_add_field(fields, "phase", cJSON_CreateString(e->cphase),
+                              cJSON_CreateString(ph));
+        insp_replay_diverge(
+            rp, "timer", e->seq, e->line, e->cause, fields, false,
+            "phase %s's timer fired in the export, but the replay is in "
+            "phase %s",
+            e->cphase, ph);
         return false;
     }
     if (!pc_room_timeout_deadline(rp->room, &due)) {
@@ -545,14 +296,15 @@ static bool fire(replay *rp, const insp_export_rec *e, pc_err *rv)
         cJSON_Delete(fields);
         *rv = pc_room_arm_timeout(rp->room, 0);
     } else if (due > e->time_ms) {
-        add_field(fields, "deadline", cJSON_CreateNumber((double)e->time_ms),
-                  cJSON_CreateNumber((double)due));
-        diverge(rp, "timer", e->seq, e->line, e->cause, fields, false,
-                "phase %s's timer fired in the export at %lld, but the "
-                "replay's is due %lld ms later: were the game's delays the "
-                "same?",
-                e->cphase, (long long)e->time_ms,
-                (long long)(due - e->time_ms));
+        insp_replay_add_field(fields, "deadline",
+                              cJSON_CreateNumber((double)e->time_ms),
+                              cJSON_CreateNumber((double)due));
+        insp_replay_diverge(
+            rp, "timer", e->seq, e->line, e->cause, fields, false,
+            "phase %s's timer fired in the export at %lld, but the "
+            "replay's is due %lld ms later: were the game's delays the "
+            "same?",
+            e->cphase, (long long)e->time_ms, (long long)(due - e->time_ms));
         return false;
     } else {
         cJSON_Delete(fields);
@@ -616,23 +368,25 @@ static void inject(replay *rp)
     }
     const insp_export_rec *m = &rp->grp[rp->got];
     cJSON *fields = cJSON_CreateArray();
-    if (fields == NULL || advance_expect(rp, m) != PC_OK) {
+    if (fields == NULL || insp_replay_advance(rp, m) != PC_OK) {
         cJSON_Delete(fields);
         rp->nomem = true;
         return;
     }
-    add_field(fields, "change", rec_summary(m), cJSON_CreateNull());
+    insp_replay_add_field(fields, "change", rec_summary(m), cJSON_CreateNull());
     if (rv != PC_OK) {
-        diverge(rp, "refused", m->seq, m->line, e->cause, fields, true,
-                "the replay refused the stimulus (%s: %s) after %zu of the "
-                "%zu change(s) the export shows for it",
-                why.code[0] != '\0' ? why.code : pc_err_name(rv), why.message,
-                rp->got, rp->ngrp);
+        insp_replay_diverge(
+            rp, "refused", m->seq, m->line, e->cause, fields, true,
+            "the replay refused the stimulus (%s: %s) after %zu of the "
+            "%zu change(s) the export shows for it",
+            why.code[0] != '\0' ? why.code : pc_err_name(rv), why.message,
+            rp->got, rp->ngrp);
     } else {
-        diverge(rp, "missing", m->seq, m->line, e->cause, fields, true,
-                "the replay made %zu change(s) for this stimulus, the "
-                "export %zu: seq %llu is not made",
-                rp->got, rp->ngrp, (unsigned long long)m->seq);
+        insp_replay_diverge(
+            rp, "missing", m->seq, m->line, e->cause, fields, true,
+            "the replay made %zu change(s) for this stimulus, the "
+            "export %zu: seq %llu is not made",
+            rp->got, rp->ngrp, (unsigned long long)m->seq);
     }
 }
 
@@ -660,11 +414,12 @@ static pc_err walk(replay *rp, const insp_export_base *b, pc_error *err)
         return pc_error_set(err, PC_ERR_NOMEM, NULL, "out of memory");
     }
     if (rp->div == NULL && rp->gap) {
-        diverge(rp, "gap", rp->seq + 1, rp->next.line, NULL, NULL, false,
-                "the export has no record of seq %llu: line %zu holds seq "
-                "%llu",
-                (unsigned long long)(rp->seq + 1), rp->next.line,
-                (unsigned long long)rp->next.seq);
+        insp_replay_diverge(
+            rp, "gap", rp->seq + 1, rp->next.line, NULL, NULL, false,
+            "the export has no record of seq %llu: line %zu holds seq "
+            "%llu",
+            (unsigned long long)(rp->seq + 1), rp->next.line,
+            (unsigned long long)rp->next.seq);
     }
     return rp->nomem ? pc_error_set(err, PC_ERR_NOMEM, NULL, "out of memory")
                      : PC_OK;
@@ -673,9 +428,22 @@ static pc_err walk(replay *rp, const insp_export_base *b, pc_error *err)
 /* ---- The command ----------------------------------------------------------
  */
 
+/* Note that an option of game was given; false (reported) when another
+ * game's options were given too. */
+static bool options_of(insp_out *o, game_opts *g, const pc_game *game)
+{
+    if (g->given != NULL && g->given != game) {
+        insp_failf(o, "bad_option", "options of both %s and %s given",
+                   g->given->name, game->name);
+        return false;
+    }
+    g->given = game;
+    return true;
+}
+
 /* Parse the command line; returns 0, or 2 after reporting. */
 static int parse(insp_out *o, int argc, char **argv, const char **path,
-                 const char **game, piles_config *cfg, bool *piles_opts)
+                 const char **game, game_opts *g)
 {
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -688,7 +456,8 @@ static int parse(insp_out *o, int argc, char **argv, const char **path,
             *game = v;
             i++;
         } else if (strncmp(a, "--", 2) == 0 &&
-                   (rv = piles_config_option(cfg, a, v)) != PC_ERR_NOT_FOUND) {
+                   (rv = piles_config_option(&g->piles, a, v)) !=
+                       PC_ERR_NOT_FOUND) {
             if (rv != PC_OK) {
                 insp_failf(o, "bad_option", "%s takes %s", a,
                            strstr(a, "-ms") != NULL
@@ -697,7 +466,23 @@ static int parse(insp_out *o, int argc, char **argv, const char **path,
                                          : "a count of rounds, 1 to 1000");
                 return 2;
             }
-            *piles_opts = true;
+            if (!options_of(o, g, piles_game())) {
+                return 2;
+            }
+            i++;
+        } else if (strncmp(a, "--", 2) == 0 &&
+                   (rv = encounter_config_option(&g->encounter, a, v)) !=
+                       PC_ERR_NOT_FOUND) {
+            if (rv != PC_OK) {
+                insp_failf(o, "bad_option",
+                           "%s: \"%s\" is not in its range (see "
+                           "phasecast-inspect --help)",
+                           a, v != NULL ? v : "");
+                return 2;
+            }
+            if (!options_of(o, g, encounter_game())) {
+                return 2;
+            }
             i++;
         } else if (strncmp(a, "--", 2) == 0 || *path != NULL) {
             insp_failf(o, "bad_option",
@@ -730,8 +515,7 @@ static void replay_fini(replay *rp)
 }
 
 /* Replay the export open on f. */
-static int run(const insp_out *o, FILE *f, const char *game_name,
-               piles_config *cfg, bool piles_opts)
+static int run(const insp_out *o, FILE *f, const char *game_name, game_opts *g)
 {
     replay rp;
     memset(&rp, 0, sizeof(rp));
@@ -754,13 +538,13 @@ static int run(const insp_out *o, FILE *f, const char *game_name,
     if (game == NULL) {
         insp_failf(o, "unknown_game",
                    "%s game \"%s\" is not one phasecast-inspect knows "
-                   "(tictactoe, piles)%s",
+                   "(tictactoe, piles, encounter)%s",
                    game_name != NULL ? "the" : "the export's", name,
                    game_name != NULL ? "" : ": name one with --game");
         status = game_name != NULL ? 2 : 1;
-    } else if (piles_opts && game != piles_game()) {
-        insp_failf(o, "bad_option", "piles options given to replay %s",
-                   game->name);
+    } else if (g->given != NULL && game != g->given) {
+        insp_failf(o, "bad_option", "%s options given to replay %s",
+                   g->given->name, game->name);
         status = 2;
     } else {
         rp.seq = b.seq;
@@ -771,8 +555,10 @@ static int run(const insp_out *o, FILE *f, const char *game_name,
         rp.from = b.seq + 1;
         rp.last_equal = b.seq;
         if (rv == PC_OK) {
-            rv = open_room(&rp, game, game == piles_game() ? cfg : NULL, &b,
-                           &err);
+            void *arg = game == piles_game()       ? (void *)&g->piles
+                        : game == encounter_game() ? (void *)&g->encounter
+                                                   : NULL;
+            rv = open_room(&rp, game, arg, &b, &err);
         }
         if (rv == PC_OK) {
             rv = walk(&rp, &b, &err);
@@ -797,10 +583,10 @@ int insp_import(insp_out *o, int argc, char **argv)
 {
     const char *path = NULL;
     const char *game = NULL;
-    piles_config cfg;
-    piles_config_init(&cfg);
-    bool piles_opts = false;
-    if (parse(o, argc, argv, &path, &game, &cfg, &piles_opts) != 0) {
+    game_opts g = {.given = NULL};
+    piles_config_init(&g.piles);
+    encounter_config_init(&g.encounter);
+    if (parse(o, argc, argv, &path, &game, &g) != 0) {
         return 2;
     }
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
@@ -808,7 +594,7 @@ int insp_import(insp_out *o, int argc, char **argv)
         return insp_failf(o, errno == ENOENT ? "not_found" : "io",
                           "cannot open %s: %s", path, strerror(errno));
     }
-    int status = run(o, f, game, &cfg, piles_opts);
+    int status = run(o, f, game, &g);
     if (f != stdin) {
         fclose(f);
     }
