@@ -10,6 +10,10 @@
  * queue of replies the input fills, its clock the harness's. Input:
  *
  *   byte 0: role (bits 0-1: 0 spectator, 1 player, 2 and 3 game master);
+ *           bit 2: allocation failures: in every step one of the
+ *           client's allocations fails, the Nth with N from 1 to 600
+ *           drawn from the input's hash (the harness's own checks
+ *           allocate freely); bit 3 with bit 2: in the open too;
  *           bits 4-7: close the client from inside the Nth change
  *           callback (0: never)
  *   then records: kind (1 byte), n (2 bytes, little-endian), and for
@@ -55,6 +59,31 @@
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    fz_alloc_install(); /* so steps can fail an allocation (byte 0 bit 2) */
+    return 0;
+}
+
+/* The armed failure is held while the harness itself checks, inside the
+ * client's callbacks. */
+static size_t paused;
+
+static void pause_faults(void)
+{
+    paused = fz_alloc_countdown;
+    fz_alloc_countdown = 0;
+}
+
+static void resume_faults(void)
+{
+    fz_alloc_countdown = paused;
+    paused = 0;
+}
 
 #define QUEUE_MAX 64
 #define TOPIC     "g "
@@ -118,7 +147,7 @@ static void check_replica(pc_client *c, const uint64_t *claimed)
     FZ_CHECK(cJSON_IsObject(doc) && cJSON_IsString(phase) &&
                  cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(doc, "data")),
              "the replica is not {phase, data}");
-    uint64_t held, sum;
+    uint64_t held = 0, sum = 0;
     bool known = pc__client_sum(c, &held);
     if (claimed != NULL) {
         FZ_CHECK(known && held == *claimed,
@@ -133,6 +162,7 @@ static void check_replica(pc_client *c, const uint64_t *claimed)
 static void on_change(pc_client *c, const pc_client_change *ch, void *arg)
 {
     run *r = arg;
+    pause_faults();
     FZ_CHECK(ch->seq > r->last_seq,
              "change callback for seq %llu after seq %llu",
              (unsigned long long)ch->seq, (unsigned long long)r->last_seq);
@@ -151,6 +181,7 @@ static void on_change(pc_client *c, const pc_client_change *ch, void *arg)
         pc_client_close(c);
         r->closed = true;
     }
+    resume_faults();
 }
 
 static void on_room_event(pc_client *c, const pc_client_room_event *ev,
@@ -176,6 +207,7 @@ static void on_event(pc_client *c, pc_client_event ev, void *arg)
 /* After a record: seq forward (or to a snapshot), replica consistent. */
 static void step_done(run *r, pc_err rv)
 {
+    fz_alloc_fail_at(0, 0);
     if (rv == PC_ERR_CLOSED) {
         FZ_CHECK(r->closed, "PC_ERR_CLOSED but nobody closed the client");
         r->c = NULL;
@@ -193,13 +225,15 @@ static void step_done(run *r, pc_err rv)
     check_replica(r->c, NULL);
 }
 
-static void act(run *r, unsigned n)
+static void act(run *r, unsigned n, size_t fail_at)
 {
     cJSON *payload = cJSON_Parse("{\"target\":\"orc\",\"dmg\":1}");
     cJSON *value = NULL;
     uint64_t seq = 0;
     pc_error err = {0};
     pc_err rv;
+    FZ_CHECK(payload != NULL, "out of memory");
+    fz_alloc_fail_at(fail_at, 0);
     if (n % 2 == 1) {
         rv = pc_client_act_expect(r->c, "hit", payload, pc_client_seq(r->c),
                                   &value, &seq, &err);
@@ -209,6 +243,7 @@ static void act(run *r, unsigned n)
     } else {
         rv = pc_client_act(r->c, "say", payload, &value, &seq, &err);
     }
+    fz_alloc_fail_at(0, 0);
     FZ_CHECK((rv == PC_OK) == (value != NULL), "an action's value");
     FZ_CHECK(rv == PC_OK || err.err != PC_OK || rv == PC_ERR_PERMISSION,
              "a failed action without an error");
@@ -260,8 +295,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         left -= 3 + body;
     }
 
+    bool faults = (data[0] & 4) != 0;
+    uint64_t hash = fz_hash(data, size);
     pc_error err = {0};
-    if (pc__client_open_harnessed(&cfg, &h, &r.c, &err) != PC_OK) {
+    /* With bit 3 too, the open can fail an allocation (and the input
+     * mostly ends there). */
+    fz_alloc_fail_at(faults && (data[0] & 8) != 0 ? 1 + hash % 600 : 0, 0);
+    pc_err orv = pc__client_open_harnessed(&cfg, &h, &r.c, &err);
+    fz_alloc_fail_at(0, 0);
+    if (orv != PC_OK) {
         free(r.lent);
         return 0;
     }
@@ -277,6 +319,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         p += 3 + body;
         left -= 3 + body;
         pc_err rv = PC_OK;
+        hash = hash * 6364136223846793005u + 1442695040888963407u;
         if (kind == 0) {
             char *msg = malloc(sizeof TOPIC - 1 + body); /* exact size */
             FZ_CHECK(msg != NULL, "out of memory");
@@ -284,17 +327,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (body != 0) {
                 memcpy(msg + sizeof TOPIC - 1, b, body);
             }
+            fz_alloc_fail_at(faults ? 1 + (hash >> 33) % 600 : 0, 0);
             rv = pc__client_deliver(r.c, msg, sizeof TOPIC - 1 + body);
             free(msg);
         } else if (kind == 1) {
             char *msg = fz_copy(b, body);
+            fz_alloc_fail_at(faults ? 1 + (hash >> 33) % 600 : 0, 0);
             rv = pc__client_deliver(r.c, msg, body);
             free(msg);
         } else if (kind == 4) {
             r.now += n;
+            fz_alloc_fail_at(faults ? 1 + (hash >> 33) % 600 : 0, 0);
             rv = pc__client_tick(r.c);
         } else if (kind == 5) {
-            act(&r, n);
+            act(&r, n, faults ? 1 + (hash >> 33) % 600 : 0);
         }
         step_done(&r, rv);
     }

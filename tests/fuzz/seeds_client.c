@@ -8,7 +8,8 @@
  * gap, a duplicate, a heartbeat, silence until stale, actions of its own
  * (one refused as stale) and events of every audience. Every reply and
  * message is written down in fuzz_client's framing (fuzz_client.c), so
- * the seed replays the session against the harness alone. The token a
+ * the seed replays the session against the harness alone (and again with
+ * an allocation failing in every step, "-faults"). The token a
  * join hands out is replaced by a fixed one in the recording, so the
  * seeds do not change from run to run (the harness ignores requests).
  */
@@ -320,6 +321,11 @@ static void session(pc_client_role role, const char *name)
     static const char *names[] = {"session-spectator", "session-player",
                                   "session-gm"};
     put("fuzz_client", names[role], r.seed.p, r.seed.n);
+    /* The same session with an allocation failing in every step. */
+    char faulty[64];
+    snprintf(faulty, sizeof faulty, "%s-faults", names[role]);
+    r.seed.p[0] |= 4;
+    put("fuzz_client", faulty, r.seed.p, r.seed.n);
     free(r.seed.p);
     req_free();
 }
