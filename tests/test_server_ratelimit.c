@@ -5,8 +5,9 @@
  * player is refused with rate_limited once its bucket is empty while
  * another player's actions keep succeeding, refusals change nothing and
  * are not remembered (the same action_id is applied once the bucket has
- * refilled), repeats of an answered action cost nothing, and without a
- * rate nothing is limited. Time is the room's clock, which the test moves
+ * refilled), repeats of an answered action cost nothing, the HTTP bridge
+ * answers the same refusal with 429 and Retry-After, and without a rate
+ * nothing is limited. Time is the room's clock, which the test moves
  * by hand, so no assertion depends on how fast anything runs.
  */
 #include "test_server_support.h"
@@ -15,6 +16,7 @@
 
 #include "phasecast/room.h"
 #include "countergame.h"
+#include "httpc.h"
 
 #define RATE  10 /* actions per second */
 #define BURST 5
@@ -45,7 +47,7 @@ static char *join(const char *name)
     return tok;
 }
 
-static int start(unsigned rate, unsigned burst)
+static int start(unsigned rate, unsigned burst, bool http)
 {
     memset(&fx, 0, sizeof fx);
     pc_server_options o;
@@ -55,6 +57,7 @@ static int start(unsigned rate, unsigned burst)
     o.heartbeat_ms = -1;
     o.action_rate = rate;
     o.action_burst = burst;
+    o.http.addr = http ? "127.0.0.1:0" : NULL;
     if (pc_server_new(&o, &fx.srv, NULL) != PC_OK) {
         return -1;
     }
@@ -75,13 +78,19 @@ static int start(unsigned rate, unsigned burst)
 static int setup(void **state)
 {
     (void)state;
-    return start(RATE, BURST);
+    return start(RATE, BURST, false);
+}
+
+static int setup_http(void **state)
+{
+    (void)state;
+    return start(RATE, BURST, true);
 }
 
 static int setup_unlimited(void **state)
 {
     (void)state;
-    return start(0, 0);
+    return start(0, 0, false);
 }
 
 static int teardown(void **state)
@@ -211,6 +220,44 @@ static void test_a_repeated_action_id_costs_nothing(void **state)
     cJSON_Delete(first);
 }
 
+static void test_the_bridge_answers_429_with_retry_after(void **state)
+{
+    (void)state;
+    char headers[256];
+    snprintf(headers, sizeof headers,
+             "Content-Type: application/json\r\nAuthorization: Bearer %s\r\n",
+             fx.alice);
+    int ok = 0, limited = 0;
+    for (int i = 0; i < 2 * BURST; i++) {
+        char body[96];
+        snprintf(body, sizeof body, "{\"action_id\":\"h%d\",\"type\":\"inc\"}",
+                 i);
+        httpc_reply r;
+        assert_int_equal(httpc_do(pc_server_http_url(fx.srv), "POST",
+                                  "/rooms/r1/actions", headers, body,
+                                  strlen(body), &r),
+                         0);
+        if (r.status == 200) {
+            ok++;
+        } else {
+            char retry[16];
+            assert_int_equal(r.status, 429);
+            assert_non_null(strstr(r.body, "\"rate_limited\""));
+            assert_int_equal(
+                httpc_header(&r, "Retry-After", retry, sizeof retry), 0);
+            assert_string_equal(retry, "1");
+            limited++;
+        }
+        httpc_reply_free(&r);
+    }
+    assert_int_equal(ok, BURST);
+    assert_int_equal(limited, BURST);
+    /* bob, over nng meanwhile, is not slowed */
+    cJSON *r = inc(fx.bob, "b1");
+    assert_true(is_ok(r));
+    cJSON_Delete(r);
+}
+
 static void test_without_a_rate_nothing_is_limited(void **state)
 {
     (void)state;
@@ -247,6 +294,8 @@ int main(void)
             test_the_bucket_refills_with_the_rooms_clock, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_repeated_action_id_costs_nothing,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_the_bridge_answers_429_with_retry_after, setup_http, teardown),
         cmocka_unit_test_setup_teardown(test_without_a_rate_nothing_is_limited,
                                         setup_unlimited, teardown),
         cmocka_unit_test(test_a_burst_without_a_rate_is_invalid),
