@@ -4,15 +4,16 @@
  * pc__requests_answer), exactly as the REP socket hands them over.
  *
  * The server and its rooms are reqhost.h's: for every input, a fresh
- * tictactoe room "t", piles room "p" and arena room "g" (arenagame.h: a game
- * master, strict action types, events of every audience, secrets), each
- * with "alice" joined and g with its game master, on one CALLER-OWNED
- * server per process. Tokens are random, so bodies name them by
- * placeholders (@T@, @P@, @G@, @W@, @M@, @L@, @1@..@8@; see reqhost.h)
- * replaced before answering. An input holds up
- * to MSG_MAX bodies separated by SEP ("\0\n"; a body with a NUL byte is
- * invalid JSON anyway); each is answered from its own exact-size buffer,
- * then the loop runs once without waiting (broadcasts, 0 ms timers).
+ * tictactoe room "t", piles room "p", arena room "g" (arenagame.h: a game
+ * master, strict action types, events of every audience, secrets) and
+ * encounter room "e" (games/encounter), each with "alice" joined and g
+ * and e with their game master, on one CALLER-OWNED server per process.
+ * Tokens are random, so bodies name them by placeholders (@T@, @P@, @G@,
+ * @W@, @E@, @V@, @M@, @L@, @1@..@8@; see reqhost.h) replaced before
+ * answering. An input holds up to MSG_MAX bodies separated by SEP ("\0\n";
+ * a body with a NUL byte is invalid JSON anyway); each is answered from
+ * its own exact-size buffer, then the loop runs once without waiting
+ * (broadcasts, 0 ms timers).
  * FZ_VERBOSE=1 in the environment prints every request and reply.
  *
  * Properties, after every body:
@@ -26,13 +27,13 @@
  *    after, with the checksum the room reports; the state passes
  *    pc_json_check with the room's limits;
  *  - a tictactoe snapshot, a snapshot with the inspector credential and
- *    a game master's snapshot of g are the room's whole state;
+ *    a game master's snapshot of g or e are the room's whole state;
  *  - optimistic concurrency: an ok action that carried expected_seq E was
  *    decided on a state no newer than the room's (E <= seq before), and
- *    for a strict type (hit, area) or the game's own rule (scout) on the
- *    room's very state (E == seq before); a "conflict" error carries the
- *    room's seq (all three unless the action repeats an earlier
- *    (token, action_id), which gets the first reply again);
+ *    for a strict type (the game's strict_actions, or arena's own rule
+ *    for scout) on the room's very state (E == seq before); a "conflict"
+ *    error carries the room's seq (all three unless the action repeats an
+ *    earlier (token, action_id), which gets the first reply again);
  *  - no reply holds a credential, or a token fzr_reset's joins got, more
  *    often than its request (error messages may echo the client's own
  *    words, nothing more);
@@ -68,9 +69,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 #define SEP     "\0\n"
 #define SEP_LEN 2
 #define MSG_MAX 64
-#define NROOMS  3
+#define NROOMS  4
 
-static const char *const rooms[NROOMS] = {"t", "p", "g"};
+static const char *const rooms[NROOMS] = {"t", "p", "g", "e"};
 
 static bool verbose; /* FZ_VERBOSE=1: print each request and reply */
 
@@ -358,24 +359,38 @@ static void tokens(const char *body, size_t len, const char *text, size_t n)
     }
     /* fzr_reset's joins: those of the input may be repeated with their
      * nonce, which hands out the token again. */
-    for (int i = 0; i < 4 && i < fzr_njoins(); i++) {
+    for (int i = 0; i < FZR_RESET_JOINS && i < fzr_njoins(); i++) {
         const char *t = fzr_joins(i)->token;
         FZ_CHECK(count(text, n, t) <= count(body, len, t) || published(t),
                  "a reply leaks a token: %.*s -> %s", (int)len, body, text);
     }
 }
 
-/* token is the token of g's game master (fzr_reset's or a later one). */
-static bool gm_token(const char *token)
+/* token is the token of room's game master (fzr_reset's or a later
+ * one). */
+static bool gm_token(const char *room, const char *token)
 {
     for (int i = 0; i < fzr_njoins(); i++) {
         const fzr_join *j = fzr_joins(i);
-        if (j->gm && strcmp(j->room, "g") == 0 &&
+        if (j->gm && strcmp(j->room, room) == 0 &&
             strcmp(j->token, token) == 0) {
             return true;
         }
     }
     return false;
+}
+
+/* The game refuses type when it is stale (pc_game.strict_actions), or
+ * by its own rule (arena's scout). */
+static bool strict_type(const pc_room *room, const char *type)
+{
+    const char *const *s = pc_room_game(room)->strict_actions;
+    for (; s != NULL && *s != NULL; s++) {
+        if (strcmp(*s, "*") == 0 || strcmp(*s, type) == 0) {
+            return true;
+        }
+    }
+    return strcmp(pc_room_id(room), "g") == 0 && strcmp(type, "scout") == 0;
 }
 
 /* Snapshots that must hold the room's whole state. */
@@ -387,7 +402,7 @@ static void whole_snapshots(const asked *a, const char *body, size_t len,
     }
     bool whole = strcmp(a->room, "t") == 0 ||
                  strcmp(a->credential, FZR_CREDENTIAL) == 0 ||
-                 (strcmp(a->room, "g") == 0 && gm_token(a->token));
+                 gm_token(a->room, a->token);
     const cJSON *res = cJSON_GetObjectItemCaseSensitive(reply, "result");
     for (int i = 0; whole && i < NROOMS; i++) {
         if (strcmp(a->room, b[i].id) == 0) {
@@ -442,10 +457,7 @@ static void concurrency(const asked *a, const cJSON *reply, const char *text,
         if (!is_ok(reply) || !a->has_expected) {
             continue;
         }
-        bool strict =
-            strcmp(a->room, "g") == 0 &&
-            (strcmp(a->type, "hit") == 0 || strcmp(a->type, "area") == 0 ||
-             strcmp(a->type, "scout") == 0);
+        bool strict = strict_type(b[i].room, a->type);
         FZ_CHECK(a->expected <= b[i].seq,
                  "an action from the future was applied: %s", text);
         FZ_CHECK(!strict || a->expected == b[i].seq,

@@ -11,6 +11,7 @@
 #include <nng/nng.h>
 #include <nng/protocol/pubsub0/sub.h>
 
+#include "encounter/encounter.h"
 #include "phasecast/alloc.h"
 #include "phasecast/json.h"
 #include "piles/piles.h"
@@ -26,8 +27,10 @@
 
 static pc_server *srv;
 static piles_config cfg;
+static encounter_config ecfg;
 static char tok_t[TOKEN_MAX + 1], tok_p[TOKEN_MAX + 1];
 static char tok_g[TOKEN_MAX + 1], tok_gm[TOKEN_MAX + 1];
+static char tok_e[TOKEN_MAX + 1], tok_egm[TOKEN_MAX + 1];
 static char joined[FZR_JOINS_MAX][TOKEN_MAX + 1];
 static int njoined;
 static fzr_join all[ALL_MAX];
@@ -68,6 +71,11 @@ void fzr_init(const char *tag)
     cfg.deal_ms = cfg.results_ms = cfg.scoring_ms = 0;
     cfg.declare_ms = cfg.play_ms = PILES_DELAY_MAX;
     arenagame_init();
+    /* The round waits a day; the resolution is at once (0 ms timers run
+     * in the loop fuzz_request runs after every body). */
+    encounter_config_init(&ecfg);
+    ecfg.round_ms = ENCOUNTER_DELAY_MAX;
+    ecfg.resolution_ms = 0;
     /* Everything every room broadcasts, to look for secrets in it. */
     FZ_CHECK(nng_sub0_open(&sub) == 0 &&
                  nng_socket_set(sub, NNG_OPT_SUB_SUBSCRIBE, "", 0) == 0 &&
@@ -209,6 +217,9 @@ void fzr_reset(void)
     host("g", arenagame(), NULL, FZR_GM_CREDENTIAL);
     join("g", "alice", false, tok_g);
     join("g", "gm", true, tok_gm);
+    host("e", encounter_game(), &ecfg, FZR_GM_CREDENTIAL);
+    join("e", "alice", false, tok_e);
+    join("e", "gm", true, tok_egm);
     njoined = 0;
 }
 
@@ -232,6 +243,11 @@ const char *fzr_token_gm(void)
     return tok_gm;
 }
 
+const char *fzr_token_e(void)
+{
+    return tok_e;
+}
+
 /* The value of the placeholder at p (n bytes left), and its length. */
 static const char *mark(const char *p, size_t n, size_t *mlen)
 {
@@ -248,6 +264,10 @@ static const char *mark(const char *p, size_t n, size_t *mlen)
         return tok_g;
     case 'W':
         return tok_gm;
+    case 'E':
+        return tok_e;
+    case 'V':
+        return tok_egm;
     case 'M':
         return FZR_GM_CREDENTIAL;
     case 'L':

@@ -6,14 +6,17 @@
  * One CALLER-OWNED server per process (inproc URLs, no heartbeat, the
  * inspector credential FZR_CREDENTIAL). fzr_reset hosts, afresh, a
  * tictactoe room "t", a piles room "p" (PRNG seed 7, a clock fixed at
- * FZR_T0, piles pauses of 0 ms and declaration and play timers of a day)
- * and an arena room "g" (arenagame.h: strict action types, events, secrets)
- * whose game-master credential is FZR_GM_CREDENTIAL; each has the player
- * "alice" joined, and g also its game master "gm". Request bodies name
- * tokens, which are random, by placeholders fzr_substitute replaces:
+ * FZR_T0, piles pauses of 0 ms and declaration and play timers of a day),
+ * an arena room "g" (arenagame.h: strict action types, events, secrets)
+ * and an encounter room "e" (games/encounter: rounds of a day, resolution
+ * at once), both with the game-master credential FZR_GM_CREDENTIAL; each
+ * has the player "alice" joined, and g and e also their game master
+ * "gm". Request bodies name tokens, which are random, by placeholders
+ * fzr_substitute replaces:
  *   @T@  alice's token in t        @P@  alice's token in p
  *   @G@  alice's token in g        @W@  the game master's token in g
- *   @M@  g's game-master credential (FZR_GM_CREDENTIAL)
+ *   @E@  alice's token in e        @V@  the game master's token in e
+ *   @M@  the game-master credential (FZR_GM_CREDENTIAL)
  *   @L@  the token of the last ok player or gm join since fzr_reset
  *   @1@ .. @8@  the token of the 1st .. 8th such join since then
  * (an unknown one becomes ""). A SUB socket follows the server's
@@ -51,9 +54,12 @@ const char *fzr_token_t(void);
 const char *fzr_token_p(void);
 const char *fzr_token_g(void);
 const char *fzr_token_gm(void);
+const char *fzr_token_e(void);
 
-/* A join fzr_note_join remembered (the newest FZR_JOINS_MAX), and those
- * made by fzr_reset: alice in t, p and g and the game master in g. */
+/* A join fzr_note_join remembered, and those made by fzr_reset (the
+ * first FZR_RESET_JOINS): alice in t and p, alice and the game master in
+ * g, alice and the game master in e. */
+#define FZR_RESET_JOINS 6
 typedef struct fzr_join {
     char room[16];
     char name[40];

@@ -35,7 +35,7 @@ void ask_ok(const char *body);
 void req_end(const char *name);
 void req_free(void);
 
-/* The arena seeds of fuzz_request (seeds_arena.c). */
+/* The arena and encounter seeds of fuzz_request (seeds_arena.c). */
 void arena_seeds(void);
 /* The seeds of fuzz_client (seeds_client.c). */
 void client_seeds(void);

@@ -5,7 +5,8 @@
  * absent and oddly sized or shaped credentials; and a whole session in
  * which the game master sets up, players act with and without
  * expected_seq, and events of every audience are made and read back in
- * every view. Played through reqhost.c's server like the other request
+ * every view; and a whole encounter (room e, games/encounter) run by its
+ * game master. Played through reqhost.c's server like the other request
  * seeds, so they replay exactly.
  */
 #include <stdio.h>
@@ -256,9 +257,71 @@ static void arena_session(void)
     req_free();
 }
 
+/* A whole encounter (room e): the game master places monsters and
+ * starts the fight; heroes attack, cast and heal with and without
+ * expected_seq (one stale), the round ends, every view is read. */
+static void encounter_session(void)
+{
+    req_begin();
+    pc_room *e = pc_server_find_room(fzr_server(), "e");
+    ask_ok("{\"v\":1,\"op\":\"join\",\"room\":\"e\",\"role\":\"player\","
+           "\"name\":\"bob\"}");
+    ask_ok("{\"v\":1,\"op\":\"action\",\"room\":\"e\",\"token\":\"@V@\","
+           "\"action_id\":\"g1\",\"type\":\"add_monster\",\"payload\":{"
+           "\"id\":\"m1\",\"name\":\"goblin\",\"hp\":12,\"armour\":10,\"x\":4,"
+           "\"y\":6,\"note\":\"flees at 3\"}}");
+    ask_ok("{\"v\":1,\"op\":\"action\",\"room\":\"e\",\"token\":\"@V@\","
+           "\"action_id\":\"g2\",\"type\":\"add_monster\",\"payload\":{"
+           "\"id\":\"m2\",\"name\":\"orc\",\"hp\":30,\"armour\":13,\"x\":2,"
+           "\"y\":7}}");
+    cJSON_Delete(ask("{\"v\":1,\"op\":\"action\",\"room\":\"e\",\"token\":"
+                     "\"@E@\",\"action_id\":\"a1\",\"type\":\"objective\","
+                     "\"payload\":{\"text\":\"keep the orc alive\"}}"));
+    cJSON_Delete(ask("{\"v\":1,\"op\":\"action\",\"room\":\"e\",\"token\":"
+                     "\"@V@\",\"action_id\":\"g3\",\"type\":\"note\","
+                     "\"payload\":{\"text\":\"the orc guards the door\"}}"));
+    cJSON_Delete(ask("{\"v\":1,\"op\":\"action\",\"room\":\"e\",\"token\":"
+                     "\"@E@\",\"action_id\":\"a2\",\"type\":\"start\"}"));
+    ask_ok("{\"v\":1,\"op\":\"action\",\"room\":\"e\",\"token\":\"@V@\","
+           "\"action_id\":\"g4\",\"type\":\"start\"}");
+    unsigned long long seq = (unsigned long long)pc_room_seq(e);
+    cJSON_Delete(ask("{\"v\":1,\"op\":\"action\",\"room\":\"e\",\"token\":"
+                     "\"@E@\",\"action_id\":\"a3\",\"type\":\"attack\","
+                     "\"payload\":{\"target\":\"m1\"},\"expected_seq\":%llu}",
+                     seq));
+    /* bob decided on the same state: his move is stale now */
+    cJSON_Delete(ask("{\"v\":1,\"op\":\"action\",\"room\":\"e\",\"token\":"
+                     "\"@1@\",\"action_id\":\"b1\",\"type\":\"move\","
+                     "\"payload\":{\"x\":1,\"y\":8},\"expected_seq\":%llu}",
+                     seq));
+    cJSON_Delete(ask("{\"v\":1,\"op\":\"action\",\"room\":\"e\",\"token\":"
+                     "\"@1@\",\"action_id\":\"b2\",\"type\":\"spell\","
+                     "\"payload\":{\"x\":3,\"y\":6}}"));
+    cJSON_Delete(ask("{\"v\":1,\"op\":\"action\",\"room\":\"e\",\"token\":"
+                     "\"@V@\",\"action_id\":\"g5\",\"type\":\"adjust_hp\","
+                     "\"payload\":{\"target\":\"alice\",\"delta\":-5}}"));
+    cJSON_Delete(ask("{\"v\":1,\"op\":\"action\",\"room\":\"e\",\"token\":"
+                     "\"@V@\",\"action_id\":\"g6\",\"type\":\"end_round\"}"));
+    cJSON_Delete(ask("{\"v\":1,\"op\":\"action\",\"room\":\"e\",\"token\":"
+                     "\"@1@\",\"action_id\":\"b3\",\"type\":\"heal\","
+                     "\"payload\":{\"target\":\"alice\"}}"));
+    cJSON_Delete(ask("{\"v\":1,\"op\":\"action\",\"room\":\"e\",\"token\":"
+                     "\"@E@\",\"action_id\":\"a4\",\"type\":\"defend\"}"));
+    ask_ok("{\"v\":1,\"op\":\"snapshot\",\"room\":\"e\",\"token\":\"@E@\"}");
+    ask_ok("{\"v\":1,\"op\":\"snapshot\",\"room\":\"e\",\"token\":\"@V@\"}");
+    ask_ok("{\"v\":1,\"op\":\"snapshot\",\"room\":\"e\"}");
+    ask_ok("{\"v\":1,\"op\":\"changes\",\"room\":\"e\",\"since\":0,"
+           "\"token\":\"@1@\"}");
+    ask_ok("{\"v\":1,\"op\":\"changes\",\"room\":\"e\",\"since\":0,"
+           "\"token\":\"@V@\"}");
+    req_end("game-encounter");
+    req_free();
+}
+
 void arena_seeds(void)
 {
     expected_seq_seeds();
     credential_seeds();
     arena_session();
+    encounter_session();
 }
