@@ -392,12 +392,29 @@ pc_err pc_server_call(pc_server *srv, pc_server_fn fn, void *arg)
     return pc__loop_call(srv->loop, fn, arg);
 }
 
-/* The room's phase timer fired on the loop. */
+static void schedule(pc_room *room, int64_t delay_ms, void *arg);
+
+/* The room's phase timer fired on the loop. libevent counts a timer's
+ * delay from the loop iteration's cached time, which can be a few ms
+ * before the room clock the deadline was computed from (the callbacks of
+ * that iteration ran in between: commits, log syncs), so the timer can go
+ * off a little before the room's deadline. Then it is scheduled again for
+ * what is left: a phase's timeout never runs before its deadline, and a
+ * replay of the log (which fires it at the deadline's time, not before)
+ * sees the same times. */
 static void on_phase_timer(evutil_socket_t fd, short what, void *arg)
 {
     pc__host *h = arg;
     (void)fd;
     (void)what;
+    int64_t deadline;
+    if (pc_room_timeout_deadline(h->room, &deadline)) {
+        int64_t left = deadline - pc_room_now_ms(h->room);
+        if (left > 0) {
+            schedule(h->room, left, h);
+            return;
+        }
+    }
     (void)pc_room_fire_timeout(h->room); /* a stale timer does nothing */
     pc__server_tell_failed(h);
 }
