@@ -266,9 +266,14 @@ bool pc__room_in_flux(const pc_room *room)
     return (room->busy & (PC__IN_VALIDATE | PC__IN_EXIT | PC__IN_JOURNAL)) != 0;
 }
 
+int64_t pc__room_now(const pc_room *r)
+{
+    return r->cause_depth > 0 ? r->cause_now : r->clock(r->clock_arg);
+}
+
 int64_t pc_room_now_ms(const pc_room *room)
 {
-    return room->clock(room->clock_arg);
+    return pc__room_now(room);
 }
 
 uint64_t pc_room_random(pc_room *room)
@@ -403,7 +408,7 @@ static void timer_arm_at(pc_room *r, int64_t deadline_ms, int64_t delay_ms)
 
 void pc__room_timer_arm(pc_room *r, int64_t delay_ms)
 {
-    timer_arm_at(r, r->clock(r->clock_arg) + delay_ms, delay_ms);
+    timer_arm_at(r, pc__room_now(r) + delay_ms, delay_ms);
 }
 
 void pc__cause_begin(pc_room *r, pc_cause_kind kind, const char *player,
@@ -412,6 +417,7 @@ void pc__cause_begin(pc_room *r, pc_cause_kind kind, const char *player,
     if (r->cause_depth++ > 0) {
         return;
     }
+    r->cause_now = r->clock(r->clock_arg);
     r->cause.kind = kind;
     r->cause.first_seq = 0; /* set by the stimulus's first change */
     r->cause.player = player;

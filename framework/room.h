@@ -78,11 +78,13 @@ struct pc_room {
     pc_journal_timer_fn journal_timer_fn;
     void *journal_arg;
     int64_t restore_deadline_ms; /* restored rooms: the image's, or -1 */
-    pc_error failure; /* err != PC_OK: a journal failure stopped the room */
-    bool restored;    /* made by pc_room_restore: start skips enter */
-    pc_cause cause;   /* the stimulus being handled (its strings borrowed
-                         from the caller while it runs) */
-    int cause_depth;  /* stimuli on the stack: the outermost one counts */
+    pc_error failure;  /* err != PC_OK: a journal failure stopped the room */
+    bool restored;     /* made by pc_room_restore: start skips enter */
+    pc_cause cause;    /* the stimulus being handled (its strings borrowed
+                          from the caller while it runs) */
+    int cause_depth;   /* stimuli on the stack: the outermost one counts */
+    int64_t cause_now; /* the clock when the outermost stimulus began: the
+                          time of every change and timer it makes */
     /* The canonical text of the patch of the change being made, printed
      * once by check_patch (in place of measuring it) for the journal and
      * the sinks (pc__room_patch_text), and the tree it is the text of:
@@ -108,6 +110,12 @@ const char *pc__room_patch_text(const pc_room *r, const cJSON *patch,
 void pc__cause_begin(pc_room *r, pc_cause_kind kind, const char *player,
                      const char *type, const cJSON *payload, const char *phase);
 void pc__cause_end(pc_room *r);
+
+/* The room's time: while a stimulus is handled, the clock as it read when
+ * that stimulus began (so every change and timer deadline of one stimulus
+ * agree, and a replay that sets the clock once per stimulus reproduces
+ * them); otherwise the clock now. */
+int64_t pc__room_now(const pc_room *r);
 
 /* The room's history ring, read-only. */
 const pc__history *pc__room_history(const pc_room *room);

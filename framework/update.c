@@ -415,7 +415,7 @@ static pc_err change_inner(pc_room *r, const pc_phase *next, const cJSON *patch,
         prepared_release(&p);
         return rv;
     }
-    int64_t now = r->clock(r->clock_arg);
+    int64_t now = pc__room_now(r);
     /* The PRNG's draws as the journal sees them, before an exit callback
      * can draw more: the record in history says what the log says. */
     p.rec.draws = pc_room_draws(r);

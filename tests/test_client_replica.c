@@ -710,17 +710,29 @@ static void test_client_gives_up_after_bounded_snapshots(void **state)
     pthread_mutex_unlock(&f->p->mu);
     uint64_t seq = 0;
     int64_t end = mono_ms() + WAIT_MS;
+    /* One change every 20 ms of wall time, however fast the client drains
+     * them: the client backs off between snapshots, and a loop that
+     * published as fast as it polled could run out of seqs inside one
+     * back-off on a loaded machine (it did: 1,900 published, client still
+     * waiting to take its fourth repair snapshot). */
     while (f->r.events[PC_CLIENT_EVENT_GAVE_UP] == 0 && mono_ms() < end &&
            seq < MAXSEQ - 100) {
         seq++;
         peer_publish(f->p, seq, seq);
-        /* One change per 5 ms whatever the client's speed: the backoffs
-         * between snapshots are in time, and a fast client must not use
-         * up the script's seqs before they have passed. */
-        int64_t next = mono_ms() + 5;
-        do {
+        int64_t next = mono_ms() + 20;
+        while (f->r.events[PC_CLIENT_EVENT_GAVE_UP] == 0 && mono_ms() < next) {
             pc_client_poll(f->c, 5);
-        } while (mono_ms() < next && f->r.events[PC_CLIENT_EVENT_GAVE_UP] == 0);
+        }
+    }
+    if (f->r.events[PC_CLIENT_EVENT_GAVE_UP] != 1) {
+        pc_client_stats d = stats(f->c);
+        print_message("no give-up: seq %llu published, client at %llu, "
+                      "%llu snapshots, %llu mismatches, %llu applied\n",
+                      (unsigned long long)seq,
+                      (unsigned long long)pc_client_seq(f->c),
+                      (unsigned long long)d.snapshots,
+                      (unsigned long long)d.checksum_mismatches,
+                      (unsigned long long)d.changes_applied);
     }
     assert_int_equal(f->r.events[PC_CLIENT_EVENT_GAVE_UP], 1);
     /* The join's snapshot plus the budget of 3, and no more while it cools

@@ -3,13 +3,17 @@
  * hosts.
  *
  * pc_server_new opens a PUB and a REP socket and starts their listeners
- * before anything else can go wrong late: NNG_OPT_RECVMAXSZ is set on the
- * REP socket and on its listener before the listener starts, because nng
- * applies the limit per connection and an unlimited default would let one
- * client make the server allocate without bound. The limit at the socket
- * is twice the largest request answered normally, so an oversized but
- * plausible request still gets a limit_exceeded reply, while a grossly
- * oversized one costs its sender the connection. Hosting a room means
+ * before anything else can go wrong late: NNG_OPT_RECVMAXSZ is set on both
+ * sockets and on their listeners before the listeners start, because nng
+ * applies the limit per connection and its unlimited default would let one
+ * client make the server allocate without bound (nng reads a frame's
+ * 64-bit length, allocates that much and then waits, with no timeout, for
+ * the body). The REP limit is twice the largest request answered
+ * normally, so an oversized but plausible request still gets a
+ * limit_exceeded reply, while a grossly oversized one costs its sender the
+ * connection. A subscriber has nothing to say: nng's PUB drops a peer
+ * that sends anything, and PUB_RECV_MAX makes it do so before allocating
+ * more than a few bytes. Hosting a room means
  * creating it with the broadcast sink attached and the loop's timer host
  * installed, then starting it, so its very first change is published. This
  * module owns no protocol logic (requests.c, broadcast.c do); rooms are
@@ -38,6 +42,12 @@
 #define URL_MAX 512
 /* Players per room when the options say 0. */
 #define PLAYERS_DEFAULT 64
+/* NNG_OPT_RECVMAXSZ of the PUB socket. Subscribers never send a message
+ * (and 0 would mean "unlimited"), but nng's WebSocket transport counts
+ * control frames against the limit too, and a browser's close frame may
+ * carry up to 125 bytes: so room for those, and nothing a frame could
+ * make expensive. */
+#define PUB_RECV_MAX 128
 
 struct pc_server {
     pc__loop *loop;
@@ -49,6 +59,7 @@ struct pc_server {
     int heartbeat_ms;       /* < 0: none */
     unsigned drop_permille; /* test hook, see pc_server_options */
     uint64_t drop_seed;
+    unsigned action_rate, action_burst; /* 0: actions are not limited */
     void (*on_room_failed)(const char *room, const pc_error *why, void *arg);
     void *on_room_failed_arg;
     pc_json_limits limits;
@@ -192,7 +203,8 @@ pc_err pc_server_new(const pc_server_options *opts, pc_server **out,
     if (opts == NULL || opts->pub_url == NULL || opts->rep_url == NULL ||
         opts->pub_sendbuf < 0 || opts->pub_sendbuf > 8192 ||
         opts->max_message_bytes > SIZE_MAX / 2 || opts->drop_permille > 1000 ||
-        (unsigned)opts->fsync > PC_FSYNC_NONE) {
+        (unsigned)opts->fsync > PC_FSYNC_NONE ||
+        (opts->action_rate == 0 && opts->action_burst != 0)) {
         return pc_error_set(err, PC_ERR_INVALID, NULL,
                             "bad server options (URLs are required)");
     }
@@ -213,6 +225,9 @@ pc_err pc_server_new(const pc_server_options *opts, pc_server **out,
                                                 : opts->heartbeat_ms;
     srv->drop_permille = opts->drop_permille;
     srv->drop_seed = opts->drop_seed;
+    srv->action_rate = opts->action_rate;
+    srv->action_burst =
+        opts->action_burst != 0 ? opts->action_burst : opts->action_rate;
     srv->on_room_failed = opts->on_room_failed;
     srv->on_room_failed_arg = opts->on_room_failed_arg;
     if (opts->inspector_credential != NULL) {
@@ -237,6 +252,8 @@ pc_err pc_server_new(const pc_server_options *opts, pc_server **out,
         rep_open = pub_open && nng_rep0_open(&srv->rep) == 0;
         if (!rep_open ||
             nng_socket_set_int(srv->pub, NNG_OPT_SENDBUF, sendbuf) != 0 ||
+            nng_socket_set_size(srv->pub, NNG_OPT_RECVMAXSZ, PUB_RECV_MAX) !=
+                0 ||
             nng_socket_set_size(srv->rep, NNG_OPT_RECVMAXSZ, recvmax) != 0 ||
             nng_socket_set_ms(srv->rep, NNG_OPT_SENDTIMEO,
                               PC__REPLY_SEND_TIMEOUT_MS) != 0) {
@@ -246,7 +263,8 @@ pc_err pc_server_new(const pc_server_options *opts, pc_server **out,
         pc_error_set(err, rc, NULL, "cannot create the event loop");
     }
     if (rc == PC_OK) {
-        rc = listen_on(srv->pub, opts->pub_url, 0, srv->pub_url, err);
+        rc =
+            listen_on(srv->pub, opts->pub_url, PUB_RECV_MAX, srv->pub_url, err);
     }
     if (rc == PC_OK) {
         rc = listen_on(srv->rep, opts->rep_url, recvmax, srv->rep_url, err);
@@ -374,12 +392,29 @@ pc_err pc_server_call(pc_server *srv, pc_server_fn fn, void *arg)
     return pc__loop_call(srv->loop, fn, arg);
 }
 
-/* The room's phase timer fired on the loop. */
+static void schedule(pc_room *room, int64_t delay_ms, void *arg);
+
+/* The room's phase timer fired on the loop. libevent counts a timer's
+ * delay from the loop iteration's cached time, which can be a few ms
+ * before the room clock the deadline was computed from (the callbacks of
+ * that iteration ran in between: commits, log syncs), so the timer can go
+ * off a little before the room's deadline. Then it is scheduled again for
+ * what is left: a phase's timeout never runs before its deadline, and a
+ * replay of the log (which fires it at the deadline's time, not before)
+ * sees the same times. */
 static void on_phase_timer(evutil_socket_t fd, short what, void *arg)
 {
     pc__host *h = arg;
     (void)fd;
     (void)what;
+    int64_t deadline;
+    if (pc_room_timeout_deadline(h->room, &deadline)) {
+        int64_t left = deadline - pc_room_now_ms(h->room);
+        if (left > 0) {
+            schedule(h->room, left, h);
+            return;
+        }
+    }
     (void)pc_room_fire_timeout(h->room); /* a stale timer does nothing */
     pc__server_tell_failed(h);
 }
@@ -570,6 +605,13 @@ pc__host *pc__server_host_at(pc_server *srv, size_t i)
 const pc_json_limits *pc__server_request_limits(const pc_server *srv)
 {
     return &srv->limits;
+}
+
+void pc__server_action_rate(const pc_server *srv, unsigned *rate,
+                            unsigned *burst)
+{
+    *rate = srv->action_rate;
+    *burst = srv->action_burst;
 }
 
 int pc__server_heartbeat_ms(const pc_server *srv)

@@ -377,12 +377,22 @@ uint64_t pc_room_random(pc_room *room);
  * unbiased (rejection sampling). */
 uint64_t pc_room_random_below(pc_room *room, uint64_t bound);
 
-/* pc_room_now_ms - the room's clock. */
+/*
+ * pc_room_now_ms - the room's clock. While the room handles a stimulus (an
+ * action, a timer firing, pc_room_start, or a change the host makes
+ * outside any callback, with every callback these set off) it is the
+ * clock as read once when that stimulus began: every change of one
+ * stimulus gets that time_ms and every timer it arms counts from it, so a
+ * slow callback (a log synced per change) does not shift them, and a
+ * replay that sets the clock once per stimulus (phasecast-inspect import)
+ * reproduces them to the millisecond. Outside a stimulus, the clock now.
+ */
 int64_t pc_room_now_ms(const pc_room *room);
 
 /*
  * pc_room_arm_timeout - arm the current phase's timeout to fire after
- * delay_ms (>= 0), replacing any armed timeout. The timer belongs to the
+ * delay_ms (>= 0) from pc_room_now_ms (inside a callback: from when its
+ * stimulus began), replacing any armed timeout. The timer belongs to the
  * phase: any transition cancels it (and re-arms it if the new phase has a
  * timeout_ms). Returns PC_OK, PC_ERR_INVALID (negative delay) or
  * PC_ERR_PHASE (the phase has no timeout callback).

@@ -26,6 +26,7 @@
 
 #include "cmd.h"
 #include "httpserve.h"
+#include "encounter/encounter.h"
 #include "piles/piles.h"
 #include "replay.h"
 
@@ -81,10 +82,13 @@ static void usage(FILE *to)
         "[game options]\n"
         "Replay an export (FILE, - for standard input) through the game's\n"
         "rules and check that every change comes out the same; no source.\n"
-        "  --game NAME              tictactoe or piles [the export's game]\n"
+        "  --game NAME              tictactoe, piles or encounter [the "
+        "export's game]\n"
         "Game options, as the game was played (piles):\n",
         to);
     fputs(piles_config_usage(), to);
+    fputs("(encounter):\n", to);
+    fputs(encounter_config_usage(), to);
     fputs("Exit status: 0 done (import: reproduced), 1 an error, nothing "
           "found\nor a divergence, 2 bad usage.\n",
           to);

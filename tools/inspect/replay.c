@@ -32,6 +32,7 @@
 #include "phasecast/json.h"
 #include "phasecast/merge.h"
 #include "phasecast/room.h"
+#include "encounter/encounter.h"
 #include "piles/piles.h"
 #include "tictactoe/tictactoe.h"
 
@@ -43,7 +44,17 @@
 static const struct {
     const char *name;
     const pc_game *(*game)(void);
-} games[] = {{"tictactoe", tictactoe_game}, {"piles", piles_game}};
+} games[] = {{"tictactoe", tictactoe_game},
+             {"piles", piles_game},
+             {"encounter", encounter_game}};
+
+/* The games' settings from the command line: only the game whose options
+ * were given (given, NULL when none) may be replayed with them. */
+typedef struct game_opts {
+    piles_config piles;
+    encounter_config encounter;
+    const pc_game *given;
+} game_opts;
 
 /* ---- Gathering stimuli ----------------------------------------------------
  */
@@ -417,9 +428,22 @@ static pc_err walk(replay *rp, const insp_export_base *b, pc_error *err)
 /* ---- The command ----------------------------------------------------------
  */
 
+/* Note that an option of game was given; false (reported) when another
+ * game's options were given too. */
+static bool options_of(insp_out *o, game_opts *g, const pc_game *game)
+{
+    if (g->given != NULL && g->given != game) {
+        insp_failf(o, "bad_option", "options of both %s and %s given",
+                   g->given->name, game->name);
+        return false;
+    }
+    g->given = game;
+    return true;
+}
+
 /* Parse the command line; returns 0, or 2 after reporting. */
 static int parse(insp_out *o, int argc, char **argv, const char **path,
-                 const char **game, piles_config *cfg, bool *piles_opts)
+                 const char **game, game_opts *g)
 {
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -432,7 +456,8 @@ static int parse(insp_out *o, int argc, char **argv, const char **path,
             *game = v;
             i++;
         } else if (strncmp(a, "--", 2) == 0 &&
-                   (rv = piles_config_option(cfg, a, v)) != PC_ERR_NOT_FOUND) {
+                   (rv = piles_config_option(&g->piles, a, v)) !=
+                       PC_ERR_NOT_FOUND) {
             if (rv != PC_OK) {
                 insp_failf(o, "bad_option", "%s takes %s", a,
                            strstr(a, "-ms") != NULL
@@ -441,7 +466,23 @@ static int parse(insp_out *o, int argc, char **argv, const char **path,
                                          : "a count of rounds, 1 to 1000");
                 return 2;
             }
-            *piles_opts = true;
+            if (!options_of(o, g, piles_game())) {
+                return 2;
+            }
+            i++;
+        } else if (strncmp(a, "--", 2) == 0 &&
+                   (rv = encounter_config_option(&g->encounter, a, v)) !=
+                       PC_ERR_NOT_FOUND) {
+            if (rv != PC_OK) {
+                insp_failf(o, "bad_option",
+                           "%s: \"%s\" is not in its range (see "
+                           "phasecast-inspect --help)",
+                           a, v != NULL ? v : "");
+                return 2;
+            }
+            if (!options_of(o, g, encounter_game())) {
+                return 2;
+            }
             i++;
         } else if (strncmp(a, "--", 2) == 0 || *path != NULL) {
             insp_failf(o, "bad_option",
@@ -474,8 +515,7 @@ static void replay_fini(replay *rp)
 }
 
 /* Replay the export open on f. */
-static int run(const insp_out *o, FILE *f, const char *game_name,
-               piles_config *cfg, bool piles_opts)
+static int run(const insp_out *o, FILE *f, const char *game_name, game_opts *g)
 {
     replay rp;
     memset(&rp, 0, sizeof(rp));
@@ -498,13 +538,13 @@ static int run(const insp_out *o, FILE *f, const char *game_name,
     if (game == NULL) {
         insp_failf(o, "unknown_game",
                    "%s game \"%s\" is not one phasecast-inspect knows "
-                   "(tictactoe, piles)%s",
+                   "(tictactoe, piles, encounter)%s",
                    game_name != NULL ? "the" : "the export's", name,
                    game_name != NULL ? "" : ": name one with --game");
         status = game_name != NULL ? 2 : 1;
-    } else if (piles_opts && game != piles_game()) {
-        insp_failf(o, "bad_option", "piles options given to replay %s",
-                   game->name);
+    } else if (g->given != NULL && game != g->given) {
+        insp_failf(o, "bad_option", "%s options given to replay %s",
+                   g->given->name, game->name);
         status = 2;
     } else {
         rp.seq = b.seq;
@@ -515,8 +555,10 @@ static int run(const insp_out *o, FILE *f, const char *game_name,
         rp.from = b.seq + 1;
         rp.last_equal = b.seq;
         if (rv == PC_OK) {
-            rv = open_room(&rp, game, game == piles_game() ? cfg : NULL, &b,
-                           &err);
+            void *arg = game == piles_game()       ? (void *)&g->piles
+                        : game == encounter_game() ? (void *)&g->encounter
+                                                   : NULL;
+            rv = open_room(&rp, game, arg, &b, &err);
         }
         if (rv == PC_OK) {
             rv = walk(&rp, &b, &err);
@@ -541,10 +583,10 @@ int insp_import(insp_out *o, int argc, char **argv)
 {
     const char *path = NULL;
     const char *game = NULL;
-    piles_config cfg;
-    piles_config_init(&cfg);
-    bool piles_opts = false;
-    if (parse(o, argc, argv, &path, &game, &cfg, &piles_opts) != 0) {
+    game_opts g = {.given = NULL};
+    piles_config_init(&g.piles);
+    encounter_config_init(&g.encounter);
+    if (parse(o, argc, argv, &path, &game, &g) != 0) {
         return 2;
     }
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
@@ -552,7 +594,7 @@ int insp_import(insp_out *o, int argc, char **argv)
         return insp_failf(o, errno == ENOENT ? "not_found" : "io",
                           "cannot open %s: %s", path, strerror(errno));
     }
-    int status = run(o, f, game, &cfg, piles_opts);
+    int status = run(o, f, game, &g);
     if (f != stdin) {
         fclose(f);
     }

@@ -1,23 +1,28 @@
 /*
- * play.c - phasecast-play: take a seat in a tictactoe or piles room.
+ * play.c - phasecast-play: take a seat in a tictactoe, piles or encounter
+ * room, or run an encounter as its game master.
  *
  * Joins one room of a phasecast server as a player through the client
- * library (the server delivers the game's "join" action for us) and tells
- * the room's game from the phase of the replica it got (the two games'
- * phase names differ), unless --game names it. With --bot it plays by
- * itself: after every change of the replica it asks the game's bot whether
- * it has a move and sends it. The replica may be behind the server (a
+ * library (the server delivers the game's "join" action for us), or with
+ * --gm as the room's game master (the credential read from the file
+ * --gm-credential-file names, credfile.h), and tells the room's game from
+ * the phase of the replica it got (the games' phase names differ), unless
+ * --game names it. The encounter's part is play_encounter.c. With --bot it
+ * plays by itself: after every change of the replica it asks the game's bot
+ * whether it has a move and sends it. The replica may be behind the server (a
  * timeout played for us, another player moved), so a refusal is printed
  * and the bot simply asks again after the next change; it never resends
  * for the same seq. Without --bot it reads actions from stdin, one "TYPE
  * JSON" line each (JSON may be left out), and prints each reply or refusal;
- * in a piles room it also prints each change and its own hand. Either way
+ * in a piles room it also prints each change and its own hand, in an
+ * encounter each change and each event it may see. Either way
  * it prints the result and exits 0 once the game is over; by hand it also
  * exits 0 at the end of its input. It knows only the games in games/.
  *
  * usage: phasecast-play --pub URL --req URL --room ROOM --name NAME
- *                       [--game auto|tictactoe|piles] [--bot] [--seed N]
- *                       [--timeout S]
+ *                       [--game auto|tictactoe|piles|encounter] [--bot]
+ *                       [--gm --gm-credential-file FILE [--heroes N]]
+ *                       [--seed N] [--timeout S]
  */
 #include <errno.h>
 #include <poll.h>
@@ -31,15 +36,18 @@
 
 #include <cjson/cJSON.h>
 
+#include "credfile.h"
 #include "phasecast/client.h"
 #include "phasecast/error.h"
 #include "phasecast/room.h"
 #include "phasecast/server.h"
+#include "encounter/encounter.h"
 #include "piles/bot.h"
 #include "piles/piles.h"
 #include "piles/rules.h"
 #include "piles/state.h"
 #include "tictactoe/bot.h"
+#include "play_encounter.h"
 #include "tictactoe/tictactoe.h"
 
 static void usage(FILE *to)
@@ -47,23 +55,37 @@ static void usage(FILE *to)
     fprintf(to,
             "usage: phasecast-play --pub URL --req URL --room ROOM --name "
             "NAME [options]\n"
-            "Join a tictactoe or piles room as a player.\n"
+            "Join a tictactoe, piles or encounter room as a player, or an\n"
+            "encounter room as its game master.\n"
             "\n"
             "  --pub URL       the server's broadcast URL\n"
             "  --req URL       the server's request URL\n"
             "  --room ROOM     the room to join\n"
-            "  --name NAME     the player id\n"
-            "  --game GAME     tictactoe, piles or auto: tell it from the\n"
-            "                  room's phase [auto]\n"
+            "  --name NAME     the player id (the game master's name with "
+            "--gm)\n"
+            "  --game GAME     tictactoe, piles, encounter or auto: tell it\n"
+            "                  from the room's phase [auto]\n"
             "  --bot           play by itself (the game's bot)\n"
+            "  --gm            join an encounter room as its game master\n"
+            "                  (with --bot: place monsters, start, write "
+            "notes)\n"
+            "  --gm-credential-file FILE\n"
+            "                  the game master's credential, on FILE's "
+            "first\n"
+            "                  line (required with --gm; never on the "
+            "command\n"
+            "                  line)\n"
+            "  --heroes N      the game master bot starts once N heroes sit "
+            "[3]\n"
             "  --seed N        the bot's random seed [time and pid]\n"
             "  --timeout S     a bot gives up (exit 1) when the room has not\n"
             "                  changed for S seconds [60]\n"
             "  --help          show this and exit\n"
             "\n"
             "Without --bot, each stdin line \"TYPE [JSON]\" is sent as an\n"
-            "action, e.g. \"move {\\\"cell\\\": 4}\" or \"play "
-            "{\\\"pieces\\\": [\\\"R7a\\\"]}\".\n"
+            "action, e.g. \"move {\\\"cell\\\": 4}\", \"play "
+            "{\\\"pieces\\\": [\\\"R7a\\\"]}\"\n"
+            "or \"attack {\\\"target\\\": \\\"m1\\\"}\".\n"
             "Exits 0 when the game is over (printing the result) or at the "
             "end of\ninput.\n");
 }
@@ -306,7 +328,7 @@ static void piles_narrate(pc_client *c, const pc_client_change *ch, char *hand,
 typedef struct game_kind {
     const char *name; /* for --game */
     const pc_game *(*game)(void);
-    const char *over; /* the phase in which the game is over */
+    const char *const *over; /* the phases in which the game is over */
     void (*joined)(const pc_client *c, const char *name);
     bool (*step)(pc_client *c, const char *name, uint64_t *rng,
                  uint64_t *acted_at);
@@ -316,12 +338,28 @@ typedef struct game_kind {
                     size_t cap);
 } game_kind;
 
+static const char *const ttt_over[] = {"FINISHED", NULL};
+static const char *const piles_over[] = {"GAME_OVER", NULL};
+static const char *const encounter_over[] = {"VICTORY", "DEFEAT", NULL};
+
 static const game_kind kinds[] = {
-    {"tictactoe", tictactoe_game, "FINISHED", ttt_joined, ttt_step, ttt_result,
+    {"tictactoe", tictactoe_game, ttt_over, ttt_joined, ttt_step, ttt_result,
      NULL},
-    {"piles", piles_game, "GAME_OVER", piles_joined, piles_step, piles_result,
+    {"piles", piles_game, piles_over, piles_joined, piles_step, piles_result,
      piles_narrate},
+    {"encounter", encounter_game, encounter_over, play_encounter_joined,
+     play_encounter_step, play_encounter_result, play_encounter_narrate},
 };
+
+static bool is_over(const game_kind *k, const char *phase)
+{
+    for (size_t i = 0; k->over[i] != NULL; i++) {
+        if (strcmp(k->over[i], phase) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
 
 static bool has_phase(const game_kind *k, const char *phase)
 {
@@ -358,6 +396,17 @@ static void on_change(pc_client *c, const pc_client_change *ch, void *arg)
     narrator *n = arg;
     if (n->kind != NULL && n->by_hand && n->kind->narrate != NULL) {
         n->kind->narrate(c, ch, n->hand, sizeof n->hand);
+    }
+}
+
+/* Events are an encounter's only: printed by hand. */
+static void on_room_event(pc_client *c, const pc_client_room_event *ev,
+                          void *arg)
+{
+    (void)c;
+    narrator *n = arg;
+    if (n->kind != NULL && n->by_hand) {
+        play_encounter_event(ev);
     }
 }
 
@@ -398,6 +447,10 @@ int main(int argc, char **argv)
     uint64_t rng = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
     unsigned long long n;
     long timeout_s = 60;
+    bool gm = false;
+    const char *gm_file = NULL;
+    int heroes = 3;
+    static char gm_cred[CREDFILE_BUF];
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -405,8 +458,9 @@ int main(int argc, char **argv)
             usage(stdout);
             return 0;
         }
-        if (strcmp(a, "--bot") == 0) {
-            bot = true;
+        if (strcmp(a, "--bot") == 0 || strcmp(a, "--gm") == 0) {
+            bot = bot || a[2] == 'b';
+            gm = gm || a[2] == 'g';
             continue;
         }
         if (v == NULL) {
@@ -426,6 +480,10 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--game") == 0 &&
                    (strcmp(v, "auto") == 0 || kind_of(v, NULL) != NULL)) {
             game = strcmp(v, "auto") == 0 ? NULL : v;
+        } else if (strcmp(a, "--gm-credential-file") == 0) {
+            gm_file = v;
+        } else if (strcmp(a, "--heroes") == 0 && number(v, 100, &n) && n > 0) {
+            heroes = (int)n;
         } else if (strcmp(a, "--seed") == 0 && number(v, UINT64_MAX, &n)) {
             rng = (uint64_t)n;
         } else if (strcmp(a, "--timeout") == 0 && number(v, 86400, &n) &&
@@ -444,13 +502,32 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    if (gm &&
+        (gm_file == NULL || (game != NULL && strcmp(game, "encounter") != 0))) {
+        fprintf(stderr, "phasecast-play: --gm plays an encounter room's game "
+                        "master and needs --gm-credential-file FILE\n");
+        usage(stderr);
+        return 2;
+    }
+    if (gm) {
+        if (!credfile_read("phasecast-play", "the game master's credential",
+                           gm_file, gm_cred, sizeof gm_cred)) {
+            credfile_wipe(gm_cred, sizeof gm_cred);
+            return 1;
+        }
+        cfg.role = PC_CLIENT_GM;
+        cfg.gm_credential = gm_cred; /* copied by pc_client_open */
+        game = "encounter";
+    }
 
     narr.by_hand = !bot;
     cfg.on_change = on_change;
+    cfg.on_room_event = on_room_event;
     cfg.arg = &narr;
     pc_client *c = NULL;
     pc_error e = {0};
     pc_err rc = pc_client_open(&cfg, &c, &e);
+    credfile_wipe(gm_cred, sizeof gm_cred);
     if (rc != PC_OK) {
         fprintf(stderr, "phasecast-play: %s%s%s\n", pc_strerror(rc),
                 e.message[0] != '\0' ? ": " : "", e.message);
@@ -469,6 +546,7 @@ int main(int argc, char **argv)
         return 1;
     }
     narr.kind = kind;
+    play_encounter_setup(gm, heroes, rng, cfg.name);
     kind->joined(c, cfg.name);
     fflush(stdout);
 
@@ -483,7 +561,7 @@ int main(int argc, char **argv)
     time_t deadline = time(NULL) + timeout_s;
     uint64_t seen = pc_client_seq(c);
     for (;;) {
-        if (strcmp(phase_of(c), kind->over) == 0) {
+        if (is_over(kind, phase_of(c))) {
             kind->result(c, cfg.name);
             status = 0;
             break;

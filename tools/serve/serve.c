@@ -1,5 +1,6 @@
 /*
- * serve.c - phasecast-serve: host tictactoe and piles rooms on the network.
+ * serve.c - phasecast-serve: host tictactoe, piles and encounter rooms on
+ * the network.
  *
  * Opens a pc_server on the given PUB and REP URLs, hosts one room per
  * --room (ID alone is tictactoe, ID:GAME names the game), prints the URLs
@@ -7,14 +8,18 @@
  * until SIGINT or SIGTERM. The signals are blocked before the loop thread
  * starts, so that thread inherits the mask and the main thread alone takes
  * them with sigwait: no handler, no async-signal rules. Every piles room
- * shares one piles_config, built from the options and alive until the
- * server is freed. It knows only the games in games/. With --log-dir it
- * keeps every room durable and recovers the logged rooms at start
- * (serve_log.c, docs/durability.md).
+ * shares one piles_config, and every encounter room one encounter_config,
+ * built from the options and alive until the server is freed; every
+ * encounter room gets the game master's credential read from the file
+ * --gm-credential-file names (credfile.h), never from the command line. It
+ * knows only the games in games/. With --log-dir it keeps every room durable
+ * and recovers the logged rooms at start (serve_log.c, docs/durability.md).
  *
  * usage: phasecast-serve [--pub URL] [--rep URL] [--room ID[:GAME]]...
  *                        [--heartbeat MS] [--history N] [--max-message BYTES]
- *                        [--seed N] [piles options]
+ *                        [--seed N] [piles options] [encounter options]
+ *                        [--gm-credential-file FILE]
+ *                        [--action-rate N [--action-burst N]]
  *                        [--log-dir DIR [--fsync POLICY] [--keyframe-every N]
  *                         [--keep-segments N|all]
  *                        [--repair]]
@@ -30,8 +35,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "credfile.h"
+#include "encounter/encounter.h"
 #include "phasecast/error.h"
 #include "phasecast/room.h"
 #include "phasecast/server.h"
@@ -46,7 +52,9 @@
 static const struct {
     const char *name;
     const pc_game *(*game)(void);
-} games[] = {{"tictactoe", tictactoe_game}, {"piles", piles_game}};
+} games[] = {{"tictactoe", tictactoe_game},
+             {"piles", piles_game},
+             {"encounter", encounter_game}};
 
 /* One --room: its id and its game's index in games[]. */
 typedef struct room_arg {
@@ -58,7 +66,8 @@ static void usage(FILE *to)
 {
     fprintf(to,
             "usage: phasecast-serve [options]\n"
-            "Host tictactoe and piles rooms over nng (wire protocol v%d, "
+            "Host tictactoe, piles and encounter rooms over nng (wire protocol "
+            "v%d, "
             "see\ndocs/protocol.md).\n"
             "\n"
             "  --pub URL            broadcast (PUB) URL "
@@ -66,12 +75,17 @@ static void usage(FILE *to)
             "  --rep URL            request (REP) URL "
             "[tcp://127.0.0.1:7701]\n"
             "  --room ID[:GAME]     host a room of GAME, tictactoe (the "
-            "default)\n"
-            "                       or piles (repeatable) [r1]\n"
+            "default),\n"
+            "                       piles or encounter (repeatable) [r1]\n"
             "  --heartbeat MS       heartbeat period per room, 0 = none "
             "[%d]\n"
             "  --history N          changes each room keeps [%d]\n"
             "  --max-message BYTES  largest request answered [%d]\n"
+            "  --action-rate N      actions per second each player may "
+            "send, over\n"
+            "                       a burst (rate_limited beyond) [0: no "
+            "limit]\n"
+            "  --action-burst N     the burst [the rate]\n"
             "  --seed N             seed every room's PRNG with N "
             "[from the clock]\n"
             "  --inspector-credential-file FILE\n"
@@ -80,6 +94,12 @@ static void usage(FILE *to)
             "                       FILE's first line (else "
             "PHASECAST_INSPECTOR_CREDENTIAL;\n"
             "                       neither: the inspector is off)\n"
+            "  --gm-credential-file FILE\n"
+            "                       the game master's credential of every "
+            "encounter\n"
+            "                       room, on FILE's first line (required "
+            "with one;\n"
+            "                       never on the command line)\n"
             "  --help               show this and exit\n"
             "\n"
             "HTTP bridge (docs/web.md; off unless --http is given):\n"
@@ -107,6 +127,10 @@ static void usage(FILE *to)
             "milliseconds:\n%s",
             piles_config_usage());
     fprintf(to,
+            "\nEncounter rooms (docs/games/encounter.md), delays in "
+            "milliseconds:\n%s",
+            encounter_config_usage());
+    fprintf(to,
             "\n"
             "A TCP port 0 picks a free port; the URLs in use are printed as\n"
             "\"pub URL\" and \"rep URL\", then one \"room ID GAME\" line "
@@ -114,11 +138,9 @@ static void usage(FILE *to)
             "Stops on SIGINT or SIGTERM.\n");
 }
 
-/* The inspector credential: FILE's first line, else the environment's
- * PHASECAST_INSPECTOR_CREDENTIAL, else none (NULL). A secret never comes
- * from the command line, where any user can read it in the process list,
- * nor from a file other users may read or write. buf holds cap bytes, at
- * least PC_SERVER_CREDENTIAL_MAX + 2. Returns false (with a message that
+/* The inspector credential: FILE's first line (credfile_read), else the
+ * environment's PHASECAST_INSPECTOR_CREDENTIAL, else none (NULL). buf
+ * holds cap >= CREDFILE_BUF bytes. Returns false (with a message that
  * never holds the secret) when a file was named and gives none; whether
  * the credential is well-formed, pc_server_new says. */
 static bool inspector_credential(const char *file, char *buf, size_t cap,
@@ -130,61 +152,12 @@ static bool inspector_credential(const char *file, char *buf, size_t cap,
         *out = env != NULL && env[0] != '\0' ? env : NULL;
         return true;
     }
-    FILE *f = fopen(file, "r");
-    if (f == NULL) {
-        fprintf(stderr, "phasecast-serve: cannot read %s: %s\n", file,
-                strerror(errno));
-        return false;
-    }
-    /* Checked on the open file, so it is the file that is read. */
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fprintf(stderr, "phasecast-serve: %s is not a regular file\n", file);
-        fclose(f);
-        return false;
-    }
-    if ((st.st_mode & (S_IROTH | S_IWOTH)) != 0) {
-        fprintf(stderr,
-                "phasecast-serve: other users may read or write %s; the "
-                "inspector credential must stay secret (chmod o-rw %s)\n",
-                file, file);
-        fclose(f);
-        return false;
-    }
-    bool ok = fgets(buf, (int)cap, f) != NULL;
-    fclose(f);
-    /* fgets stops after cap - 1 > PC_SERVER_CREDENTIAL_MAX bytes, so a
-     * longer line shows as one over the maximum. */
-    size_t n = ok ? strcspn(buf, "\r\n") : 0;
-    if (ok) {
-        buf[n] = '\0';
-    }
-    if (n == 0) {
-        fprintf(stderr,
-                "phasecast-serve: %s holds no credential on its first "
-                "line\n",
-                file);
-        return false;
-    }
-    if (n > PC_SERVER_CREDENTIAL_MAX) {
-        fprintf(stderr,
-                "phasecast-serve: the credential on the first line of %s is "
-                "longer than %d characters\n",
-                file, PC_SERVER_CREDENTIAL_MAX);
+    if (!credfile_read("phasecast-serve", "the inspector credential", file, buf,
+                       cap)) {
         return false;
     }
     *out = buf;
     return true;
-}
-
-/* Overwrite the copy of the credential serve read (the server keeps its
- * own); volatile, so the stores are not dropped as dead. */
-static void wipe(char *buf, size_t n)
-{
-    volatile char *p = buf;
-    for (size_t i = 0; i < n; i++) {
-        p[i] = 0;
-    }
 }
 
 /* Parse a non-negative integer argument of at most max. */
@@ -253,7 +226,11 @@ int main(int argc, char **argv)
     piles_config_init(&piles);
     serve_log sl = {0};
     const char *cred_file = NULL;
-    static char cred[PC_SERVER_CREDENTIAL_MAX + 2];
+    static char cred[CREDFILE_BUF];
+    encounter_config enc;
+    encounter_config_init(&enc);
+    const char *gm_file = NULL;
+    static char gm_cred[CREDFILE_BUF];
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -285,8 +262,14 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--max-message") == 0 && number(v, 1L << 30, &n) &&
                    n > 0) {
             o.max_message_bytes = (size_t)n;
+        } else if (strcmp(a, "--action-rate") == 0 && number(v, 1000000, &n)) {
+            o.action_rate = (unsigned)n;
+        } else if (strcmp(a, "--action-burst") == 0 && number(v, 1000000, &n)) {
+            o.action_burst = (unsigned)n;
         } else if (strcmp(a, "--inspector-credential-file") == 0) {
             cred_file = v;
+        } else if (strcmp(a, "--gm-credential-file") == 0) {
+            gm_file = v;
         } else if (strcmp(a, "--http") == 0) {
             o.http.addr = v;
         } else if (strcmp(a, "--http-cors") == 0) {
@@ -306,6 +289,8 @@ int main(int argc, char **argv)
             seeded = true;
         } else if (piles_config_option(&piles, a, v) == PC_OK) {
             /* stored in piles */
+        } else if (encounter_config_option(&enc, a, v) == PC_OK) {
+            /* stored in enc */
         } else if (serve_log_option(a, v, &o, &sl) > 0) {
             /* stored in o or sl */
         } else {
@@ -317,8 +302,39 @@ int main(int argc, char **argv)
     if (sl.nverify > 0) {
         return serve_log_verify(&sl);
     }
+    if (encounter_config_check(&enc) != PC_OK) {
+        fprintf(stderr, "phasecast-serve: the encounter options do not fit "
+                        "together (docs/games/encounter.md)\n");
+        return 2;
+    }
+    bool hosts_encounter = false;
+    for (size_t i = 0; i < nrooms; i++) {
+        hosts_encounter |= games[rooms[i].game].game == encounter_game;
+    }
+    if (gm_file == NULL && hosts_encounter) {
+        fprintf(stderr,
+                "phasecast-serve: an encounter room needs its game master's "
+                "credential: --gm-credential-file FILE\n");
+        return 2;
+    }
+    if (gm_file != NULL &&
+        !credfile_read("phasecast-serve", "the game master's credential",
+                       gm_file, gm_cred, sizeof gm_cred)) {
+        credfile_wipe(gm_cred, sizeof gm_cred);
+        return 1;
+    }
+    if (gm_file != NULL && !credfile_well_formed(gm_cred)) {
+        fprintf(stderr,
+                "phasecast-serve: the game master's credential in %s must be "
+                "16 to %d printable ASCII characters without spaces\n",
+                gm_file, PC_SERVER_CREDENTIAL_MAX);
+        credfile_wipe(gm_cred, sizeof gm_cred);
+        return 1;
+    }
     if (!inspector_credential(cred_file, cred, sizeof cred,
                               &o.inspector_credential)) {
+        credfile_wipe(cred, sizeof cred);
+        credfile_wipe(gm_cred, sizeof gm_cred);
         return 1;
     }
 
@@ -332,7 +348,7 @@ int main(int argc, char **argv)
     pc_server *srv = NULL;
     pc_error e = {0};
     pc_err made = pc_server_new(&o, &srv, &e);
-    wipe(cred, sizeof cred);
+    credfile_wipe(cred, sizeof cred);
     if (made != PC_OK) {
         fprintf(stderr, "phasecast-serve: %s\n", e.message);
         pc_transport_fini();
@@ -341,15 +357,28 @@ int main(int argc, char **argv)
     pc_changelog_game known[sizeof games / sizeof games[0]];
     for (size_t i = 0; i < sizeof games / sizeof games[0]; i++) {
         known[i].game = games[i].game();
-        known[i].arg = known[i].game == piles_game() ? &piles : NULL;
+        known[i].arg = known[i].game == piles_game()       ? (void *)&piles
+                       : known[i].game == encounter_game() ? (void *)&enc
+                                                           : NULL;
     }
     serve_recovered recovered = {0};
     if (serve_log_recover(srv, &o, &sl, known, sizeof known / sizeof known[0],
-                          (size_t)history, &recovered) != 0) {
+                          (size_t)history, gm_file != NULL ? gm_cred : NULL,
+                          &recovered) != 0) {
+        credfile_wipe(gm_cred, sizeof gm_cred);
         serve_recovered_free(&recovered);
         pc_server_free(srv);
         pc_transport_fini();
         return 1;
+    }
+    for (size_t i = 0; i < recovered.n && gm_file == NULL; i++) {
+        if (strcmp(recovered.game[i], "encounter") == 0) {
+            fprintf(stderr,
+                    "phasecast-serve: recovered encounter room %s has no game "
+                    "master until the server is restarted with "
+                    "--gm-credential-file FILE\n",
+                    recovered.id[i]);
+        }
     }
     if (nrooms == 0 && recovered.n == 0) {
         (void)room_spec("r1", &rooms[nrooms++]);
@@ -367,17 +396,22 @@ int main(int argc, char **argv)
         const pc_game *game = games[rooms[i].game].game();
         if (game == piles_game()) {
             ro.room.arg = &piles; /* outlives the server: freed below */
+        } else if (game == encounter_game()) {
+            ro.room.arg = &enc;         /* likewise */
+            ro.gm_credential = gm_cred; /* copied by the server */
         }
         pc_err rc = pc_server_add_room(srv, game, &ro, NULL);
         if (rc != PC_OK) {
             fprintf(stderr, "phasecast-serve: room %s: %s\n", rooms[i].id,
                     pc_strerror(rc));
+            credfile_wipe(gm_cred, sizeof gm_cred);
             pc_server_free(srv);
             serve_recovered_free(&recovered);
             pc_transport_fini();
             return 1;
         }
     }
+    credfile_wipe(gm_cred, sizeof gm_cred);
     if (pc_server_start(srv) != PC_OK) {
         fprintf(stderr, "phasecast-serve: cannot start the loop thread\n");
         pc_server_free(srv);

@@ -218,7 +218,8 @@ static void report(const pc_changelog_report *rep, pc_err rc,
 
 int serve_log_recover(pc_server *srv, const pc_server_options *o,
                       const serve_log *sl, const pc_changelog_game *games,
-                      size_t ngames, size_t history, serve_recovered *recovered)
+                      size_t ngames, size_t history, const char *gm_credential,
+                      serve_recovered *recovered)
 {
     if (o->log_dir == NULL) {
         return 0;
@@ -226,6 +227,7 @@ int serve_log_recover(pc_server *srv, const pc_server_options *o,
     pc_server_room_options ro;
     pc_server_room_options_init(&ro);
     ro.room.history_capacity = history;
+    ro.gm_credential = gm_credential;
     pc_error e = {0};
     pc_err rc = pc_server_recover(srv, games, ngames, &ro,
                                   sl->repair ? PC_CHANGELOG_REPAIR : 0, report,

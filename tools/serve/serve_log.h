@@ -54,10 +54,12 @@ int serve_log_verify(const serve_log *sl);
 
 /* Recover the rooms logged in o's log dir (a no-op without one), printing
  * what happened to stderr; *recovered receives them (free it with
- * serve_recovered_free). Returns 0 or 1 (start-up must stop). */
+ * serve_recovered_free). Every recovered room gets gm_credential (NULL:
+ * none), so a recovered encounter keeps its game master; the server
+ * copies it. Returns 0 or 1 (start-up must stop). */
 int serve_log_recover(pc_server *srv, const pc_server_options *o,
                       const serve_log *sl, const pc_changelog_game *games,
-                      size_t ngames, size_t history,
+                      size_t ngames, size_t history, const char *gm_credential,
                       serve_recovered *recovered);
 
 #endif

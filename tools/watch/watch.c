@@ -17,7 +17,7 @@
  * covered.
  *
  * usage: phasecast-watch --pub URL --req URL --room ROOM [--count N]
- *                        [--until PHASE] [--timeout S] [--show POINTER]...
+ *                        [--until PHASE]... [--timeout S] [--show POINTER]...
  *                        [--history N]
  */
 #include <errno.h>
@@ -39,15 +39,18 @@
 /* Most --show pointers; most changes --history asks for (the protocol's
  * largest "changes" answer). */
 #define SHOW_MAX    8
+#define UNTIL_MAX   4
 #define HISTORY_MAX 1000
 /* How long the --history request may take. */
 #define HISTORY_TIMEOUT_MS 5000
 
 /* What the change callback needs to decide when to stop. */
 typedef struct watch {
-    long count;        /* stop after this many changes, 0 = no limit */
-    const char *until; /* stop once this phase is reached, or NULL */
-    long seen;         /* changes printed so far */
+    long count; /* stop after this many changes, 0 = no limit */
+    const char *until[UNTIL_MAX]; /* stop once one of these phases is
+                                     reached */
+    int nuntil;
+    long seen; /* changes printed so far */
     bool done;
 } watch;
 
@@ -62,7 +65,9 @@ static void usage(FILE *to)
             "  --req URL       the server's request URL\n"
             "  --room ROOM     the room to follow\n"
             "  --count N       exit 0 after N changes\n"
-            "  --until PHASE   exit 0 once the room is in PHASE\n"
+            "  --until PHASE   exit 0 once the room is in PHASE (repeatable,\n"
+            "                  up to %d: any of them, e.g. VICTORY and "
+            "DEFEAT)\n"
             "  --timeout S     give up (exit 1) after S seconds [60]\n"
             "  --show POINTER  at the end, print this JSON Pointer of the\n"
             "                  replica, e.g. /data/scores (repeatable)\n"
@@ -74,7 +79,7 @@ static void usage(FILE *to)
             "An event:    seq N phase P EVENT NAME data {...} reason \"R\"\n"
             "(or seq N phase P EVENT (private) sum ok, for one that is\n"
             "not public)\n",
-            HISTORY_MAX);
+            UNTIL_MAX, HISTORY_MAX);
 }
 
 /* Parse a non-negative integer argument of at most max. */
@@ -88,6 +93,16 @@ static bool number(const char *s, long max, long *out)
     }
     *out = v;
     return true;
+}
+
+static bool is_until(const watch *w, const char *phase)
+{
+    for (int i = 0; i < w->nuntil; i++) {
+        if (strcmp(phase, w->until[i]) == 0) {
+            return true;
+        }
+    }
+    return false;
 }
 
 static void on_change(pc_client *c, const pc_client_change *ch, void *arg)
@@ -108,8 +123,7 @@ static void on_change(pc_client *c, const pc_client_change *ch, void *arg)
     } /* else on_room_event prints it, right after this */
     fflush(stdout);
     w->seen++;
-    if ((w->count > 0 && w->seen >= w->count) ||
-        (w->until != NULL && strcmp(ch->phase, w->until) == 0)) {
+    if ((w->count > 0 && w->seen >= w->count) || is_until(w, ch->phase)) {
         w->done = true;
     }
 }
@@ -297,8 +311,8 @@ int main(int argc, char **argv)
             cfg.req_url = v;
         } else if (strcmp(a, "--room") == 0) {
             cfg.room = v;
-        } else if (strcmp(a, "--until") == 0) {
-            w.until = v;
+        } else if (strcmp(a, "--until") == 0 && w.nuntil < UNTIL_MAX) {
+            w.until[w.nuntil++] = v;
         } else if (strcmp(a, "--count") == 0 && number(v, 1L << 30, &w.count)) {
         } else if (strcmp(a, "--show") == 0 && nshow < SHOW_MAX &&
                    v[0] == '/') {
@@ -336,7 +350,7 @@ int main(int argc, char **argv)
     printf("watching %s from seq %llu phase %s\n", cfg.room,
            (unsigned long long)pc_client_seq(c), replica_phase(c));
     fflush(stdout);
-    if (w.until != NULL && strcmp(replica_phase(c), w.until) == 0) {
+    if (is_until(&w, replica_phase(c))) {
         w.done = true;
     }
 

@@ -58,6 +58,7 @@
 
 #include "catchup.h"
 #include "config.h"
+#include "harness.h"
 #include "replica.h"
 #include "request.h"
 #include "subscription.h"
@@ -98,14 +99,22 @@ struct pc_client {
     int heartbeat_ms;
     bool stale;
 
+    /* A harnessed client (harness.h) has no sockets: requests, broadcast
+     * messages and the clock come from the harness. */
+    bool harnessed;
+    pc__client_harness harness;
+
     uint64_t conflict_seq; /* the room's seq the last conflict reported */
     int depth;             /* >0 while a callback may run */
     bool closing;          /* pc_client_close was called from a callback */
     pc_client_stats st;
 };
 
-static int64_t now_ms(void)
+static int64_t now_ms(const pc_client *c)
 {
+    if (c->harnessed) {
+        return c->harness.now_ms(c->harness.arg);
+    }
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
@@ -353,7 +362,7 @@ static pc_err take_snapshot(pc_client *c, pc_error *e)
 /* The doubling delay after a failed repair request. */
 static void back_off(pc_client *c)
 {
-    c->retry_at = now_ms() + c->backoff_ms;
+    c->retry_at = now_ms(c) + c->backoff_ms;
     c->backoff_ms = c->backoff_ms > c->cfg.repair_backoff_max_ms / 2
                         ? c->cfg.repair_backoff_max_ms
                         : c->backoff_ms * 2;
@@ -364,7 +373,7 @@ static pc_err run_repair(pc_client *c)
 {
     static const sum_hint no_hint = {0, 0};
     for (int step = 0; step < 4 && c->need != NEED_NONE; step++) {
-        int64_t now = now_ms();
+        int64_t now = now_ms(c);
         if (c->stale || now < c->retry_at || now < c->cooldown_until) {
             return PC_OK;
         }
@@ -507,7 +516,7 @@ static pc_err on_heartbeat(pc_client *c, const cJSON *doc)
 /* A message of the room arrived: it is live again. */
 static pc_err heard(pc_client *c)
 {
-    c->last_msg = now_ms();
+    c->last_msg = now_ms(c);
     if (c->stale) {
         c->stale = false;
         return emit(c, PC_CLIENT_EVENT_LIVE);
@@ -560,7 +569,7 @@ static pc_err on_envelope(pc_client *c, const cJSON *doc)
 /* Staleness and due repairs. */
 static pc_err tick(pc_client *c)
 {
-    int64_t now = now_ms();
+    int64_t now = now_ms(c);
     if (!c->stale && now - c->last_msg >=
                          (int64_t)c->cfg.stale_intervals * c->heartbeat_ms) {
         c->stale = true;
@@ -575,7 +584,7 @@ static pc_err tick(pc_client *c)
 
 int pc_client_timeout_ms(const pc_client *c)
 {
-    int64_t now = now_ms();
+    int64_t now = now_ms(c);
     int64_t due = INT32_MAX;
     if (!c->stale) {
         due = c->last_msg + (int64_t)c->cfg.stale_intervals * c->heartbeat_ms;
@@ -610,7 +619,7 @@ static void destroy(pc_client *c)
 
 static pc_err poll_inner(pc_client *c, int timeout_ms)
 {
-    int64_t deadline = timeout_ms < 0 ? INT64_MAX : now_ms() + timeout_ms;
+    int64_t deadline = timeout_ms < 0 ? INT64_MAX : now_ms(c) + timeout_ms;
     int fd = pc_client_fd(c);
     for (;;) {
         pc_err rv = tick(c);
@@ -643,7 +652,7 @@ static pc_err poll_inner(pc_client *c, int timeout_ms)
         if (handled > 0) {
             return tick(c);
         }
-        int64_t now = now_ms();
+        int64_t now = now_ms(c);
         if (now >= deadline) {
             return PC_OK;
         }
@@ -705,8 +714,10 @@ static int open_sockets(pc_client *c)
     return rv != 0 ? rv : pc__request_open(&c->rq, &c->cfg);
 }
 
-pc_err pc_client_open(const pc_client_config *cfg, pc_client **out,
-                      pc_error *err)
+/* pc_client_open, or pc__client_open_harnessed when h is not NULL. */
+static pc_err open_client(const pc_client_config *cfg,
+                          const pc__client_harness *h, pc_client **out,
+                          pc_error *err)
 {
     pc_client_config own;
     /* A NULL out is refused like a bad config. */
@@ -733,8 +744,13 @@ pc_err pc_client_open(const pc_client_config *cfg, pc_client **out,
     c->backoff_ms = c->cfg.repair_backoff_ms;
     c->heartbeat_ms = c->cfg.heartbeat_ms;
     pc__request_init(&c->rq, c->cfg.room, &c->cfg, &c->lim, &c->st);
+    if (h != NULL) {
+        c->harnessed = true;
+        c->harness = *h;
+        c->rq.harness = &c->harness;
+    }
 
-    int nrv = open_sockets(c);
+    int nrv = h != NULL ? 0 : open_sockets(c);
     if (nrv != 0) {
         rv = pc__request_nng_err(nrv);
         destroy(c);
@@ -754,9 +770,75 @@ pc_err pc_client_open(const pc_client_config *cfg, pc_client **out,
         }
         return rv;
     }
-    c->last_msg = now_ms();
+    c->last_msg = now_ms(c);
     *out = c;
     return PC_OK;
+}
+
+pc_err pc_client_open(const pc_client_config *cfg, pc_client **out,
+                      pc_error *err)
+{
+    return open_client(cfg, NULL, out, err);
+}
+
+pc_err pc__client_open_harnessed(const pc_client_config *cfg,
+                                 const pc__client_harness *h, pc_client **out,
+                                 pc_error *err)
+{
+    if (h == NULL || h->exchange == NULL || h->now_ms == NULL) {
+        return pc_error_set(err, PC_ERR_INVALID, NULL, "no harness");
+    }
+    return open_client(cfg, h, out, err);
+}
+
+/* After a harnessed step: free a client its callback closed. */
+static pc_err harness_done(pc_client *c, pc_err rv)
+{
+    if (c->closing) {
+        destroy(c);
+        return PC_ERR_CLOSED;
+    }
+    return rv;
+}
+
+pc_err pc__client_deliver(pc_client *c, const void *msg, size_t len)
+{
+    if (c->depth > 0) {
+        return PC_ERR_REENTRANT;
+    }
+    cJSON *doc = NULL;
+    pc__frame *frame = NULL;
+    pc_err rv = pc__subscription_envelope(&c->sub, msg, len, &doc, &frame);
+    if (rv == PC_OK && frame != NULL) {
+        rv = on_frame(c, frame);
+    } else if (rv == PC_OK && doc != NULL) {
+        rv = on_envelope(c, doc);
+    }
+    if (frame != NULL) {
+        pc__frame_clear(frame);
+    }
+    cJSON_Delete(doc);
+    if (rv == PC_OK) {
+        rv = tick(c);
+    }
+    return harness_done(c, rv);
+}
+
+pc_err pc__client_tick(pc_client *c)
+{
+    if (c->depth > 0) {
+        return PC_ERR_REENTRANT;
+    }
+    return harness_done(c, tick(c));
+}
+
+bool pc__client_sum(const pc_client *c, uint64_t *sum)
+{
+    if (c->rep.doc == NULL || !c->rep.sum_known) {
+        return false;
+    }
+    *sum = c->rep.sum;
+    return true;
 }
 
 /* ------------------------------------------------------------------ */
@@ -805,8 +887,8 @@ bool pc__client_in_callback(const pc_client *c)
 
 static pc_err catch_up(pc_client *c, uint64_t target)
 {
-    int64_t deadline =
-        now_ms() + (int64_t)c->cfg.request_timeout_ms * c->cfg.request_attempts;
+    int64_t deadline = now_ms(c) + (int64_t)c->cfg.request_timeout_ms *
+                                       c->cfg.request_attempts;
     while (c->rep.seq < target) {
         /* What the broadcast already brought, then a repair if that was
          * not enough: the conflict's seq says the room is there. */
@@ -818,7 +900,7 @@ static pc_err catch_up(pc_client *c, uint64_t target)
         if (rv != PC_OK || c->rep.seq >= target) {
             return rv;
         }
-        if (now_ms() >= deadline) {
+        if (now_ms(c) >= deadline) {
             return PC_ERR_TIMEOUT;
         }
         rv = poll_inner(c, 20);

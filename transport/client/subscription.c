@@ -92,6 +92,7 @@ int pc__subscription_fd(pc__subscription *s)
 static pc_err envelope(pc__subscription *s, const char *body, size_t len,
                        cJSON **out, pc__frame **frame)
 {
+    s->st->messages++;
     if (len <= s->topic_len || memcmp(body, s->topic, s->topic_len) != 0) {
         s->st->bad_messages++;
         return PC_OK;
@@ -143,8 +144,15 @@ pc_err pc__subscription_recv(pc__subscription *s, bool *got, cJSON **doc,
     nng_msg *msg = nng_aio_get_msg(s->aio);
     nng_aio_set_msg(s->aio, NULL);
     *got = true;
-    s->st->messages++;
     pc_err rv = envelope(s, nng_msg_body(msg), nng_msg_len(msg), doc, frame);
     nng_msg_free(msg);
     return rv;
+}
+
+pc_err pc__subscription_envelope(pc__subscription *s, const char *body,
+                                 size_t len, cJSON **doc, pc__frame **frame)
+{
+    *doc = NULL;
+    *frame = NULL;
+    return envelope(s, body, len, doc, frame);
 }

@@ -62,6 +62,18 @@ void pc__subscription_close(pc__subscription *s);
 int pc__subscription_fd(pc__subscription *s);
 
 /*
+ * pc__subscription_envelope - the checks pc__subscription_recv makes on
+ * one received body (len bytes, the topic included; not NUL-terminated):
+ * counts it in messages, and either *frame points to s->frame holding its
+ * changes (a "changes" frame pc__frame_decode took; the caller calls
+ * pc__frame_clear when done) or *doc receives its envelope (caller
+ * deletes), or both are NULL (counted in bad_messages). Returns PC_OK or
+ * PC_ERR_NOMEM.
+ */
+pc_err pc__subscription_envelope(pc__subscription *s, const char *body,
+                                 size_t len, cJSON **doc, pc__frame **frame);
+
+/*
  * pc__subscription_recv - take the next queued message without waiting.
  * *got is false when none is queued. Otherwise the message counts in
  * messages, and when it is "<room> " followed by a strict-JSON object with
