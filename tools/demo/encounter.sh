@@ -176,7 +176,12 @@ end=$(sed -n 's/^end: seq \([0-9]*\) phase \(VICTORY\|DEFEAT\)$/\2 at seq \1/p' 
 [[ -n $end ]] || fail "the encounter did not end"
 
 kill -TERM -- "-$serve"
-wait "$serve" || fail "phasecast-serve did not stop cleanly"
+serve_rc=0
+wait "$serve" || serve_rc=$?
+if ((serve_rc != 0)); then
+    tail -n 30 "$tmp/serve.out" >&2
+    fail "phasecast-serve did not stop cleanly (exit status $serve_rc)"
+fi
 stop_all
 wall=$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
 echo
