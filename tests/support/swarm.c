@@ -12,18 +12,26 @@
  *
  * usage: pc_test_swarm --pub URL --req URL --room ROOM[,ROOM...]
  *                      [--clients N] [--threads T] [--credential-file F]
- *                      [--timeout S]
+ *                      [--senders K] [--timeout S]
+ *
+ * --senders K starts K threads that each keep one `snapshot` request of
+ * the first room outstanding on a REQ socket of their own (1 s timeout),
+ * so a server stopped under the swarm always has requests pending.
  *
  * Client i follows the (i mod rooms)th room. Lines on stdout, flushed:
  *
  *   ready N                      every client joined once
  *   check clients N verified V behind B diverged D unjoined U
  *         min_seq M snapshots S gaps G repairs R mismatches X failures F
+ *         max_new_snapshots K
  *                                (one line) on SIGUSR1: V replicas agree
  *                                with the server; B are older than its
  *                                history (or it did not answer), D disagree;
- *                                the rest are the clients' summed stats
+ *                                the rest are the clients' summed stats,
+ *                                and the most snapshots one client took
+ *                                since the previous check
  *   diverged I ROOM SEQ SUM SERVER_SUM   one per divergent client, first
+ *   senders K sent N answered M  with --senders, after each check line
  *   history ROOM seq S first F capacity C   with --credential-file, per
  *                                room after each check (`inspect`)
  *
@@ -65,9 +73,10 @@
 /* One spectator. */
 typedef struct member {
     const char *room;
-    pc_client *c; /* NULL until joined, and after a failed poll */
+    pc_client *c;         /* NULL until joined, and after a failed poll */
     pc_client_stats past; /* stats of clients reopened after a failure */
     uint64_t failures;
+    uint64_t checked_snapshots; /* its snapshots at the previous check */
 } member;
 
 /* One thread and the members it owns; mu is held while it polls them. */
@@ -89,6 +98,10 @@ typedef struct swarm {
     int nrooms;
     char credential[128];
     nng_socket req;
+    int nsenders;
+    pthread_t senders[THREADS_MAX];
+    pthread_mutex_t sent_mu;
+    uint64_t sent, answered; /* the senders' requests and their replies */
     volatile int stop;
 } swarm;
 
@@ -145,6 +158,42 @@ static void *run(void *arg)
     return NULL;
 }
 
+/* A sender: keeps a snapshot request outstanding on a REQ socket of its
+ * own, whatever the server is doing, so that the server always has
+ * requests pending when it is stopped. */
+static void *send_loop(void *arg)
+{
+    (void)arg;
+    nng_socket s;
+    if (nng_req0_open(&s) != 0) {
+        return NULL;
+    }
+    nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, 1000);
+    nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, 1000);
+    nng_dial(s, g.cfg.req_url, NULL, NNG_FLAG_NONBLOCK);
+    char body[128];
+    snprintf(body, sizeof(body), "{\"op\":\"snapshot\",\"room\":\"%s\"}",
+             g.rooms[0]);
+    while (!g.stop) {
+        bool ok = false;
+        if (nng_send(s, body, strlen(body), 0) == 0) {
+            char *buf = NULL;
+            size_t len = 0;
+            if (nng_recv(s, &buf, &len, NNG_FLAG_ALLOC) == 0) {
+                nng_free(buf, len);
+                ok = true;
+            }
+        } else {
+            sleep_ms(10);
+        }
+        pthread_mutex_lock(&g.sent_mu);
+        g.sent++;
+        g.answered += ok ? 1 : 0;
+        pthread_mutex_unlock(&g.sent_mu);
+    }
+    return NULL;
+}
+
 /* Send one request and return its "result" (caller deletes the root, via
  * *root), or NULL on error or no answer. */
 static const cJSON *request(const char *body, cJSON **root)
@@ -188,7 +237,8 @@ static const known *server_sum(const char *room, uint64_t seq)
              room, seq - 1);
     cJSON *root;
     const cJSON *res = request(body, &root);
-    const cJSON *ch = cJSON_GetArrayItem(cJSON_GetObjectItem(res, "changes"), 0);
+    const cJSON *ch =
+        cJSON_GetArrayItem(cJSON_GetObjectItem(res, "changes"), 0);
     const cJSON *s = cJSON_GetObjectItem(ch, "seq");
     const cJSON *sum = cJSON_GetObjectItem(ch, "sum");
     if (cJSON_IsNumber(s) && (uint64_t)s->valuedouble == seq &&
@@ -235,7 +285,7 @@ static void check(void)
     int verified = 0, behind = 0, diverged = 0, unjoined = 0;
     uint64_t min_seq = UINT64_MAX;
     pc_client_stats sum = {0};
-    uint64_t failures = 0;
+    uint64_t failures = 0, max_new = 0;
     char lines[4096] = "";
     size_t used = 0;
     ncache = 0;
@@ -255,6 +305,11 @@ static void check(void)
             }
             pc_client_stats st;
             pc_client_stats_get(m->c, &st);
+            uint64_t snaps = m->past.snapshots + st.snapshots;
+            if (snaps - m->checked_snapshots > max_new) {
+                max_new = snaps - m->checked_snapshots;
+            }
+            m->checked_snapshots = snaps;
             sum.snapshots += st.snapshots;
             sum.gaps_detected += st.gaps_detected;
             sum.repairs_changes += st.repairs_changes;
@@ -282,8 +337,7 @@ static void check(void)
                 diverged++;
                 int wrote = snprintf(lines + used, sizeof(lines) - used,
                                      "diverged %d %s %" PRIu64 " %s %s\n",
-                                     (int)(m - g.m), m->room, seq, hex,
-                                     k->sum);
+                                     (int)(m - g.m), m->room, seq, hex, k->sum);
                 if (wrote > 0 && (size_t)wrote < sizeof(lines) - used) {
                     used += (size_t)wrote;
                 }
@@ -294,11 +348,17 @@ static void check(void)
     printf("check clients %d verified %d behind %d diverged %d unjoined %d "
            "min_seq %" PRIu64 " snapshots %" PRIu64 " gaps %" PRIu64
            " repairs %" PRIu64 " mismatches %" PRIu64 " failures %" PRIu64
-           "\n%s",
+           " max_new_snapshots %" PRIu64 "\n%s",
            g.n, verified, behind, diverged, unjoined,
            min_seq == UINT64_MAX ? 0 : min_seq, sum.snapshots,
            sum.gaps_detected, sum.repairs_changes, sum.checksum_mismatches,
-           failures, lines);
+           failures, max_new, lines);
+    if (g.nsenders > 0) {
+        pthread_mutex_lock(&g.sent_mu);
+        printf("senders %d sent %" PRIu64 " answered %" PRIu64 "\n", g.nsenders,
+               g.sent, g.answered);
+        pthread_mutex_unlock(&g.sent_mu);
+    }
     if (g.credential[0] != '\0') {
         for (int r = 0; r < g.nrooms; r++) {
             history(g.rooms[r]);
@@ -335,17 +395,16 @@ static bool read_credential(const char *path)
     fclose(f);
     g.credential[strcspn(g.credential, "\r\n")] = '\0';
     /* It goes into a JSON string as it is: letters, digits, '-', '_'. */
-    return strspn(g.credential, "0123456789abcdefghijklmnopqrstuvwxyz"
-                                "ABCDEFGHIJKLMNOPQRSTUVWXYZ-_") ==
-           strlen(g.credential);
+    return strspn(g.credential,
+                  "0123456789abcdefghijklmnopqrstuvwxyz"
+                  "ABCDEFGHIJKLMNOPQRSTUVWXYZ-_") == strlen(g.credential);
 }
 
 static int usage(void)
 {
-    fprintf(stderr,
-            "usage: " PROG " --pub URL --req URL --room ROOM[,ROOM...] "
-            "[--clients N] [--threads T] [--credential-file F] "
-            "[--timeout S]\n");
+    fprintf(stderr, "usage: " PROG " --pub URL --req URL --room ROOM[,ROOM...] "
+                    "[--clients N] [--threads T] [--credential-file F] "
+                    "[--senders K] [--timeout S]\n");
     return 2;
 }
 
@@ -366,6 +425,8 @@ int main(int argc, char **argv)
             clients = strtol(v, NULL, 10);
         } else if (strcmp(a, "--threads") == 0) {
             threads = strtol(v, NULL, 10);
+        } else if (strcmp(a, "--senders") == 0) {
+            g.nsenders = (int)strtol(v, NULL, 10);
         } else if (strcmp(a, "--timeout") == 0) {
             timeout_s = strtol(v, NULL, 10);
         } else if (strcmp(a, "--credential-file") == 0) {
@@ -379,7 +440,8 @@ int main(int argc, char **argv)
     }
     if (argc % 2 == 0 || g.cfg.pub_url == NULL || g.cfg.req_url == NULL ||
         rooms[0] == '\0' || clients < 1 || clients > CLIENTS_MAX ||
-        threads < 0 || threads > THREADS_MAX || timeout_s < 1) {
+        threads < 0 || threads > THREADS_MAX || timeout_s < 1 ||
+        g.nsenders < 0 || g.nsenders > THREADS_MAX) {
         return usage();
     }
     for (char *save = NULL, *r = strtok_r(rooms, ",", &save);
@@ -426,6 +488,13 @@ int main(int argc, char **argv)
         }
     }
 
+    pthread_mutex_init(&g.sent_mu, NULL);
+    for (int t = 0; t < g.nsenders; t++) {
+        if (pthread_create(&g.senders[t], NULL, send_loop, NULL) != 0) {
+            fprintf(stderr, PROG ": pthread_create failed\n");
+            return 1;
+        }
+    }
     const time_t deadline = time(NULL) + timeout_s;
     const pid_t parent = getppid();
     bool ready = false;
