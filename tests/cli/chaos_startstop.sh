@@ -53,6 +53,7 @@ for ((i = 1; i <= cycles; i++)); do
     (($(chaos_fds "$PC_SERVE_PID") >= want)) ||
         fail "cycle $i: the clients did not reconnect within 6 s ($(chaos_fds "$PC_SERVE_PID") fds, want $want)"
     pid=$PC_SERVE_PID
+    h0=$(grep -c 'closing the sockets hung' "$PC_TMP/serve.err" || true)
     t0=$(date +%s%N)
     kill -TERM "$pid"
     while [[ -e /proc/$pid ]] && [[ $(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) != Z ]]; do
@@ -62,7 +63,15 @@ for ((i = 1; i <= cycles; i++)); do
     done
     ms=$((($(date +%s%N) - t0) / 1000000))
     wait "$pid" && rc=0 || rc=$?
-    ((rc == 0)) || fail "cycle $i: the server exited with status $rc"
+    if ((rc == 99)) && [[ -n ${PC_CHAOS_VALGRIND:-} ]] &&
+        (($(grep -c 'closing the sockets hung' "$PC_TMP/serve.err" || true) > h0)); then
+        # The watchdog's _exit leaves nng's threads behind: memcheck calls
+        # their stacks possibly lost. That stop cannot be leak-checked.
+        unchecked=$((${unchecked:-0} + 1))
+        rm -f "$PC_TMP/vg.$pid.log"
+    else
+        ((rc == 0)) || fail "cycle $i: the server exited with status $rc"
+    fi
     times+=("$ms")
     chaos_start
 done
@@ -83,5 +92,6 @@ if [[ -n ${PC_CHAOS_VALGRIND:-} ]]; then
     kill -TERM "$PC_SERVE_PID"
     wait "$PC_SERVE_PID" || fail "the last server under valgrind exited with $?"
     cat "$PC_TMP"/vg.*.log
-    echo "valgrind: $((n + 1)) servers, no error and no leak"
+    echo "valgrind: $((n + 1 - ${unchecked:-0})) servers with no error and no" \
+        "leak; ${unchecked:-0} ended by the watchdog, not leak-checked"
 fi
