@@ -63,6 +63,7 @@ typedef struct sink {
     size_t total; /* canonical bytes written so far */
     char *buf;    /* pc_malloc'd, NUL-terminated on success */
     size_t cap;
+    size_t max; /* most bytes total may reach: PC_ERR_LIMIT beyond */
 } sink;
 
 /*
@@ -96,6 +97,9 @@ uint64_t pc_fnv1a64(uint64_t h, const void *data, size_t n)
 
 static pc_err put(sink *s, const char *data, size_t n)
 {
+    if (n > s->max - s->total) {
+        return PC_ERR_LIMIT;
+    }
     /* Keep one byte for the terminating NUL. */
     if (n >= s->cap - s->total) {
         size_t cap = s->cap;
@@ -122,10 +126,40 @@ static pc_err put_char(sink *s, char c)
     return put(s, &c, 1);
 }
 
+/* Bytes a JSON string cannot hold as they are (and the NUL that ends a C
+ * string): below 0x20, '"' and '\\'. A table, because this test runs on
+ * every byte of every string printed. */
+static const unsigned char stops[256] = {
+    1,         1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1,         1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, /* '"' */
+    ['\\'] = 1};
+
 /* Does byte c of a string need an escape? */
 static bool needs_escape(unsigned char c)
 {
-    return c < 0x20 || c == '"' || c == '\\';
+    return c != 0 && stops[c];
+}
+
+size_t pc__json_plain_len(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (;;) {
+        /* Four at a time: the NUL stops the first test that sees it, so
+         * nothing past the terminator is read. */
+        if (stops[p[0]]) {
+            return (size_t)(p - (const unsigned char *)s);
+        }
+        if (stops[p[1]]) {
+            return (size_t)(p + 1 - (const unsigned char *)s);
+        }
+        if (stops[p[2]]) {
+            return (size_t)(p + 2 - (const unsigned char *)s);
+        }
+        if (stops[p[3]]) {
+            return (size_t)(p + 3 - (const unsigned char *)s);
+        }
+        p += 4;
+    }
 }
 
 /* The escape sequence of such a byte into esc; returns its length. */
@@ -168,22 +202,18 @@ static size_t escape_of(unsigned char c, char esc[6])
 static pc_err put_string(sink *s, const char *str)
 {
     pc_err err = put_char(s, '"');
-    const char *run = str;
     const char *p = str;
-    for (; err == PC_OK && *p != '\0'; p++) {
-        if (!needs_escape((unsigned char)*p)) {
-            continue;
+    while (err == PC_OK) {
+        size_t run = pc__json_plain_len(p);
+        err = put(s, p, run);
+        p += run;
+        if (err != PC_OK || *p == '\0') {
+            break;
         }
         char esc[6];
         size_t n = escape_of((unsigned char)*p, esc);
-        err = put(s, run, (size_t)(p - run));
-        if (err == PC_OK) {
-            err = put(s, esc, n);
-        }
-        run = p + 1;
-    }
-    if (err == PC_OK) {
-        err = put(s, run, (size_t)(p - run));
+        err = put(s, esc, n);
+        p++;
     }
     if (err == PC_OK) {
         err = put_char(s, '"');
@@ -412,6 +442,7 @@ static void writer_init(writer *w)
     w->out.total = 0;
     w->out.buf = NULL;
     w->out.cap = 0;
+    w->out.max = SIZE_MAX - 1; /* put() keeps a byte for the NUL */
     w->keys.v = w->keys.local;
     w->keys.len = 0;
     w->keys.cap = SCRATCH_LOCAL;
@@ -448,6 +479,40 @@ pc_err pc_canon_print(const cJSON *doc, char **out, size_t *len)
         *len = w.out.total;
     }
     return PC_OK;
+}
+
+pc_err pc__canon_append(const cJSON *doc, char **buf, size_t *len, size_t *cap,
+                        size_t max)
+{
+    if (doc == NULL) {
+        return PC_ERR_INVALID;
+    }
+    writer w;
+    writer_init(&w);
+    w.out.buf = *buf;
+    w.out.total = *len;
+    w.out.cap = *cap;
+    w.out.max = max < SIZE_MAX - 1 - *len ? *len + max : SIZE_MAX - 1;
+    if (w.out.cap - w.out.total < 2) {
+        /* put() keeps a byte for a NUL; start with room for a small
+         * document so it rarely grows. */
+        size_t more = w.out.cap + PRINT_INITIAL_CAP;
+        char *bigger = pc_realloc(w.out.buf, more);
+        if (bigger == NULL) {
+            return PC_ERR_NOMEM;
+        }
+        w.out.buf = bigger;
+        w.out.cap = more;
+    }
+    pc_err err = write_value(&w, doc, 0);
+    writer_fini(&w);
+    /* The buffer may have grown even when writing failed. */
+    *buf = w.out.buf;
+    *cap = w.out.cap;
+    if (err == PC_OK) {
+        *len = w.out.total;
+    }
+    return err;
 }
 
 /* ---- the structural checksum ---------------------------------------- */

@@ -60,4 +60,23 @@ pc_err pc__canon_hash(const cJSON *node, pc__canon_visit visit, void *arg,
  */
 pc_err pc__canon_length(const cJSON *node, size_t *len);
 
+/* pc__json_plain_len - how many bytes of the NUL-terminated s, from its
+ * start, a JSON string holds as they are: up to the NUL or the first byte
+ * below 0x20, '"' or '\\'. */
+size_t pc__json_plain_len(const char *s);
+
+/*
+ * pc__canon_append - append the canonical text of doc (what pc_canon_print
+ * writes, without a NUL) to a growing buffer of *cap bytes, *len used,
+ * allocated with pc_malloc/pc_realloc (*buf may be NULL with both 0),
+ * adding at most max bytes. On PC_OK *len is the new length; on failure
+ * *len is unchanged, though *buf and *cap may have grown (the caller still
+ * frees *buf). Returns PC_OK, PC_ERR_LIMIT (the text is longer than max),
+ * PC_ERR_INVALID (what pc_canon_print refuses) or PC_ERR_NOMEM. The room
+ * prints each patch once with it; the broadcast writes patches straight
+ * into its frame.
+ */
+pc_err pc__canon_append(const cJSON *doc, char **buf, size_t *len, size_t *cap,
+                        size_t max);
+
 #endif

@@ -275,7 +275,10 @@ pc_err pc__changelog_journal(pc_room *room, const pc_change *c, pc_error *why,
         return PC_ERR_IO;
     }
     uint64_t t0 = observe_start(log);
-    pc_err rv = pc__record_change(&log->buf, c, pc_room_draws(room));
+    size_t text_len = 0;
+    const char *text = pc__room_patch_text(room, c->patch, &text_len);
+    pc_err rv =
+        pc__record_change(&log->buf, c, pc_room_draws(room), text, text_len);
     if (rv == PC_OK && log->buf.len - PC__FRAME_HEAD > PC_CHANGELOG_FRAME_MAX) {
         rv = PC_ERR_LIMIT;
     }
@@ -526,7 +529,7 @@ pc_err pc_changelog_record_text(const pc_room *room, uint64_t seq, char **out,
         return PC_ERR_NOT_FOUND;
     }
     pc__buf b = {0};
-    pc_err rv = pc__record_change(&b, &r->change, r->draws);
+    pc_err rv = pc__record_change(&b, &r->change, r->draws, NULL, 0);
     if (rv == PC_OK) {
         size_t n = b.len - PC__FRAME_HEAD;
         char *text = pc_malloc(n + 1);

@@ -77,12 +77,31 @@ static bool read_hex4(scanner *s, unsigned *out)
     return true;
 }
 
+/* Bytes a string scan must stop at: controls, '"' and '\\'. */
+static const unsigned char str_special[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
 /* A string starting at the opening quote. Raw bytes >= 0x80 are left to
  * pc_json_check, which sees them unchanged in the tree. */
 static pc_err scan_str(scanner *s, pc_error *e)
 {
     s->p++;
     for (;;) {
+        /* The run of bytes that need no further look: most of a string. */
+        while (s->p < s->end && !str_special[*s->p]) {
+            s->p++;
+        }
         if (s->p >= s->end) {
             return scan_fail(s, e, "unterminated string");
         }
@@ -220,10 +239,12 @@ static pc_err scan_key(scanner *s, pc_error *e)
     return PC_OK;
 }
 
-/* The contract is in jsontext.h. Iterative; the only memory is one flag
- * per open container. */
-pc_err pc__jsontext_scan(const char *text, size_t len, const pc_json_limits *l,
-                         const char **value_end, pc_error *e)
+/* Both entry points: whole is false for pc__jsontext_scan_value, which
+ * stops at the end of the first value. Iterative; the only memory is one
+ * flag per open container. */
+static pc_err scan(const char *text, size_t len, const pc_json_limits *l,
+                   bool whole, const char **value_end, size_t *values,
+                   pc_error *e)
 {
     scanner s = {(const unsigned char *)text, (const unsigned char *)text,
                  (const unsigned char *)text + len};
@@ -282,6 +303,10 @@ pc_err pc__jsontext_scan(const char *text, size_t len, const pc_json_limits *l,
         for (;;) {
             if (depth == 0) {
                 *value_end = (const char *)s.p;
+                *values = nodes;
+                if (!whole) {
+                    return PC_OK;
+                }
                 skip_ws(&s);
                 if (s.p != s.end) {
                     return scan_fail(&s, e, "unexpected bytes after the value");
@@ -310,4 +335,18 @@ pc_err pc__jsontext_scan(const char *text, size_t len, const pc_json_limits *l,
                                               : "expected ',' or ']'");
         }
     }
+}
+
+pc_err pc__jsontext_scan(const char *text, size_t len, const pc_json_limits *l,
+                         const char **value_end, pc_error *e)
+{
+    size_t values;
+    return scan(text, len, l, true, value_end, &values, e);
+}
+
+pc_err pc__jsontext_scan_value(const char *text, size_t len,
+                               const pc_json_limits *l, const char **value_end,
+                               size_t *values, pc_error *e)
+{
+    return scan(text, len, l, false, value_end, values, e);
 }

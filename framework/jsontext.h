@@ -28,4 +28,16 @@
 pc_err pc__jsontext_scan(const char *text, size_t len, const pc_json_limits *l,
                          const char **value_end, pc_error *e);
 
+/*
+ * pc__jsontext_scan_value - the same checks on the one value that starts
+ * at text, ending wherever that value ends: on PC_OK *value_end receives
+ * its end (the bytes after it are not looked at) and *values how many
+ * values it holds, itself included, as counted against l->max_nodes. For
+ * readers that check a value inside a larger text they read themselves
+ * (the client's frame decoder). Same returns as pc__jsontext_scan.
+ */
+pc_err pc__jsontext_scan_value(const char *text, size_t len,
+                               const pc_json_limits *l, const char **value_end,
+                               size_t *values, pc_error *e);
+
 #endif

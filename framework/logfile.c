@@ -230,7 +230,8 @@ static bool exact_i64(int64_t v)
     return v >= -(int64_t)EXACT_MAX && v <= (int64_t)EXACT_MAX;
 }
 
-pc_err pc__record_change(pc__buf *b, const pc_change *c, uint64_t draws)
+pc_err pc__record_change(pc__buf *b, const pc_change *c, uint64_t draws,
+                         const char *patch_text, size_t patch_len)
 {
     pc__buf_reset(b);
     if (c->seq > EXACT_MAX || draws > EXACT_MAX || !exact_i64(c->time_ms) ||
@@ -263,7 +264,13 @@ pc_err pc__record_change(pc__buf *b, const pc_change *c, uint64_t draws)
     pc__buf_str(b, ",\"bytes\":");
     pc__buf_u64(b, c->state_bytes);
     pc__buf_str(b, ",\"patch\":");
-    pc_err rv = pc__buf_canon(b, c->patch);
+    pc_err rv = PC_OK;
+    if (patch_text != NULL) {
+        pc__buf_add(b, patch_text, patch_len);
+        rv = b->nomem ? PC_ERR_NOMEM : PC_OK;
+    } else {
+        rv = pc__buf_canon(b, c->patch);
+    }
     if (rv == PC_OK && c->kind == PC_CHANGE_EVENT) {
         rv = pc__record_event(b, &c->event);
     }

@@ -69,8 +69,11 @@ void pc__log_header(unsigned char out[PC__LOG_HEADER_SIZE]);
  * would not fit in a frame, is written as dropped). Returns PC_OK,
  * PC_ERR_INVALID, PC_ERR_LIMIT (an integer beyond 2^53, which a reader
  * could not read back exactly) or PC_ERR_NOMEM. The timer and base
- * encoders below refuse the same way. */
-pc_err pc__record_change(pc__buf *b, const pc_change *c, uint64_t draws);
+ * encoders below refuse the same way. patch_text (patch_len bytes), when
+ * not NULL, is the canonical text of c->patch (pc__room_patch_text),
+ * copied instead of printing the patch again. */
+pc_err pc__record_change(pc__buf *b, const pc_change *c, uint64_t draws,
+                         const char *patch_text, size_t patch_len);
 
 /* What a base record holds. */
 typedef struct pc__base {

@@ -164,7 +164,18 @@ static void room_destroy(pc_room *r)
     pc__digest_fini(&r->digest);
     cJSON_Delete(r->doc);
     pc_free(r->sinks);
+    pc_free(r->patch_text);
     pc_free(r);
+}
+
+const char *pc__room_patch_text(const pc_room *r, const cJSON *patch,
+                                size_t *len)
+{
+    if (patch == NULL || patch != r->patch_text_of) {
+        return NULL;
+    }
+    *len = r->patch_text_len;
+    return r->patch_text;
 }
 
 void pc_room_free(pc_room *room)

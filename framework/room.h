@@ -85,7 +85,25 @@ struct pc_room {
     int cause_depth;   /* stimuli on the stack: the outermost one counts */
     int64_t cause_now; /* the clock when the outermost stimulus began: the
                           time of every change and timer it makes */
+    /* The canonical text of the patch of the change being made, printed
+     * once by check_patch (in place of measuring it) for the journal and
+     * the sinks (pc__room_patch_text), and the tree it is the text of:
+     * the caller's patch until the change is recorded, then the copy the
+     * sinks see; NULL when there is none. */
+    char *patch_text;
+    size_t patch_text_len;
+    size_t patch_text_cap;
+    const cJSON *patch_text_of;
 };
+
+/*
+ * pc__room_patch_text - the canonical text of patch (*len bytes, no NUL)
+ * when patch is the patch of the change the room is journaling or
+ * dispatching right now, else NULL: a journal or a sink can copy it rather
+ * than print the patch again. Borrowed until the journal or sink returns.
+ */
+const char *pc__room_patch_text(const pc_room *r, const cJSON *patch,
+                                size_t *len);
 
 /* Begin handling a stimulus: the outermost one becomes the cause of every
  * change made until the matching pc__cause_end. */

@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "phasecast/alloc.h"
 #include "phasecast/canon.h"
 #include "phasecast/json.h"
 #include "canon.h"
@@ -55,6 +56,10 @@ fail(pc_room *r, pc_err err, const char *code, const char *fmt, ...)
     return rv;
 }
 
+/* A room keeps at most this much space for printing patches between
+ * changes. */
+#define PATCH_TEXT_KEEP ((size_t)16 << 10)
+
 static pc_err check_patch(pc_room *r, const cJSON *patch)
 {
     if (patch == NULL) {
@@ -74,8 +79,19 @@ static pc_err check_patch(pc_room *r, const cJSON *patch)
                     rv == PC_ERR_LIMIT ? "limit_exceeded" : "invalid_patch",
                     "patch refused: %s", e.message);
     }
+    /* With a journal or a sink to read it, printing it measures it and
+     * the text is kept for them (pc__room_patch_text), who would otherwise
+     * each print it again; printing stops at the limit, so a huge patch
+     * costs no more memory than the limit allows. Without one, only the
+     * length is needed, and measuring is cheaper than printing. */
     size_t len = 0;
-    rv = pc__canon_length(patch, &len);
+    bool keep = r->journal_fn != NULL || r->nsinks > 0;
+    rv = keep ? pc__canon_append(patch, &r->patch_text, &len,
+                                 &r->patch_text_cap, r->limits.max_bytes)
+              : pc__canon_length(patch, &len);
+    if (rv == PC_ERR_LIMIT) {
+        rv = pc__canon_length(patch, &len); /* for the message */
+    }
     if (rv != PC_OK) {
         return fail(r, rv, NULL, "patch refused: %s", pc_strerror(rv));
     }
@@ -84,7 +100,23 @@ static pc_err check_patch(pc_room *r, const cJSON *patch)
                     "patch is %zu bytes, the limit is %zu", len,
                     r->limits.max_bytes);
     }
+    if (keep) {
+        r->patch_text_len = len;
+        r->patch_text_of = patch;
+    }
     return PC_OK;
+}
+
+/* The printed patch is the copy's text now; after the sinks, nobody's. A
+ * large buffer is not kept past its change. */
+static void patch_text_release(pc_room *r)
+{
+    r->patch_text_of = NULL;
+    if (r->patch_text_cap > PATCH_TEXT_KEEP) {
+        pc_free(r->patch_text);
+        r->patch_text = NULL;
+        r->patch_text_cap = 0;
+    }
 }
 
 /* An event's name, audience and data, checked like a patch is. */
@@ -347,6 +379,8 @@ static pc_err change_inner(pc_room *r, const pc_phase *next, const cJSON *patch,
     if (rv != PC_OK) {
         return rv;
     }
+    /* Whatever an earlier change left: only check_patch sets it. */
+    r->patch_text_of = NULL;
     if (reason == NULL || reason[0] == '\0') {
         return fail(r, PC_ERR_INVALID, "invalid_reason",
                     "%s needs a non-empty reason", what);
@@ -443,7 +477,12 @@ static pc_err change_inner(pc_room *r, const pc_phase *next, const cJSON *patch,
         sent = *c;
     }
     pc_error_clear(&r->last_error);
+    /* The sinks see the copy; an exit callback that made a change of its
+     * own has taken the text over, and then it is nobody's. */
+    r->patch_text_of =
+        patch != NULL && r->patch_text_of == patch ? sent.patch : NULL;
     pc__room_dispatch(r, &sent);
+    patch_text_release(r);
     if (r->history.capacity == 0) {
         pc__record_release(&p.rec);
     }

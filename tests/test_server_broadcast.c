@@ -251,6 +251,7 @@ static void test_every_change_arrives_in_order_with_its_checksum(void **state)
     assert_true(st.frame_bytes > st.frames * 60);
     assert_true(st.heartbeats >= 1);
     assert_true(st.publish_ns > 0);
+    assert_true(st.send_ns > 0 && st.send_ns <= st.publish_ns);
     assert_int_equal(pc_server_stats_get(fx.srv, NULL), PC_ERR_INVALID);
     assert_int_equal(pc_server_stats_get(NULL, &st), PC_ERR_INVALID);
     assert_string_equal(

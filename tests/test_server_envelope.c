@@ -86,7 +86,8 @@ static cJSON *both(pc_room *room, uint64_t seq, const char *viewer, char **text)
     pc__text t = {NULL, 0, 0};
     assert_int_equal(pc__text_put(&t, "x", 1), PC_OK); /* appends after */
     assert_int_equal(
-        pc__envelope_change_text(pc_room_game(room), c, &v, after, &t), PC_OK);
+        pc__envelope_change_text(pc_room_game(room), c, &v, after, NULL, 0, &t),
+        PC_OK);
     cJSON *parsed = NULL;
     assert_int_equal(pc_json_parse(t.buf + 1, t.len - 1, NULL, &parsed, NULL),
                      PC_OK);

@@ -44,8 +44,14 @@ static void answer(pc__bridge *b, struct evhttp_request *req, cJSON *r)
         pc__httpd_reply_error(b->d, req, &e);
         return;
     }
-    pc__httpd_reply(b->d, req, code[0] != '\0' ? pc__httpd_status(code) : 200,
-                    text, len);
+    int status = code[0] != '\0' ? pc__httpd_status(code) : 200;
+    if (status == 429) {
+        /* The per-player action rate (pc_server_options.action_rate), as
+         * for the bridge's own per-address limit. */
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After",
+                          "1");
+    }
+    pc__httpd_reply(b->d, req, status, text, len);
     cJSON_free(text);
 }
 

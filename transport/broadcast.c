@@ -33,6 +33,7 @@
 #include "phasecast/alloc.h"
 #include "phasecast/server.h"
 #include "envelope.h"
+#include "room.h"
 
 struct pc__broadcast {
     nng_socket pub;
@@ -42,6 +43,8 @@ struct pc__broadcast {
     int heartbeat_ms;
     pc__text frame;    /* open frame (kept between frames); len 0: none */
     size_t count;      /* changes in the open frame */
+    bool flush_armed;  /* flush_ev is active: the frame goes out this
+                          loop iteration */
     uint64_t last_seq; /* seq of the frame's last change */
     uint64_t lost;
     unsigned drop_permille; /* test hook: see pc__broadcast_set_drop */
@@ -156,7 +159,8 @@ void pc__broadcast_free(pc__broadcast *b)
     pc_free(b);
 }
 
-/* Send the open frame (untimed; callers account the time). */
+/* Send the open frame. Callers account its time in publish_ns; it
+ * accounts its own in send_ns. */
 static void flush_frame(pc__broadcast *b)
 {
     if (b->frame.len == 0) {
@@ -168,6 +172,7 @@ static void flush_frame(pc__broadcast *b)
         b->frame.len = 0;
         return;
     }
+    uint64_t t0 = now_ns();
     nng_msg *m = NULL;
     size_t len = b->frame.len + 2;
     if (nng_msg_alloc(&m, len) == 0) {
@@ -188,10 +193,12 @@ static void flush_frame(pc__broadcast *b)
         b->stats->bytes += len;
         b->stats->changes += count;
     }
+    b->stats->send_ns += now_ns() - t0;
 }
 
 void pc__broadcast_flush(pc__broadcast *b)
 {
+    b->flush_armed = false;
     if (b->frame.len != 0) {
         uint64_t t0 = now_ns();
         flush_frame(b);
@@ -254,9 +261,12 @@ static bool add_change(pc__broadcast *b, pc_room *room, const pc_change *change)
         return false;
     }
     size_t before = b->frame.len;
+    size_t text_len = 0;
+    const char *text = pc__room_patch_text(room, change->patch, &text_len);
     if ((b->count > 0 && pc__text_put(&b->frame, ",", 1) != PC_OK) ||
         pc__envelope_change_text(pc_room_game(room), change, &public_viewer,
-                                 pc_room_state(room), &b->frame) != PC_OK) {
+                                 pc_room_state(room), text, text_len,
+                                 &b->frame) != PC_OK) {
         b->frame.len = before; /* back to the last complete change */
         flush_frame(b);        /* never let a frame skip this seq */
         return false;
@@ -277,7 +287,10 @@ void pc__broadcast_sink(pc_room *room, const pc_change *change, void *arg)
     }
     uint64_t t0 = now_ns();
     if (add_change(b, room, change)) {
-        event_active(b->flush_ev, 0, 0);
+        if (!b->flush_armed) {
+            b->flush_armed = true;
+            event_active(b->flush_ev, 0, 0);
+        }
     } else {
         b->lost++;
         b->stats->lost++;

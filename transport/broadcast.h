@@ -31,6 +31,7 @@ typedef struct pc__pub_stats {
     uint64_t lost;       /* committed changes never sent */
     uint64_t heartbeats; /* heartbeats sent */
     uint64_t publish_ns; /* time spent encoding and sending changes */
+    uint64_t send_ns;    /* the part of it spent sending frames */
 } pc__pub_stats;
 
 /* Publish room on pub from the loop of base, with a heartbeat every

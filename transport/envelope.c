@@ -17,13 +17,14 @@
 #include "envelope.h"
 
 #include <stdbool.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "phasecast/alloc.h"
 #include "phasecast/canon.h"
 #include "phasecast/merge.h"
 #include "phasecast/view.h"
+
+#include "canon.h"
 
 /* The wire's name of a change's kind. */
 static const char *kind_name(pc_change_kind k)
@@ -143,23 +144,21 @@ pc_err pc__envelope_print(const cJSON *tree, char **text, size_t *len)
     return PC_OK;
 }
 
-pc_err pc__text_put(pc__text *t, const void *data, size_t n)
+pc_err pc__text_grow_put(pc__text *t, const void *data, size_t n)
 {
-    if (n > t->cap - t->len) {
-        size_t cap = t->cap ? t->cap : 256;
-        while (n > cap - t->len) {
-            if (cap > SIZE_MAX / 2) {
-                return PC_ERR_NOMEM;
-            }
-            cap *= 2;
-        }
-        char *bigger = pc_realloc(t->buf, cap);
-        if (bigger == NULL) {
+    size_t cap = t->cap ? t->cap : 256;
+    while (n > cap - t->len) {
+        if (cap > SIZE_MAX / 2) {
             return PC_ERR_NOMEM;
         }
-        t->buf = bigger;
-        t->cap = cap;
+        cap *= 2;
     }
+    char *bigger = pc_realloc(t->buf, cap);
+    if (bigger == NULL) {
+        return PC_ERR_NOMEM;
+    }
+    t->buf = bigger;
+    t->cap = cap;
     memcpy(t->buf + t->len, data, n);
     t->len += n;
     return PC_OK;
@@ -176,11 +175,13 @@ static pc_err put_json_string(pc__text *t, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
     pc_err rc = pc__text_put(t, "\"", 1);
-    const char *run = s;
-    for (; rc == PC_OK && *s != '\0'; s++) {
+    while (rc == PC_OK) {
+        size_t run = pc__json_plain_len(s);
+        rc = pc__text_put(t, s, run);
+        s += run;
         unsigned char ch = (unsigned char)*s;
-        if (ch >= 0x20 && ch != '"' && ch != '\\') {
-            continue;
+        if (rc != PC_OK || ch == '\0') {
+            break;
         }
         char esc[6] = {'\\', (char)ch, '0', '0', hex[ch >> 4], hex[ch & 15]};
         size_t n = 2;
@@ -188,16 +189,57 @@ static pc_err put_json_string(pc__text *t, const char *s)
             esc[1] = 'u';
             n = 6;
         }
-        rc = pc__text_put(t, run, (size_t)(s - run));
-        rc = rc == PC_OK ? pc__text_put(t, esc, n) : rc;
-        run = s + 1;
+        rc = pc__text_put(t, esc, n);
+        s++;
     }
-    rc = rc == PC_OK ? pc__text_put(t, run, (size_t)(s - run)) : rc;
     return rc == PC_OK ? pc__text_put(t, "\"", 1) : rc;
+}
+
+/* Decimal digits of v, right-aligned ending at end; returns the first.
+ * Two digits per division: seq and time are formatted for every change. */
+static char *put_digits(char *end, uint64_t v)
+{
+    static const char pairs[201] = "0001020304050607080910111213141516171819"
+                                   "2021222324252627282930313233343536373839"
+                                   "4041424344454647484950515253545556575859"
+                                   "6061626364656667686970717273747576777879"
+                                   "8081828384858687888990919293949596979899";
+    while (v >= 100) {
+        unsigned two = (unsigned)(v % 100);
+        v /= 100;
+        end -= 2;
+        memcpy(end, pairs + 2 * two, 2);
+    }
+    if (v >= 10) {
+        end -= 2;
+        memcpy(end, pairs + 2 * v, 2);
+    } else {
+        *--end = (char)('0' + (int)v);
+    }
+    return end;
+}
+
+/* Append the decimal text of v (negative when neg). */
+static pc_err put_decimal(pc__text *t, uint64_t v, bool neg)
+{
+    char buf[24];
+    char *end = buf + sizeof buf;
+    char *p = put_digits(end, v);
+    if (neg) {
+        *--p = '-';
+    }
+    return pc__text_put(t, p, (size_t)(end - p));
+}
+
+static pc_err put_int64(pc__text *t, int64_t v)
+{
+    uint64_t m = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    return put_decimal(t, m, v < 0);
 }
 
 pc_err pc__envelope_change_text(const pc_game *g, const pc_change *c,
                                 const pc_viewer *viewer, const cJSON *after,
+                                const char *patch_text, size_t patch_len,
                                 pc__text *out)
 {
     cJSON *view = NULL;
@@ -214,57 +256,62 @@ pc_err pc__envelope_change_text(const pc_game *g, const pc_change *c,
     }
     bool shown, hidden;
     event_view(c, viewer, &shown, &hidden, &priv);
-    char *ptext = NULL;
-    size_t plen = 0;
-    char *dtext = NULL;
-    size_t dlen = 0;
-    if (rc == PC_OK) {
-        rc = pc_canon_print(patch, &ptext, &plen);
-    }
-    if (rc == PC_OK && shown) {
-        rc = pc_canon_print(c->event.data, &dtext, &dlen);
-    }
-    cJSON_Delete(view);
     if (rc != PC_OK) {
-        pc_free(ptext);
+        cJSON_Delete(view);
         return rc;
     }
-    char head[96];
-    int n = snprintf(head, sizeof head,
-                     "{\"seq\":%llu,\"time\":%lld,\"kind\":\"%s\",\"phase\":",
-                     (unsigned long long)c->seq, (long long)c->time_ms,
-                     kind_name(c->kind));
+    /* Written piece by piece: snprintf cost more than all the rest of
+     * the envelope together. */
+    const char *kind = kind_name(c->kind);
     char hex[PC__SUM_HEX];
     pc__envelope_hex(sum, hex);
-    char tail[64];
-    int m = snprintf(tail, sizeof tail, ",\"sum\":\"%s\"%s}", hex,
-                     priv ? ",\"private\":true" : "");
     size_t mark = out->len;
-    rc = pc__text_put(out, head, (size_t)n);
+    rc = pc__text_put(out, "{\"seq\":", 7);
+    rc = rc == PC_OK ? put_decimal(out, c->seq, false) : rc;
+    rc = rc == PC_OK ? pc__text_put(out, ",\"time\":", 8) : rc;
+    rc = rc == PC_OK ? put_int64(out, c->time_ms) : rc;
+    rc = rc == PC_OK ? pc__text_put(out, ",\"kind\":\"", 9) : rc;
+    rc = rc == PC_OK ? pc__text_put(out, kind, strlen(kind)) : rc;
+    rc = rc == PC_OK ? pc__text_put(out, "\",\"phase\":", 10) : rc;
     rc = rc == PC_OK ? put_json_string(out, c->phase) : rc;
     if (!hidden) {
         rc = rc == PC_OK ? pc__text_put(out, ",\"reason\":", 10) : rc;
         rc = rc == PC_OK ? put_json_string(out, c->reason) : rc;
         if (c->file != NULL) {
-            char line[32];
-            int k = snprintf(line, sizeof line, ",\"line\":%d", c->line);
             rc = rc == PC_OK ? pc__text_put(out, ",\"file\":", 8) : rc;
             rc = rc == PC_OK ? put_json_string(out, c->file) : rc;
-            rc = rc == PC_OK ? pc__text_put(out, line, (size_t)k) : rc;
+            rc = rc == PC_OK ? pc__text_put(out, ",\"line\":", 8) : rc;
+            rc = rc == PC_OK ? put_int64(out, c->line) : rc;
         }
     }
     rc = rc == PC_OK ? pc__text_put(out, ",\"patch\":", 9) : rc;
-    rc = rc == PC_OK ? pc__text_put(out, ptext, plen) : rc;
+    /* The room's text of the patch when it has it (the public view of a
+     * game without private paths is c->patch itself); otherwise the patch
+     * and the event's data are printed straight into out, no copy. */
+    if (patch_text != NULL && patch == c->patch) {
+        rc = rc == PC_OK ? pc__text_put(out, patch_text, patch_len) : rc;
+    } else {
+        rc = rc == PC_OK ? pc__canon_append(patch, &out->buf, &out->len,
+                                            &out->cap, SIZE_MAX)
+                         : rc;
+    }
     if (shown) {
         rc = rc == PC_OK ? pc__text_put(out, ",\"event\":{\"name\":", 17) : rc;
         rc = rc == PC_OK ? put_json_string(out, c->event.name) : rc;
         rc = rc == PC_OK ? pc__text_put(out, ",\"data\":", 8) : rc;
-        rc = rc == PC_OK ? pc__text_put(out, dtext, dlen) : rc;
+        rc = rc == PC_OK ? pc__canon_append(c->event.data, &out->buf, &out->len,
+                                            &out->cap, SIZE_MAX)
+                         : rc;
         rc = rc == PC_OK ? pc__text_put(out, "}", 1) : rc;
     }
-    rc = rc == PC_OK ? pc__text_put(out, tail, (size_t)m) : rc;
-    pc_free(ptext);
-    pc_free(dtext);
+    rc = rc == PC_OK ? pc__text_put(out, ",\"sum\":\"", 8) : rc;
+    rc = rc == PC_OK ? pc__text_put(out, hex, PC__SUM_HEX - 1) : rc;
+    rc = rc == PC_OK ? pc__text_put(out, "\"", 1) : rc;
+    if (priv) {
+        rc = rc == PC_OK ? pc__text_put(out, ",\"private\":true", 15) : rc;
+    }
+    rc = rc == PC_OK ? pc__text_put(out, "}", 1) : rc;
+    cJSON_Delete(view);
     if (rc != PC_OK) {
         out->len = mark;
     }

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cjson/cJSON.h>
 
@@ -49,19 +50,37 @@ typedef struct pc__text {
     size_t len, cap;
 } pc__text;
 
-/* Append n bytes. Returns PC_OK or PC_ERR_NOMEM (t unchanged). */
-pc_err pc__text_put(pc__text *t, const void *data, size_t n);
+/* pc__text_put's slow path: grow t, then append. */
+pc_err pc__text_grow_put(pc__text *t, const void *data, size_t n);
+
+/* Append n bytes. Returns PC_OK or PC_ERR_NOMEM (t unchanged). Inline:
+ * an envelope makes a dozen of these calls, nearly all of them fitting. */
+static inline pc_err pc__text_put(pc__text *t, const void *data, size_t n)
+{
+    if (n > t->cap - t->len) {
+        return pc__text_grow_put(t, data, n);
+    }
+    if (n > 0) {
+        memcpy(t->buf + t->len, data, n);
+        t->len += n;
+    }
+    return PC_OK;
+}
 void pc__text_free(pc__text *t);
 
 /*
  * pc__envelope_change_text - append the text of the CHANGE object that
  * pc__envelope_change builds (same members, same values; the patch in
  * canonical form) to out, without building a tree for the envelope or
- * copying the patch. On failure out->len is back where it was. Returns
- * PC_OK, PC_ERR_INVALID or PC_ERR_NOMEM.
+ * copying the patch. patch_text (patch_len bytes), when not NULL, is the
+ * canonical text of c->patch (pc__room_patch_text), used instead of
+ * printing it again wherever the viewer's patch is c->patch itself. On
+ * failure out->len is back where it was. Returns PC_OK, PC_ERR_INVALID or
+ * PC_ERR_NOMEM.
  */
 pc_err pc__envelope_change_text(const pc_game *g, const pc_change *c,
                                 const pc_viewer *viewer, const cJSON *after,
+                                const char *patch_text, size_t patch_len,
                                 pc__text *out);
 
 /* Print tree without whitespace; *text is freed with cJSON_free. Returns

@@ -40,6 +40,10 @@ struct pc__player {
     size_t join_reply_len;
     reply cache[PC_SERVER_ACTION_CACHE];
     size_t next; /* slot the next reply overwrites */
+    /* The action rate limit's token bucket (pc__player_take_action). */
+    bool bucket_set; /* false until the first action */
+    double tokens;
+    int64_t bucket_ms; /* the room-clock time tokens was last brought up */
 };
 
 struct pc__players {
@@ -290,24 +294,59 @@ const char *pc__player_reply(const pc__player *p, const char *action_id,
     return NULL;
 }
 
-pc_err pc__player_remember(pc__player *p, const char *action_id,
-                           const char *text, size_t len)
+pc_err pc__player_remember_owned(pc__player *p, const char *action_id,
+                                 char *text, size_t len)
 {
     size_t idlen = strlen(action_id);
     if (idlen > PC_SERVER_ACTION_ID_MAX) {
+        pc_free(text);
+        return PC_ERR_INVALID;
+    }
+    reply *r = &p->cache[p->next];
+    pc_free(r->text);
+    memcpy(r->id, action_id, idlen + 1);
+    r->text = text;
+    r->len = len;
+    p->next = (p->next + 1) % PC_SERVER_ACTION_CACHE;
+    return PC_OK;
+}
+
+pc_err pc__player_remember(pc__player *p, const char *action_id,
+                           const char *text, size_t len)
+{
+    if (strlen(action_id) > PC_SERVER_ACTION_ID_MAX) {
         return PC_ERR_INVALID;
     }
     char *copy = copy_text(text, len);
     if (copy == NULL) {
         return PC_ERR_NOMEM;
     }
-    reply *r = &p->cache[p->next];
-    pc_free(r->text);
-    memcpy(r->id, action_id, idlen + 1);
-    r->text = copy;
-    r->len = len;
-    p->next = (p->next + 1) % PC_SERVER_ACTION_CACHE;
-    return PC_OK;
+    return pc__player_remember_owned(p, action_id, copy, len);
+}
+
+bool pc__player_take_action(pc__player *p, unsigned rate, unsigned burst,
+                            int64_t now_ms)
+{
+    if (rate == 0) {
+        return true;
+    }
+    double cap = burst != 0 ? (double)burst : (double)rate;
+    if (!p->bucket_set) {
+        p->bucket_set = true;
+        p->tokens = cap;
+    } else if (now_ms > p->bucket_ms) {
+        p->tokens += (double)(now_ms - p->bucket_ms) * rate / 1000.0;
+        if (p->tokens > cap) {
+            p->tokens = cap;
+        }
+    }
+    /* A clock that went back refills nothing; it counts from there. */
+    p->bucket_ms = now_ms;
+    if (p->tokens < 1) {
+        return false;
+    }
+    p->tokens -= 1;
+    return true;
 }
 
 pc__player *pc__players_at(pc__players *ps, size_t i)

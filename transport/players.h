@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "phasecast/error.h"
 #include "phasecast/server.h"
@@ -53,6 +54,12 @@ pc_err pc__players_restore(pc__players *ps, const char *name, const char *token,
  * its token then opens the game master's view, and its actions carry
  * PC_ROLE_GM. */
 bool pc__player_is_gm(const pc__player *p);
+/* Take one action from p's token bucket (rate actions per second, at most
+ * burst, 0: rate; full at p's first action), brought up to now_ms (the
+ * room's clock) first. True if there was one; always true when rate is
+ * 0. */
+bool pc__player_take_action(pc__player *p, unsigned rate, unsigned burst,
+                            int64_t now_ms);
 /* Mark p (just added, or restored) as the game master. */
 void pc__player_set_gm(pc__player *p);
 /* The viewer p's token opens: p's own view, the game master's, or (p
@@ -77,5 +84,10 @@ const char *pc__player_reply(const pc__player *p, const char *action_id,
  * PC_SERVER_ACTION_CACHE. Returns PC_OK or PC_ERR_NOMEM (not cached). */
 pc_err pc__player_remember(pc__player *p, const char *action_id,
                            const char *reply, size_t len);
+/* pc__player_remember without copying: takes ownership of reply (len
+ * bytes and a NUL, pc_malloc'd), so it cannot fail for want of memory.
+ * Returns PC_OK or PC_ERR_INVALID (id too long; reply freed). */
+pc_err pc__player_remember_owned(pc__player *p, const char *action_id,
+                                 char *reply, size_t len);
 
 #endif

@@ -19,6 +19,7 @@
 #include <cjson/cJSON.h>
 
 #include "phasecast/error.h"
+#include "phasecast/room.h"
 #include "phasecast/server.h"
 
 #include "metrics.h"
@@ -41,7 +42,23 @@ typedef struct pc__outcome {
     uint64_t repair_changes; /* changes a `changes` reply carries */
     bool has_seq; /* a conflict: the error carries the room's seq ... */
     uint64_t seq; /* ... this one, to retry from */
+    /* An action the room applied, or a join that was made, is never
+     * answered `internal` (a retry would act again, or find the name
+     * taken): before it runs, room is set aside for its smallest success
+     * reply (and, for an action, a copy for the action cache), so that
+     * once it is done, running out of memory can only shorten the reply
+     * (docs/protocol.md). finish() frees what is left. */
+    bool applied;           /* the action was applied, the join made */
+    const char *spare_code; /* NULL: spare_reply is a success; else the
+                               error code it carries */
+    char *spare_reply;      /* cJSON_malloc'd, PC__SPARE_REPLY bytes */
+    char *spare_cache;      /* pc_malloc'd, PC__SPARE_REPLY bytes (actions) */
 } pc__outcome;
+
+/* Room for the smallest success of an action or a join:
+ * {"v":1,"ok":true,"result":{"room":ID,"seq":N,"value":null}} or
+ * {...{"room":ID,"role":R,"player":NAME,"token":T,"seq":N}}. */
+#define PC__SPARE_REPLY (PC_ROOM_ID_MAX + PC_SERVER_NAME_MAX + 192)
 
 /* Turn a failed pc_room_action on h's room into o's wire error (and tell
  * the host if the room's journal failed). */

@@ -7,11 +7,14 @@
  * A player's join is registered, saved (with a log directory) before the
  * game sees it, delivered to the game as its join action, and saved again
  * once committed; a refusal anywhere undoes the registration. A join that
- * repeats an earlier one with the same nonce gets that first reply.
+ * repeats an earlier one with the same nonce gets that first reply. A
+ * join that was made is answered with a success even when memory runs out
+ * building the reply (the smallest one, set aside before).
  */
 #include "reqfields.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
@@ -119,11 +122,20 @@ static bool join_player(pc_server *srv, pc__host *h, const char *name,
         /* The join committed but cannot be confirmed on disk: the game has
          * seated the player, so keep it; a restart drops the join only if
          * the room's seq did not move, which it did here unless the join
-         * action changed nothing. */
+         * action changed nothing. The same answer is set aside, should
+         * building it run out of memory: never `internal`. */
         pc_error_set(&o->e, PC_ERR_IO, "log_write_failed",
                      "the join was made, but room %s cannot confirm it on "
                      "disk; repeat it with the same nonce",
                      pc_room_id(h->room));
+        o->applied = true;
+        o->spare_code = "log_write_failed";
+        snprintf(o->spare_reply, PC__SPARE_REPLY,
+                 "{\"v\":%d,\"ok\":false,\"error\":{\"code\":"
+                 "\"log_write_failed\",\"message\":\"the join was made, but "
+                 "room %s cannot confirm it on disk; repeat it with the same "
+                 "nonce\"}}",
+                 PC_PROTOCOL_VERSION, pc_room_id(h->room));
         return false;
     }
     if (nonce != NULL) {
@@ -186,12 +198,25 @@ bool pc__req_join(pc_server *srv, const cJSON *req, pc__outcome *o)
         return false;
     }
     if (player) {
+        /* Once the join is made it is never answered `internal`: room
+         * for the smallest success is set aside before (requests.c). */
+        o->spare_reply = cJSON_malloc(PC__SPARE_REPLY);
+        if (o->spare_reply == NULL) {
+            return pc__req_nomem(o);
+        }
         if (!join_player(srv, h, name, nonce, gm, &p, o)) {
             return false;
         }
         if (o->cached != NULL) {
             return true; /* a repeat: the first reply, byte for byte */
         }
+        o->applied = true;
+        snprintf(o->spare_reply, PC__SPARE_REPLY,
+                 "{\"v\":%d,\"ok\":true,\"result\":{\"room\":\"%s\","
+                 "\"role\":\"%s\",\"player\":\"%s\",\"token\":\"%s\","
+                 "\"seq\":%llu}}",
+                 PC_PROTOCOL_VERSION, pc_room_id(h->room), role, name,
+                 pc__player_token(p), (unsigned long long)pc_room_seq(h->room));
     }
     cJSON *r = o->result = cJSON_CreateObject();
     if (cJSON_AddStringToObject(r, "room", pc_room_id(h->room)) == NULL ||
@@ -203,7 +228,8 @@ bool pc__req_join(pc_server *srv, const cJSON *req, pc__outcome *o)
             NULL ||
         !add_private_paths(r, pc_room_game(h->room))) {
         /* The player stays registered: its join already reached the game.
-         * A repeat with the same nonce gets a fresh reply. */
+         * The answer is the set-aside success (no private_paths); a
+         * repeat with the same nonce gets a fresh full reply. */
         return pc__req_nomem(o);
     }
     return true;

@@ -292,8 +292,24 @@ static bool op_action(pc_server *srv, const cJSON *req, pc__outcome *o)
     if (!pc__req_uint(req, "expected_seq", false, 0, &expected, o)) {
         return false;
     }
+    /* Before remember_for is set: a refusal for speed is not remembered,
+     * so the same action may be resent once the bucket has refilled. */
+    unsigned rate, burst;
+    pc__server_action_rate(srv, &rate, &burst);
+    if (!pc__player_take_action(p, rate, burst, pc_room_now_ms(h->room))) {
+        pc_error_set(&o->e, PC_ERR_LIMIT, "rate_limited",
+                     "more than %u actions per second (bursts of %u) from "
+                     "one player; resend it later",
+                     rate, burst);
+        return false;
+    }
     o->remember_for = p;
     o->action_id = id;
+    o->spare_reply = cJSON_malloc(PC__SPARE_REPLY);
+    o->spare_cache = pc_malloc(PC__SPARE_REPLY);
+    if (o->spare_reply == NULL || o->spare_cache == NULL) {
+        return pc__req_nomem(o); /* nothing was applied; finish frees */
+    }
     pc_action act = {.player = pc__player_name(p),
                      .type = type,
                      .payload = pc__req_field(req, "payload"),
@@ -309,6 +325,13 @@ static bool op_action(pc_server *srv, const cJSON *req, pc__outcome *o)
         pc__req_action_error(h, rc, &ge, o);
         return false;
     }
+    /* Applied: from here on the answer is a success, at worst this one. */
+    o->applied = true;
+    snprintf(o->spare_reply, PC__SPARE_REPLY,
+             "{\"v\":%d,\"ok\":true,\"result\":{\"room\":\"%s\",\"seq\":%llu,"
+             "\"value\":null}}",
+             PC_PROTOCOL_VERSION, pc_room_id(h->room),
+             (unsigned long long)pc_room_seq(h->room));
     if (value != NULL && pc_json_check(value, NULL, NULL) != PC_OK) {
         cJSON_Delete(value); /* the game's result is unprintable: drop it */
         value = NULL;
@@ -469,6 +492,9 @@ static pc_err finish(pc__outcome *o, char **text, size_t *text_len,
         code[0] = '\0';
     }
     if (o->cached != NULL) {
+        /* A repeat: nothing was done, nothing set aside is needed. */
+        cJSON_free(o->spare_reply);
+        o->spare_reply = NULL;
         char *copy = cJSON_malloc(o->cached_len + 1);
         if (copy == NULL) {
             return PC_ERR_NOMEM;
@@ -502,9 +528,40 @@ static pc_err finish(pc__outcome *o, char **text, size_t *text_len,
     size_t n = 0;
     if (tree == NULL || pc__envelope_print(tree, &s, &n) != PC_OK) {
         rc = PC_ERR_NOMEM;
-    } else {
-        if (o->remember_for != NULL && o->e.err != PC_ERR_NOMEM) {
-            (void)pc__player_remember(o->remember_for, o->action_id, s, n);
+    }
+    cJSON_Delete(tree);
+    cJSON_Delete(o->result);
+    o->result = NULL;
+    if (o->applied && (rc != PC_OK || o->e.err == PC_ERR_NOMEM)) {
+        /* The action was applied (the join made) but its full reply
+         * could not be built: answer what was set aside, a success
+         * without changes or value (or private_paths), or the join's
+         * log_write_failed. */
+        cJSON_free(s);
+        s = o->spare_reply;
+        o->spare_reply = NULL;
+        n = strlen(s);
+        rc = PC_OK;
+        if (o->spare_code == NULL) {
+            pc_error_clear(&o->e);
+        }
+        if (code != NULL) {
+            snprintf(code, PC_ERROR_CODE_MAX, "%s",
+                     o->spare_code != NULL ? o->spare_code : "");
+        }
+    }
+    if (rc == PC_OK) {
+        if (o->remember_for != NULL && o->e.err != PC_ERR_NOMEM &&
+            pc__player_remember(o->remember_for, o->action_id, s, n) != PC_OK &&
+            o->applied) {
+            /* A repeat must find the action answered, not apply it
+             * again: remember at least the set-aside success. */
+            const char *min = o->spare_reply != NULL ? o->spare_reply : s;
+            size_t m = strlen(min);
+            memcpy(o->spare_cache, min, m + 1);
+            (void)pc__player_remember_owned(o->remember_for, o->action_id,
+                                            o->spare_cache, m);
+            o->spare_cache = NULL;
         }
         if (o->joined != NULL && o->e.err == PC_OK) {
             (void)pc__player_remember_join(o->joined, s, n);
@@ -512,9 +569,9 @@ static pc_err finish(pc__outcome *o, char **text, size_t *text_len,
         *text = s;
         *text_len = n;
     }
-    cJSON_Delete(tree);
-    cJSON_Delete(o->result);
-    o->result = NULL;
+    cJSON_free(o->spare_reply);
+    pc_free(o->spare_cache);
+    o->spare_reply = o->spare_cache = NULL;
     return rc;
 }
 

@@ -59,6 +59,7 @@ struct pc_server {
     int heartbeat_ms;       /* < 0: none */
     unsigned drop_permille; /* test hook, see pc_server_options */
     uint64_t drop_seed;
+    unsigned action_rate, action_burst; /* 0: actions are not limited */
     void (*on_room_failed)(const char *room, const pc_error *why, void *arg);
     void *on_room_failed_arg;
     pc_json_limits limits;
@@ -202,7 +203,8 @@ pc_err pc_server_new(const pc_server_options *opts, pc_server **out,
     if (opts == NULL || opts->pub_url == NULL || opts->rep_url == NULL ||
         opts->pub_sendbuf < 0 || opts->pub_sendbuf > 8192 ||
         opts->max_message_bytes > SIZE_MAX / 2 || opts->drop_permille > 1000 ||
-        (unsigned)opts->fsync > PC_FSYNC_NONE) {
+        (unsigned)opts->fsync > PC_FSYNC_NONE ||
+        (opts->action_rate == 0 && opts->action_burst != 0)) {
         return pc_error_set(err, PC_ERR_INVALID, NULL,
                             "bad server options (URLs are required)");
     }
@@ -223,6 +225,9 @@ pc_err pc_server_new(const pc_server_options *opts, pc_server **out,
                                                 : opts->heartbeat_ms;
     srv->drop_permille = opts->drop_permille;
     srv->drop_seed = opts->drop_seed;
+    srv->action_rate = opts->action_rate;
+    srv->action_burst =
+        opts->action_burst != 0 ? opts->action_burst : opts->action_rate;
     srv->on_room_failed = opts->on_room_failed;
     srv->on_room_failed_arg = opts->on_room_failed_arg;
     if (opts->inspector_credential != NULL) {
@@ -602,6 +607,13 @@ const pc_json_limits *pc__server_request_limits(const pc_server *srv)
     return &srv->limits;
 }
 
+void pc__server_action_rate(const pc_server *srv, unsigned *rate,
+                            unsigned *burst)
+{
+    *rate = srv->action_rate;
+    *burst = srv->action_burst;
+}
+
 int pc__server_heartbeat_ms(const pc_server *srv)
 {
     return srv->heartbeat_ms;
@@ -617,6 +629,7 @@ static void copy_stats(pc_server *srv, void *arg)
         .changes_lost = p->lost,
         .heartbeats = p->heartbeats,
         .publish_ns = p->publish_ns,
+        .send_ns = p->send_ns,
     };
 }
 

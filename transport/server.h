@@ -60,6 +60,10 @@ int pc__secret_check(const char *stored, size_t stored_len, const char *given);
 /* Overwrite n bytes of buf with zeros in a way the compiler keeps. */
 void pc__secret_wipe(void *buf, size_t n);
 int pc__server_heartbeat_ms(const pc_server *srv);
+/* The per-player action rate limit: *rate actions per second, buckets of
+ * *burst (both 0: none). */
+void pc__server_action_rate(const pc_server *srv, unsigned *rate,
+                            unsigned *burst);
 /* True when the calling thread owns the server's loop. */
 bool pc__server_is_owner(pc_server *srv);
 /* The log settings (dir set), or NULL when rooms are not logged. */

@@ -30,6 +30,7 @@
 #include "phasecast/server.h"
 #include "phasecast/view.h"
 #include "envelope.h"
+#include "room.h"
 
 /* Keep-alive comment period when the room sends no heartbeats. */
 #define KEEPALIVE_MS 15000
@@ -168,9 +169,11 @@ static pc_err change_event(const pc_room *room, const pc_change *c,
                      "\"changes\":[",
                      c->seq, PC_PROTOCOL_VERSION, id);
     size_t before = out->len;
+    size_t text_len = 0;
+    const char *text = pc__room_patch_text(room, c->patch, &text_len);
     if (pc__text_put(out, head, (size_t)n) != PC_OK ||
-        pc__envelope_change_text(pc_room_game(room), c, viewer, after, out) !=
-            PC_OK ||
+        pc__envelope_change_text(pc_room_game(room), c, viewer, after, text,
+                                 text_len, out) != PC_OK ||
         pc__text_put(out, "]}\n\n", 4) != PC_OK) {
         out->len = before;
         return PC_ERR_NOMEM;

@@ -241,8 +241,10 @@ int pc_client_timeout_ms(const pc_client *c);
  * pc_client_poll. On a server refusal err holds its {code, message}.
  * Returns PC_OK, PC_ERR_ACTION (game code), PC_ERR_PHASE
  * (no_actions_in_phase), PC_ERR_PERMISSION (spectator or bad_token),
- * PC_ERR_TIMEOUT, PC_ERR_INVALID, PC_ERR_LIMIT, PC_ERR_NOMEM, PC_ERR_PROTOCOL
- * or PC_ERR_IO. Never invokes callbacks, so it may be called from one.
+ * PC_ERR_TIMEOUT, PC_ERR_INVALID, PC_ERR_LIMIT (limit_exceeded, or
+ * rate_limited: the server's per-player action rate, resend later),
+ * PC_ERR_NOMEM, PC_ERR_PROTOCOL or PC_ERR_IO. Never invokes callbacks, so
+ * it may be called from one.
  */
 pc_err pc_client_act(pc_client *c, const char *type, const cJSON *payload,
                      cJSON **value, uint64_t *seq, pc_error *err);

@@ -129,6 +129,19 @@ typedef struct pc_server_options {
     int pub_sendbuf;  /* PUB queue per subscriber (1..8192); 0 = default */
     pc_json_limits request_limits; /* JSON limits on requests; zero = the
                                       defaults, max_bytes is ignored */
+    /* The per-player action rate limit (docs/protocol.md "action"): a
+     * token bucket for each player and game master of every room, holding
+     * up to action_burst actions and refilled at action_rate actions per
+     * second of the room's clock. An action that finds its sender's
+     * bucket empty is refused with rate_limited before the game sees it:
+     * nothing changes, and the refusal is not remembered under the
+     * action_id, so the same action may be resent later. A repeat of an
+     * action_id already answered costs nothing. Other players' buckets
+     * are their own, so one player's flood never slows them. action_rate
+     * 0 (the default): no limit. action_burst 0: action_rate (at least
+     * 1); a burst without a rate is PC_ERR_INVALID. */
+    unsigned action_rate;
+    unsigned action_burst;
     /* For tests only: suppress publishing about drop_permille of every
      * 1000 changes (0..1000; 0, the default, publishes all), chosen by a
      * PRNG seeded with drop_seed (per room, mixed with the room id). A
@@ -345,6 +358,9 @@ typedef struct pc_server_stats {
     uint64_t heartbeats;   /* heartbeats sent */
     uint64_t publish_ns;   /* CLOCK_MONOTONIC time the loop spent encoding
                               changes into frames and sending them */
+    uint64_t send_ns;      /* the part of publish_ns spent sending frames
+                              (nng message, copy, nng_sendmsg); the rest
+                              is encoding */
 } pc_server_stats;
 
 /*

@@ -7,8 +7,12 @@
  * 31/32/33/63/64/65/999/1000/1001 and 100,000, a 10,000-digit number,
  * escapes cut at the end of the buffer, invalid UTF-8, duplicate keys.
  * Real traffic: request bodies of every op, played through the same
- * server fuzz_request uses (reqhost.c: so a whole tictactoe game and the
- * piles deal and declarations replay), merge patches from the rooms'
+ * server fuzz_request uses (reqhost.c: so a whole tictactoe game, the
+ * piles deal and declarations and an arena session with its game master
+ * replay), expected_seq of every shape (valid, stale, future, 2^53, 2^64
+ * and beyond, negative, fractional, a string) on strict and plain
+ * actions, game-master joins and snapshots with right, wrong, absent and
+ * oddly sized or shaped credentials, merge patches from the rooms'
  * histories and RFC 7386's examples, and change logs written by
  * pc_changelog_create (tictactoe, piles; whole, framed, torn). The output
  * depends only on this file and the project's code: seeds, clocks and
@@ -34,17 +38,13 @@
 #include "tictactoe/tictactoe.h"
 
 #include "fuzz.h"
+#include "arenagame.h"
 #include "reqhost.h"
+#include "seeds.h"
 
 static const char *root;
 
-/* A growable byte string. */
-typedef struct str {
-    char *p;
-    size_t n, cap;
-} str;
-
-static void add(str *s, const void *p, size_t n)
+void add(str *s, const void *p, size_t n)
 {
     if (s->n + n + 1 > s->cap) {
         s->cap = (s->n + n + 1) * 2;
@@ -56,9 +56,7 @@ static void add(str *s, const void *p, size_t n)
     s->p[s->n] = '\0';
 }
 
-static void addf(str *s, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void addf(str *s, const char *fmt, ...)
+void addf(str *s, const char *fmt, ...)
 {
     char buf[4096];
     va_list ap;
@@ -69,14 +67,14 @@ static void addf(str *s, const char *fmt, ...)
     add(s, buf, (size_t)n);
 }
 
-static void rep(str *s, const char *p, size_t times)
+void rep(str *s, const char *p, size_t times)
 {
     for (size_t i = 0; i < times; i++) {
         add(s, p, strlen(p));
     }
 }
 
-static void put(const char *target, const char *name, const void *p, size_t n)
+void put(const char *target, const char *name, const void *p, size_t n)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", root, target);
@@ -206,8 +204,7 @@ static str req_seed;
 
 /* Answer one body (with placeholders) as fuzz_request would, remember it
  * in the seed being built, and return the parsed reply. */
-static cJSON *ask(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static cJSON *ask(const char *fmt, ...)
+cJSON *ask(const char *fmt, ...)
 {
     char body[4096];
     va_list ap;
@@ -233,7 +230,7 @@ static cJSON *ask(const char *fmt, ...)
     return reply;
 }
 
-static void ask_ok(const char *body)
+void ask_ok(const char *body)
 {
     cJSON *r = ask("%s", body);
     FZ_CHECK(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "ok")),
@@ -241,16 +238,22 @@ static void ask_ok(const char *body)
     cJSON_Delete(r);
 }
 
-static void req_begin(void)
+void req_begin(void)
 {
     fzr_reset();
     free(req_seed.p);
     req_seed = (str){0};
 }
 
-static void req_end(const char *name)
+void req_end(const char *name)
 {
     put("fuzz_request", name, req_seed.p, req_seed.n);
+}
+
+void req_free(void)
+{
+    free(req_seed.p);
+    req_seed = (str){0};
 }
 
 static void request_seeds(void)
@@ -650,9 +653,12 @@ int main(int argc, char **argv)
         return 2;
     }
     root = argv[1];
+    arenagame_init_fixed(); /* the same arena states every time */
     fzr_init("seeds");
     json_shapes("fuzz_json", "");
     request_seeds();
+    arena_seeds();
+    client_seeds();
     merge_seeds();
     logframe_seeds();
     return 0;

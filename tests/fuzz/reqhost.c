@@ -3,26 +3,40 @@
  */
 #include "reqhost.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <nng/nng.h>
+#include <nng/protocol/pubsub0/sub.h>
+
+#include "encounter/encounter.h"
 #include "phasecast/alloc.h"
 #include "phasecast/json.h"
 #include "piles/piles.h"
 #include "tictactoe/tictactoe.h"
 
 #include "fuzz.h"
+#include "arenagame.h"
 #include "requests.h"
 
 #define TOKEN_MAX 64
+/* fzr_reset's four joins and one per body of an input, at most. */
+#define ALL_MAX 80
 
 static pc_server *srv;
 static piles_config cfg;
+static encounter_config ecfg;
 static char tok_t[TOKEN_MAX + 1], tok_p[TOKEN_MAX + 1];
+static char tok_g[TOKEN_MAX + 1], tok_gm[TOKEN_MAX + 1];
+static char tok_e[TOKEN_MAX + 1], tok_egm[TOKEN_MAX + 1];
 static char joined[FZR_JOINS_MAX][TOKEN_MAX + 1];
 static int njoined;
+static fzr_join all[ALL_MAX];
+static int nall;
 static char urls[2][96];
+static nng_socket sub;
 
 static int64_t fixed_clock(void *arg)
 {
@@ -32,6 +46,7 @@ static int64_t fixed_clock(void *arg)
 
 static void done(void)
 {
+    nng_close(sub);
     pc_server_free(srv);
     pc_transport_fini();
 }
@@ -55,7 +70,32 @@ void fzr_init(const char *tag)
     piles_config_init(&cfg);
     cfg.deal_ms = cfg.results_ms = cfg.scoring_ms = 0;
     cfg.declare_ms = cfg.play_ms = PILES_DELAY_MAX;
+    arenagame_init();
+    /* The round waits a day; the resolution is at once (0 ms timers run
+     * in the loop fuzz_request runs after every body). */
+    encounter_config_init(&ecfg);
+    ecfg.round_ms = ENCOUNTER_DELAY_MAX;
+    ecfg.resolution_ms = 0;
+    /* Everything every room broadcasts, to look for secrets in it. */
+    FZ_CHECK(nng_sub0_open(&sub) == 0 &&
+                 nng_socket_set(sub, NNG_OPT_SUB_SUBSCRIBE, "", 0) == 0 &&
+                 nng_socket_set_int(sub, NNG_OPT_RECVBUF, 8192) == 0 &&
+                 nng_dial(sub, urls[0], NULL, 0) == 0,
+             "cannot follow the broadcast");
     atexit(done);
+}
+
+void fzr_broadcast(void (*fn)(const char *msg, size_t len, void *arg),
+                   void *arg)
+{
+    nng_msg *m;
+    while (nng_recvmsg(sub, &m, NNG_FLAG_NONBLOCK) == 0) {
+        /* An exact-size copy, so reading past its end is caught. */
+        char *c = fz_copy(nng_msg_body(m), nng_msg_len(m));
+        fn(c, nng_msg_len(m), arg);
+        free(c);
+        nng_msg_free(m);
+    }
 }
 
 pc_server *fzr_server(void)
@@ -84,12 +124,45 @@ static const char *join_token(const cJSON *reply)
     return t->valuestring;
 }
 
+/* Remember a join with its room, name and role. */
+static void note_all(const cJSON *reply, const char *t)
+{
+    const cJSON *res = cJSON_GetObjectItemCaseSensitive(reply, "result");
+    const char *room =
+        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(res, "room"));
+    const char *name =
+        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(res, "player"));
+    const char *role =
+        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(res, "role"));
+    if (nall == ALL_MAX || room == NULL || name == NULL || role == NULL ||
+        strlen(room) >= sizeof all[0].room ||
+        strlen(name) >= sizeof all[0].name) {
+        return;
+    }
+    fzr_join *j = &all[nall++];
+    strcpy(j->room, room);
+    strcpy(j->name, name);
+    strcpy(j->token, t);
+    j->gm = strcmp(role, "gm") == 0;
+}
+
+int fzr_njoins(void)
+{
+    return nall;
+}
+
+const fzr_join *fzr_joins(int i)
+{
+    return &all[i];
+}
+
 void fzr_note_join(const cJSON *reply)
 {
     const char *t = join_token(reply);
     if (t == NULL) {
         return;
     }
+    note_all(reply, t);
     if (njoined == FZR_JOINS_MAX) {
         memmove(joined[0], joined[1], sizeof joined[0] * (FZR_JOINS_MAX - 1));
         njoined--;
@@ -97,7 +170,29 @@ void fzr_note_join(const cJSON *reply)
     strcpy(joined[njoined++], t);
 }
 
-static void host(const char *id, const pc_game *game, void *arg, char *tok)
+/* Join room id as name (the game master with the credential when gm)
+ * and keep the token in tok. */
+static void join(const char *id, const char *name, bool gm, char *tok)
+{
+    char body[256];
+    size_t n = 0;
+    int len = snprintf(body, sizeof body,
+                       "{\"v\":1,\"op\":\"join\",\"room\":\"%s\","
+                       "\"role\":\"%s\",\"name\":\"%s\"%s}",
+                       id, gm ? "gm" : "player", name,
+                       gm ? ",\"credential\":\"" FZR_GM_CREDENTIAL "\"" : "");
+    char *text = fzr_answer(body, (size_t)len, &n);
+    cJSON *reply = cJSON_ParseWithLength(text, n);
+    const char *t = join_token(reply);
+    FZ_CHECK(t != NULL, "%s cannot join %s: %s", name, id, text);
+    strcpy(tok, t);
+    note_all(reply, t);
+    cJSON_Delete(reply);
+    cJSON_free(text);
+}
+
+static void host(const char *id, const pc_game *game, void *arg,
+                 const char *gm_credential)
 {
     (void)pc_server_remove_room(srv, id);
     pc_server_room_options ro;
@@ -107,27 +202,24 @@ static void host(const char *id, const pc_game *game, void *arg, char *tok)
     ro.room.seed_set = true;
     ro.room.clock = fixed_clock;
     ro.room.arg = arg;
+    ro.gm_credential = gm_credential;
     FZ_CHECK(pc_server_add_room(srv, game, &ro, NULL) == PC_OK,
              "cannot host room %s", id);
-    char body[128];
-    size_t n = 0;
-    int len = snprintf(body, sizeof body,
-                       "{\"v\":1,\"op\":\"join\",\"room\":\"%s\","
-                       "\"role\":\"player\",\"name\":\"alice\"}",
-                       id);
-    char *text = fzr_answer(body, (size_t)len, &n);
-    cJSON *reply = cJSON_ParseWithLength(text, n);
-    const char *t = join_token(reply);
-    FZ_CHECK(t != NULL, "alice cannot join %s: %s", id, text);
-    strcpy(tok, t);
-    cJSON_Delete(reply);
-    cJSON_free(text);
 }
 
 void fzr_reset(void)
 {
-    host("t", tictactoe_game(), NULL, tok_t);
-    host("p", piles_game(), &cfg, tok_p);
+    nall = 0;
+    host("t", tictactoe_game(), NULL, NULL);
+    join("t", "alice", false, tok_t);
+    host("p", piles_game(), &cfg, NULL);
+    join("p", "alice", false, tok_p);
+    host("g", arenagame(), NULL, FZR_GM_CREDENTIAL);
+    join("g", "alice", false, tok_g);
+    join("g", "gm", true, tok_gm);
+    host("e", encounter_game(), &ecfg, FZR_GM_CREDENTIAL);
+    join("e", "alice", false, tok_e);
+    join("e", "gm", true, tok_egm);
     njoined = 0;
 }
 
@@ -139,6 +231,21 @@ const char *fzr_token_t(void)
 const char *fzr_token_p(void)
 {
     return tok_p;
+}
+
+const char *fzr_token_g(void)
+{
+    return tok_g;
+}
+
+const char *fzr_token_gm(void)
+{
+    return tok_gm;
+}
+
+const char *fzr_token_e(void)
+{
+    return tok_e;
 }
 
 /* The value of the placeholder at p (n bytes left), and its length. */
@@ -153,6 +260,16 @@ static const char *mark(const char *p, size_t n, size_t *mlen)
         return tok_t;
     case 'P':
         return tok_p;
+    case 'G':
+        return tok_g;
+    case 'W':
+        return tok_gm;
+    case 'E':
+        return tok_e;
+    case 'V':
+        return tok_egm;
+    case 'M':
+        return FZR_GM_CREDENTIAL;
     case 'L':
         return njoined > 0 ? joined[njoined - 1] : "";
     default:

@@ -5,15 +5,23 @@
  *
  * One CALLER-OWNED server per process (inproc URLs, no heartbeat, the
  * inspector credential FZR_CREDENTIAL). fzr_reset hosts, afresh, a
- * tictactoe room "t" and a piles room "p" (PRNG seed 7, a clock fixed at
+ * tictactoe room "t", a piles room "p" (PRNG seed 7, a clock fixed at
  * FZR_T0, piles pauses of 0 ms and declaration and play timers of a day),
- * each with the player "alice" joined. Request bodies name tokens, which
- * are random, by placeholders fzr_substitute replaces:
+ * an arena room "g" (arenagame.h: strict action types, events, secrets)
+ * and an encounter room "e" (games/encounter: rounds of a day, resolution
+ * at once), both with the game-master credential FZR_GM_CREDENTIAL; each
+ * has the player "alice" joined, and g and e also their game master
+ * "gm". Request bodies name tokens, which are random, by placeholders
+ * fzr_substitute replaces:
  *   @T@  alice's token in t        @P@  alice's token in p
- *   @L@  the token of the last ok player join since fzr_reset
- *   @1@ .. @8@  the token of the 1st .. 8th ok player join since then
- * (an unknown one becomes ""). Loop owner's thread only; not a test
- * framework, not installed.
+ *   @G@  alice's token in g        @W@  the game master's token in g
+ *   @E@  alice's token in e        @V@  the game master's token in e
+ *   @M@  the game-master credential (FZR_GM_CREDENTIAL)
+ *   @L@  the token of the last ok player or gm join since fzr_reset
+ *   @1@ .. @8@  the token of the 1st .. 8th such join since then
+ * (an unknown one becomes ""). A SUB socket follows the server's
+ * broadcast (every room) for fzr_broadcast. Loop owner's thread only;
+ * not a test framework, not installed.
  */
 #ifndef PC_FUZZ_REQHOST_H
 #define PC_FUZZ_REQHOST_H
@@ -24,9 +32,10 @@
 
 #include "phasecast/server.h"
 
-#define FZR_CREDENTIAL "fuzz-inspector-credential"
-#define FZR_T0         1795428000000LL
-#define FZR_JOINS_MAX  8
+#define FZR_CREDENTIAL    "fuzz-inspector-credential"
+#define FZR_GM_CREDENTIAL "fuzz-game-master-credential"
+#define FZR_T0            1795428000000LL
+#define FZR_JOINS_MAX     8
 
 /* Create the server (once; aborts on failure); it is freed at exit. */
 void fzr_init(const char *tag);
@@ -43,5 +52,27 @@ char *fzr_answer(const char *body, size_t len, size_t *n);
 void fzr_note_join(const cJSON *reply);
 const char *fzr_token_t(void);
 const char *fzr_token_p(void);
+const char *fzr_token_g(void);
+const char *fzr_token_gm(void);
+const char *fzr_token_e(void);
+
+/* A join fzr_note_join remembered, and those made by fzr_reset (the
+ * first FZR_RESET_JOINS): alice in t and p, alice and the game master in
+ * g, alice and the game master in e. */
+#define FZR_RESET_JOINS 6
+typedef struct fzr_join {
+    char room[16];
+    char name[40];
+    char token[72];
+    int gm; /* joined as the game master */
+} fzr_join;
+/* The ith of fzr_njoins() joins since fzr_reset, fzr_reset's first. */
+int fzr_njoins(void);
+const fzr_join *fzr_joins(int i);
+
+/* Pass every broadcast message received so far (after the loop ran) to
+ * fn, then forget it. */
+void fzr_broadcast(void (*fn)(const char *msg, size_t len, void *arg),
+                   void *arg);
 
 #endif

@@ -19,6 +19,7 @@
  *                        [--heartbeat MS] [--history N] [--max-message BYTES]
  *                        [--seed N] [piles options] [encounter options]
  *                        [--gm-credential-file FILE]
+ *                        [--action-rate N [--action-burst N]]
  *                        [--log-dir DIR [--fsync POLICY] [--keyframe-every N]
  *                         [--keep-segments N|all]
  *                        [--repair]]
@@ -83,6 +84,11 @@ static void usage(FILE *to)
             "[%d]\n"
             "  --history N          changes each room keeps [%d]\n"
             "  --max-message BYTES  largest request answered [%d]\n"
+            "  --action-rate N      actions per second each player may "
+            "send, over\n"
+            "                       a burst (rate_limited beyond) [0: no "
+            "limit]\n"
+            "  --action-burst N     the burst [the rate]\n"
             "  --seed N             seed every room's PRNG with N "
             "[from the clock]\n"
             "  --inspector-credential-file FILE\n"
@@ -306,6 +312,10 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--max-message") == 0 && number(v, 1L << 30, &n) &&
                    n > 0) {
             o.max_message_bytes = (size_t)n;
+        } else if (strcmp(a, "--action-rate") == 0 && number(v, 1000000, &n)) {
+            o.action_rate = (unsigned)n;
+        } else if (strcmp(a, "--action-burst") == 0 && number(v, 1000000, &n)) {
+            o.action_burst = (unsigned)n;
         } else if (strcmp(a, "--inspector-credential-file") == 0) {
             cred_file = v;
         } else if (strcmp(a, "--gm-credential-file") == 0) {

@@ -58,54 +58,21 @@
 
 #include "catchup.h"
 #include "config.h"
+#include "client_impl.h"
+#include "harness.h"
 #include "replica.h"
 #include "request.h"
 #include "subscription.h"
 #include "wire.h"
 
-/* What the replica needs next. */
-enum need { NEED_NONE = 0, NEED_CHANGES = 1, NEED_SNAPSHOT = 2 };
+/* The struct, enum need and the functions shared with actions.c are in
+ * client_impl.h. */
 
-/* Most `changes` rounds per repair (a server may cap each answer). */
-#define REPAIR_ROUNDS 64
-/* Most broadcast messages handled by one pc_client_poll. */
-#define POLL_BATCH 4096
-
-/* The client; see phasecast/client.h. */
-struct pc_client {
-    pc_client_config cfg; /* pc__config_copy's: resolved, strings owned */
-
-    pc__subscription sub; /* the SUB socket and the room's envelopes */
-    pc__request rq;       /* the REQ socket and every request */
-    pc_json_limits lim;   /* for every received document */
-
-    pc__replica rep;
-    bool priv_mode; /* player's view differs from the public view, so
-                       broadcast sums cannot check it */
-    /* The game's private paths from `join`: with them a player checks the
-     * public view of its replica against every broadcast sum. */
-    char **paths;     /* NULL-terminated, owned; NULL if not announced */
-    pc_game pub_game; /* only private_paths is used (pc_view_checksum) */
-
-    enum need need;
-    int64_t retry_at;       /* monotonic ms; repair waits until then */
-    int backoff_ms;         /* next delay after a failed request */
-    bool in_incident;       /* a repair is under way, see the top */
-    int incident_snapshots; /* snapshots taken in this incident */
-    int64_t cooldown_until; /* after GAVE_UP, no repair before this */
-
-    int64_t last_msg; /* monotonic ms of the last message of the room */
-    int heartbeat_ms;
-    bool stale;
-
-    uint64_t conflict_seq; /* the room's seq the last conflict reported */
-    int depth;             /* >0 while a callback may run */
-    bool closing;          /* pc_client_close was called from a callback */
-    pc_client_stats st;
-};
-
-static int64_t now_ms(void)
+int64_t pc__client_now(const pc_client *c)
 {
+    if (c->harnessed) {
+        return c->harness.now_ms(c->harness.arg);
+    }
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
@@ -134,7 +101,7 @@ static void end_incident(pc_client *c)
 }
 
 /* Ask for a repair; the strongest request wins. */
-static void need_repair(pc_client *c, enum need n)
+void pc__client_need_repair(pc_client *c, enum need n)
 {
     if (n > c->need) {
         c->need = n;
@@ -162,7 +129,7 @@ static pc_err apply_change(pc_client *c, const pc__wire_change *ch,
     pc_err rv = pc__replica_apply(&c->rep, ch->phase, ch->patch);
     if (rv != PC_OK) {
         /* Nothing changed; only a snapshot can get past this change. */
-        need_repair(c, NEED_SNAPSHOT);
+        pc__client_need_repair(c, NEED_SNAPSHOT);
         return PC_ERR_PROTOCOL;
     }
     c->st.changes_applied++;
@@ -178,7 +145,7 @@ static pc_err apply_change(pc_client *c, const pc__wire_change *ch,
     if (how == VERIFY && !match) {
         c->st.checksum_mismatches++;
         pc__request_report(&c->rq, ch->seq);
-        need_repair(c, NEED_SNAPSHOT);
+        pc__client_need_repair(c, NEED_SNAPSHOT);
         return PC_ERR_PROTOCOL;
     }
     if (how == NO_VERIFY || (how == PROBE && !match)) {
@@ -273,7 +240,7 @@ static pc_err changes_round(pc_client *c, const sum_hint *hint, bool *more)
             if (!c->rep.sum_known || ch.sum != c->rep.sum) {
                 c->st.checksum_mismatches++;
                 pc__request_report(&c->rq, ch.seq);
-                need_repair(c, NEED_SNAPSHOT);
+                pc__client_need_repair(c, NEED_SNAPSHOT);
                 rv = PC_ERR_PROTOCOL;
                 break;
             }
@@ -282,7 +249,7 @@ static pc_err changes_round(pc_client *c, const sum_hint *hint, bool *more)
         if (ch.seq != c->rep.seq + 1) {
             /* The server skipped a seq: do not guess, resynchronise. */
             c->st.bad_messages++;
-            need_repair(c, NEED_SNAPSHOT);
+            pc__client_need_repair(c, NEED_SNAPSHOT);
             rv = PC_ERR_PROTOCOL;
             break;
         }
@@ -294,7 +261,7 @@ static pc_err changes_round(pc_client *c, const sum_hint *hint, bool *more)
     if (rv == PC_OK) {
         *more = c->rep.seq < head && cJSON_GetArraySize(list) > 0;
         if (c->rep.seq < head && cJSON_GetArraySize(list) == 0) {
-            need_repair(c, NEED_SNAPSHOT);
+            pc__client_need_repair(c, NEED_SNAPSHOT);
             rv = PC_ERR_PROTOCOL;
         }
     }
@@ -310,7 +277,7 @@ static pc_err repair_changes(pc_client *c, const sum_hint *hint)
         bool more = false;
         pc_err rv = changes_round(c, hint, &more);
         if (rv == PC_ERR_EVICTED) {
-            need_repair(c, NEED_SNAPSHOT);
+            pc__client_need_repair(c, NEED_SNAPSHOT);
             return rv;
         }
         if (rv != PC_OK) {
@@ -353,18 +320,18 @@ static pc_err take_snapshot(pc_client *c, pc_error *e)
 /* The doubling delay after a failed repair request. */
 static void back_off(pc_client *c)
 {
-    c->retry_at = now_ms() + c->backoff_ms;
+    c->retry_at = pc__client_now(c) + c->backoff_ms;
     c->backoff_ms = c->backoff_ms > c->cfg.repair_backoff_max_ms / 2
                         ? c->cfg.repair_backoff_max_ms
                         : c->backoff_ms * 2;
 }
 
 /* Run the pending repair if it is due. */
-static pc_err run_repair(pc_client *c)
+pc_err pc__client_run_repair(pc_client *c)
 {
     static const sum_hint no_hint = {0, 0};
     for (int step = 0; step < 4 && c->need != NEED_NONE; step++) {
-        int64_t now = now_ms();
+        int64_t now = pc__client_now(c);
         if (c->stale || now < c->retry_at || now < c->cooldown_until) {
             return PC_OK;
         }
@@ -418,7 +385,7 @@ static pc_err run_repair(pc_client *c)
 static pc_err fetch_own_view(pc_client *c, const pc__wire_change *ch)
 {
     sum_hint hint = {ch->seq, ch->sum};
-    need_repair(c, NEED_CHANGES);
+    pc__client_need_repair(c, NEED_CHANGES);
     pc_err rv = repair_changes(c, &hint);
     if (rv == PC_ERR_CLOSED || rv == PC_ERR_NOMEM) {
         return rv;
@@ -426,7 +393,7 @@ static pc_err fetch_own_view(pc_client *c, const pc__wire_change *ch)
     if (rv != PC_OK && c->need == NEED_CHANGES) {
         back_off(c);
     }
-    return run_repair(c);
+    return pc__client_run_repair(c);
 }
 
 /* One change from the broadcast, in the public view. */
@@ -439,12 +406,12 @@ static pc_err on_change(pc_client *c, const pc__wire_change *ch)
     if (c->need != NEED_NONE) {
         /* A repair is pending (backing off or cooling down); it will
          * fetch everything after the replica's seq. */
-        return run_repair(c);
+        return pc__client_run_repair(c);
     }
     if (ch->seq > c->rep.seq + 1) {
         c->st.gaps_detected++;
-        need_repair(c, NEED_CHANGES);
-        pc_err rv = run_repair(c);
+        pc__client_need_repair(c, NEED_CHANGES);
+        pc_err rv = pc__client_run_repair(c);
         if (rv != PC_OK) {
             return rv;
         }
@@ -479,7 +446,7 @@ static pc_err on_change(pc_client *c, const pc__wire_change *ch)
         return fetch_own_view(c, ch);
     }
     if (rv == PC_ERR_PROTOCOL) {
-        return run_repair(c);
+        return pc__client_run_repair(c);
     }
     return rv;
 }
@@ -499,21 +466,38 @@ static pc_err on_heartbeat(pc_client *c, const cJSON *doc)
     }
     if (seq > c->rep.seq && c->need == NEED_NONE) {
         c->st.gaps_detected++;
-        need_repair(c, NEED_CHANGES);
+        pc__client_need_repair(c, NEED_CHANGES);
     }
-    return run_repair(c);
+    return pc__client_run_repair(c);
+}
+
+/* A message of the room arrived: it is live again. */
+static pc_err heard(pc_client *c)
+{
+    c->last_msg = pc__client_now(c);
+    if (c->stale) {
+        c->stale = false;
+        return emit(c, PC_CLIENT_EVENT_LIVE);
+    }
+    return PC_OK;
+}
+
+/* A "changes" frame that the fast decoder took (frame.h): the same steps
+ * as on_envelope's for the same changes. */
+static pc_err on_frame(pc_client *c, const pc__frame *f)
+{
+    pc_err rv = heard(c);
+    for (size_t i = 0; rv == PC_OK && i < f->n; i++) {
+        rv = on_change(c, &f->v[i]);
+    }
+    return rv;
 }
 
 /* One envelope of the room, already checked by pc__subscription_recv. */
 static pc_err on_envelope(pc_client *c, const cJSON *doc)
 {
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(doc, "type");
-    pc_err rv = PC_OK;
-    c->last_msg = now_ms();
-    if (c->stale) {
-        c->stale = false;
-        rv = emit(c, PC_CLIENT_EVENT_LIVE);
-    }
+    pc_err rv = heard(c);
     if (rv == PC_OK && strcmp(type->valuestring, "changes") == 0) {
         const cJSON *list = cJSON_GetObjectItemCaseSensitive(doc, "changes");
         const cJSON *item;
@@ -543,7 +527,7 @@ static pc_err on_envelope(pc_client *c, const cJSON *doc)
 /* Staleness and due repairs. */
 static pc_err tick(pc_client *c)
 {
-    int64_t now = now_ms();
+    int64_t now = pc__client_now(c);
     if (!c->stale && now - c->last_msg >=
                          (int64_t)c->cfg.stale_intervals * c->heartbeat_ms) {
         c->stale = true;
@@ -553,12 +537,12 @@ static pc_err tick(pc_client *c)
             return rv;
         }
     }
-    return run_repair(c);
+    return pc__client_run_repair(c);
 }
 
 int pc_client_timeout_ms(const pc_client *c)
 {
-    int64_t now = now_ms();
+    int64_t now = pc__client_now(c);
     int64_t due = INT32_MAX;
     if (!c->stale) {
         due = c->last_msg + (int64_t)c->cfg.stale_intervals * c->heartbeat_ms;
@@ -574,7 +558,7 @@ int pc_client_timeout_ms(const pc_client *c)
     return due - now > INT32_MAX ? INT32_MAX : (int)(due - now);
 }
 
-static void destroy(pc_client *c)
+void pc__client_destroy(pc_client *c)
 {
     /* Stop the dialers (and their reconnect timers) before the sockets,
      * so no pipe is added while a socket shuts down. This does not cure a
@@ -591,9 +575,10 @@ static void destroy(pc_client *c)
     pc_free(c);
 }
 
-static pc_err poll_inner(pc_client *c, int timeout_ms)
+pc_err pc__client_poll_inner(pc_client *c, int timeout_ms)
 {
-    int64_t deadline = timeout_ms < 0 ? INT64_MAX : now_ms() + timeout_ms;
+    int64_t deadline =
+        timeout_ms < 0 ? INT64_MAX : pc__client_now(c) + timeout_ms;
     int fd = pc_client_fd(c);
     for (;;) {
         pc_err rv = tick(c);
@@ -604,12 +589,18 @@ static pc_err poll_inner(pc_client *c, int timeout_ms)
         while (handled < POLL_BATCH) {
             bool got = false;
             cJSON *doc = NULL;
-            rv = pc__subscription_recv(&c->sub, &got, &doc);
+            pc__frame *frame = NULL;
+            rv = pc__subscription_recv(&c->sub, &got, &doc, &frame);
             if (rv == PC_OK && !got) {
                 break;
             }
-            if (rv == PC_OK && doc != NULL) {
+            if (rv == PC_OK && frame != NULL) {
+                rv = on_frame(c, frame);
+            } else if (rv == PC_OK && doc != NULL) {
                 rv = on_envelope(c, doc);
+            }
+            if (frame != NULL) {
+                pc__frame_clear(frame);
             }
             cJSON_Delete(doc);
             handled++;
@@ -620,7 +611,7 @@ static pc_err poll_inner(pc_client *c, int timeout_ms)
         if (handled > 0) {
             return tick(c);
         }
-        int64_t now = now_ms();
+        int64_t now = pc__client_now(c);
         if (now >= deadline) {
             return PC_OK;
         }
@@ -645,9 +636,9 @@ pc_err pc_client_poll(pc_client *c, int timeout_ms)
     if (c->depth > 0) {
         return PC_ERR_REENTRANT;
     }
-    pc_err rv = poll_inner(c, timeout_ms);
+    pc_err rv = pc__client_poll_inner(c, timeout_ms);
     if (c->closing) {
-        destroy(c);
+        pc__client_destroy(c);
         return PC_ERR_CLOSED;
     }
     return rv;
@@ -667,7 +658,7 @@ void pc_client_close(pc_client *c)
         c->closing = true;
         return;
     }
-    destroy(c);
+    pc__client_destroy(c);
 }
 
 /* ------------------------------------------------------------------ */
@@ -682,8 +673,10 @@ static int open_sockets(pc_client *c)
     return rv != 0 ? rv : pc__request_open(&c->rq, &c->cfg);
 }
 
-pc_err pc_client_open(const pc_client_config *cfg, pc_client **out,
-                      pc_error *err)
+/* pc_client_open, or pc__client_open_harnessed when h is not NULL. */
+static pc_err open_client(const pc_client_config *cfg,
+                          const pc__client_harness *h, pc_client **out,
+                          pc_error *err)
 {
     pc_client_config own;
     /* A NULL out is refused like a bad config. */
@@ -699,7 +692,7 @@ pc_err pc_client_open(const pc_client_config *cfg, pc_client **out,
     memset(c, 0, sizeof(*c));
     c->cfg = own;
     if (pc__subscription_init(&c->sub, c->cfg.room, &c->lim, &c->st) != PC_OK) {
-        destroy(c);
+        pc__client_destroy(c);
         return pc_error_set(err, PC_ERR_NOMEM, NULL, "out of memory");
     }
     pc__replica_init(&c->rep);
@@ -710,11 +703,16 @@ pc_err pc_client_open(const pc_client_config *cfg, pc_client **out,
     c->backoff_ms = c->cfg.repair_backoff_ms;
     c->heartbeat_ms = c->cfg.heartbeat_ms;
     pc__request_init(&c->rq, c->cfg.room, &c->cfg, &c->lim, &c->st);
+    if (h != NULL) {
+        c->harnessed = true;
+        c->harness = *h;
+        c->rq.harness = &c->harness;
+    }
 
-    int nrv = open_sockets(c);
+    int nrv = h != NULL ? 0 : open_sockets(c);
     if (nrv != 0) {
         rv = pc__request_nng_err(nrv);
-        destroy(c);
+        pc__client_destroy(c);
         return pc_error_set(err, rv, NULL, "nng: %s", nng_strerror(nrv));
     }
     rv = pc__request_join(&c->rq, c->cfg.name, c->cfg.gm_credential,
@@ -724,147 +722,80 @@ pc_err pc_client_open(const pc_client_config *cfg, pc_client **out,
         rv = take_snapshot(c, err);
     }
     if (rv != PC_OK) {
-        destroy(c);
+        pc__client_destroy(c);
         if (err != NULL && err->err == PC_OK) {
             pc_error_set(err, rv, NULL, "joining room %s: %s", cfg->room,
                          pc_strerror(rv));
         }
         return rv;
     }
-    c->last_msg = now_ms();
+    c->last_msg = pc__client_now(c);
     *out = c;
     return PC_OK;
 }
 
-/* ------------------------------------------------------------------ */
-/* Actions and accessors                                               */
-/* ------------------------------------------------------------------ */
-
-pc_err pc_client_act_id(pc_client *c, const char *action_id, const char *type,
-                        const cJSON *payload, cJSON **value, uint64_t *seq,
-                        pc_error *err)
+pc_err pc_client_open(const pc_client_config *cfg, pc_client **out,
+                      pc_error *err)
 {
-    if (c->cfg.role == PC_CLIENT_SPECTATOR) {
-        return pc_error_set(err, PC_ERR_PERMISSION, NULL,
-                            "spectators cannot act");
+    return open_client(cfg, NULL, out, err);
+}
+
+pc_err pc__client_open_harnessed(const pc_client_config *cfg,
+                                 const pc__client_harness *h, pc_client **out,
+                                 pc_error *err)
+{
+    if (h == NULL || h->exchange == NULL || h->now_ms == NULL) {
+        return pc_error_set(err, PC_ERR_INVALID, NULL, "no harness");
     }
-    return pc__request_act(&c->rq, action_id, type, payload, NULL,
-                           c->cfg.request_attempts, value, seq, err);
+    return open_client(cfg, h, out, err);
 }
 
-pc_err pc_client_act_expect(pc_client *c, const char *type,
-                            const cJSON *payload, uint64_t expected_seq,
-                            cJSON **value, uint64_t *seq, pc_error *err)
+/* After a harnessed step: free a client its callback closed. */
+static pc_err harness_done(pc_client *c, pc_err rv)
 {
-    if (c->cfg.role == PC_CLIENT_SPECTATOR) {
-        return pc_error_set(err, PC_ERR_PERMISSION, NULL,
-                            "spectators cannot act");
-    }
-    char id[PC__ACTION_ID_SIZE];
-    pc__request_action_id(&c->rq, id);
-    pc_err rv = pc__request_act(&c->rq, id, type, payload, &expected_seq,
-                                c->cfg.request_attempts, value, seq, err);
-    if (rv == PC_ERR_CONFLICT && c->rq.has_error_seq) {
-        c->conflict_seq = c->rq.error_seq;
-    }
-    return rv;
-}
-
-uint64_t pc_client_conflict_seq(const pc_client *c)
-{
-    return c->conflict_seq;
-}
-
-bool pc__client_in_callback(const pc_client *c)
-{
-    return c->depth > 0;
-}
-
-static pc_err catch_up(pc_client *c, uint64_t target)
-{
-    int64_t deadline =
-        now_ms() + (int64_t)c->cfg.request_timeout_ms * c->cfg.request_attempts;
-    while (c->rep.seq < target) {
-        /* What the broadcast already brought, then a repair if that was
-         * not enough: the conflict's seq says the room is there. */
-        pc_err rv = poll_inner(c, 0);
-        if (rv == PC_OK && c->rep.seq < target && c->need == NEED_NONE) {
-            need_repair(c, NEED_CHANGES);
-            rv = run_repair(c);
-        }
-        if (rv != PC_OK || c->rep.seq >= target) {
-            return rv;
-        }
-        if (now_ms() >= deadline) {
-            return PC_ERR_TIMEOUT;
-        }
-        rv = poll_inner(c, 20);
-        if (rv != PC_OK) {
-            return rv;
-        }
-    }
-    return PC_OK;
-}
-
-pc_err pc__client_catch_up(pc_client *c, uint64_t target)
-{
-    pc_err rv = catch_up(c, target);
     if (c->closing) {
-        destroy(c);
+        pc__client_destroy(c);
         return PC_ERR_CLOSED;
     }
     return rv;
 }
 
-pc_err pc_client_act(pc_client *c, const char *type, const cJSON *payload,
-                     cJSON **value, uint64_t *seq, pc_error *err)
+pc_err pc__client_deliver(pc_client *c, const void *msg, size_t len)
 {
-    char id[PC__ACTION_ID_SIZE];
-    pc__request_action_id(&c->rq, id);
-    return pc_client_act_id(c, id, type, payload, value, seq, err);
-}
-
-const cJSON *pc_client_state(const pc_client *c)
-{
-    return c->rep.doc;
-}
-
-uint64_t pc_client_seq(const pc_client *c)
-{
-    return c->rep.seq;
-}
-
-bool pc_client_stale(const pc_client *c)
-{
-    return c->stale;
-}
-
-const char *pc_client_room(const pc_client *c)
-{
-    return c->cfg.room;
-}
-
-const char *pc_client_player(const pc_client *c)
-{
-    return c->cfg.name;
-}
-
-void pc_client_stats_get(const pc_client *c, pc_client_stats *out)
-{
-    *out = c->st;
-}
-
-const char *pc_client_event_name(pc_client_event ev)
-{
-    switch (ev) {
-    case PC_CLIENT_EVENT_STALE:
-        return "stale";
-    case PC_CLIENT_EVENT_LIVE:
-        return "live";
-    case PC_CLIENT_EVENT_SNAPSHOT:
-        return "snapshot";
-    case PC_CLIENT_EVENT_GAVE_UP:
-        return "gave_up";
+    if (c->depth > 0) {
+        return PC_ERR_REENTRANT;
     }
-    return "unknown";
+    cJSON *doc = NULL;
+    pc__frame *frame = NULL;
+    pc_err rv = pc__subscription_envelope(&c->sub, msg, len, &doc, &frame);
+    if (rv == PC_OK && frame != NULL) {
+        rv = on_frame(c, frame);
+    } else if (rv == PC_OK && doc != NULL) {
+        rv = on_envelope(c, doc);
+    }
+    if (frame != NULL) {
+        pc__frame_clear(frame);
+    }
+    cJSON_Delete(doc);
+    if (rv == PC_OK) {
+        rv = tick(c);
+    }
+    return harness_done(c, rv);
+}
+
+pc_err pc__client_tick(pc_client *c)
+{
+    if (c->depth > 0) {
+        return PC_ERR_REENTRANT;
+    }
+    return harness_done(c, tick(c));
+}
+
+bool pc__client_sum(const pc_client *c, uint64_t *sum)
+{
+    if (c->rep.doc == NULL || !c->rep.sum_known) {
+        return false;
+    }
+    *sum = c->rep.sum;
+    return true;
 }

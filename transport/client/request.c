@@ -143,6 +143,37 @@ cJSON *pc__request_new(const pc__request *r, const char *op)
     return req;
 }
 
+/* One attempt: send text and wait up to timeout ms for the reply, whose
+ * body (*body, *body_len) lives in *msg (nng_msg_free it; NULL for a
+ * harnessed client, whose reply is the harness's). */
+static pc_err exchange(pc__request *r, const char *text, size_t len,
+                       int timeout, nng_msg **msg, const char **body,
+                       size_t *body_len)
+{
+    if (r->harness != NULL) {
+        return r->harness->exchange(text, len, body, body_len, r->harness->arg);
+    }
+    nng_socket_set_ms(r->sock, NNG_OPT_RECVTIMEO, timeout);
+    nng_msg *m;
+    int nrv = nng_msg_alloc(&m, 0);
+    if (nrv == 0 && (nrv = nng_msg_append(m, text, len)) != 0) {
+        nng_msg_free(m);
+    }
+    if (nrv == 0 && (nrv = nng_sendmsg(r->sock, m, 0)) != 0) {
+        nng_msg_free(m); /* sendmsg takes ownership only on success */
+    }
+    if (nrv == 0) {
+        nrv = nng_recvmsg(r->sock, &m, 0);
+    }
+    if (nrv != 0) {
+        return pc__request_nng_err(nrv);
+    }
+    *msg = m;
+    *body = nng_msg_body(m);
+    *body_len = nng_msg_len(m);
+    return PC_OK;
+}
+
 pc_err pc__request_call(pc__request *r, const cJSON *req, int attempts,
                         cJSON **root, const cJSON **result, pc_error *e)
 {
@@ -158,22 +189,13 @@ pc_err pc__request_call(pc__request *r, const cJSON *req, int attempts,
             timeout =
                 timeout > ATTEMPT_CAP_MS / 2 ? ATTEMPT_CAP_MS : timeout * 2;
         }
-        nng_socket_set_ms(r->sock, NNG_OPT_RECVTIMEO, timeout);
-        nng_msg *msg;
-        int nrv = nng_msg_alloc(&msg, 0);
-        if (nrv == 0 && (nrv = nng_msg_append(msg, text, len)) != 0) {
-            nng_msg_free(msg);
-        }
-        if (nrv == 0 && (nrv = nng_sendmsg(r->sock, msg, 0)) != 0) {
-            nng_msg_free(msg); /* sendmsg takes ownership only on success */
-        }
+        nng_msg *msg = NULL;
+        const char *body = NULL;
+        size_t body_len = 0;
+        rv = exchange(r, text, len, timeout, &msg, &body, &body_len);
         r->st->requests++;
-        if (nrv == 0) {
-            nrv = nng_recvmsg(r->sock, &msg, 0);
-        }
-        if (nrv != 0) {
+        if (rv != PC_OK) {
             r->st->request_failures++;
-            rv = pc__request_nng_err(nrv);
             if (rv == PC_ERR_NOMEM || rv == PC_ERR_CLOSED) {
                 break;
             }
@@ -181,9 +203,10 @@ pc_err pc__request_call(pc__request *r, const cJSON *req, int attempts,
             continue;
         }
         cJSON *doc = NULL;
-        rv = pc_json_parse(nng_msg_body(msg), nng_msg_len(msg), r->lim, &doc,
-                           NULL);
-        nng_msg_free(msg);
+        rv = pc_json_parse(body, body_len, r->lim, &doc, NULL);
+        if (msg != NULL) {
+            nng_msg_free(msg);
+        }
         if (rv != PC_OK) {
             r->st->bad_messages++;
             rv = rv == PC_ERR_NOMEM ? rv : PC_ERR_PROTOCOL;

@@ -25,6 +25,7 @@
 #include "phasecast/error.h"
 #include "phasecast/json.h"
 
+#include "harness.h"
 #include "replica.h"
 
 /* Room for an action id made by pc__request_action_id. */
@@ -49,6 +50,9 @@ typedef struct pc__request {
      * conflict): that seq. */
     bool has_error_seq;
     uint64_t error_seq;
+    /* A harnessed client's stand-in for the socket (harness.h), borrowed
+     * from the client; NULL for a networked one. */
+    const pc__client_harness *harness;
 } pc__request;
 
 /* pc__request_nng_err - the pc_err for an nng error code (0 is PC_OK). */

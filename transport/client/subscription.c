@@ -27,6 +27,7 @@ pc_err pc__subscription_init(pc__subscription *s, const char *room,
     s->room = room;
     s->lim = lim;
     s->st = st;
+    pc__frame_init(&s->frame);
     s->topic_len = strlen(room) + 1;
     s->topic = pc_malloc(s->topic_len + 1);
     if (s->topic == NULL) {
@@ -43,6 +44,9 @@ int pc__subscription_open(pc__subscription *s, const pc_client_config *cfg)
         return rv;
     }
     s->open = true;
+    if ((rv = nng_aio_alloc(&s->aio, NULL, NULL)) != 0) {
+        return rv;
+    }
     if ((rv = nng_socket_set_size(s->sock, NNG_OPT_RECVMAXSZ,
                                   cfg->recv_max_bytes)) != 0 ||
         (rv = nng_socket_set_int(s->sock, NNG_OPT_RECVBUF, cfg->recv_buffer)) !=
@@ -67,8 +71,11 @@ void pc__subscription_close(pc__subscription *s)
     if (s->open) {
         nng_close(s->sock);
     }
+    nng_aio_free(s->aio); /* accepts NULL */
+    s->aio = NULL;
     pc_free(s->topic);
     s->topic = NULL;
+    pc__frame_fini(&s->frame);
 }
 
 int pc__subscription_fd(pc__subscription *s)
@@ -83,15 +90,23 @@ int pc__subscription_fd(pc__subscription *s)
 /* The envelope of one message, or NULL (counted) if it is not one of this
  * room's. PC_ERR_NOMEM only when parsing ran out of memory. */
 static pc_err envelope(pc__subscription *s, const char *body, size_t len,
-                       cJSON **out)
+                       cJSON **out, pc__frame **frame)
 {
+    s->st->messages++;
     if (len <= s->topic_len || memcmp(body, s->topic, s->topic_len) != 0) {
         s->st->bad_messages++;
         return PC_OK;
     }
+    bool taken = false;
+    pc_err rv = pc__frame_decode(&s->frame, body + s->topic_len,
+                                 len - s->topic_len, s->room, s->lim, &taken);
+    if (rv != PC_OK || taken) {
+        *frame = taken ? &s->frame : NULL;
+        return rv;
+    }
     cJSON *doc = NULL;
-    pc_err rv = pc_json_parse(body + s->topic_len, len - s->topic_len, s->lim,
-                              &doc, NULL);
+    rv = pc_json_parse(body + s->topic_len, len - s->topic_len, s->lim, &doc,
+                       NULL);
     if (rv != PC_OK) {
         s->st->bad_messages++;
         return rv == PC_ERR_NOMEM ? rv : PC_OK;
@@ -108,22 +123,36 @@ static pc_err envelope(pc__subscription *s, const char *body, size_t len,
     return PC_OK;
 }
 
-pc_err pc__subscription_recv(pc__subscription *s, bool *got, cJSON **doc)
+pc_err pc__subscription_recv(pc__subscription *s, bool *got, cJSON **doc,
+                             pc__frame **frame)
 {
-    nng_msg *msg;
     *got = false;
     *doc = NULL;
-    int nrv = nng_recvmsg(s->sock, &msg, NNG_FLAG_NONBLOCK);
-    if (nrv == NNG_EAGAIN) {
-        return PC_OK;
+    *frame = NULL;
+    /* What nng_recvmsg(NNG_FLAG_NONBLOCK) does, with the kept aio. */
+    nng_aio_set_timeout(s->aio, NNG_DURATION_ZERO);
+    nng_recv_aio(s->sock, s->aio);
+    nng_aio_wait(s->aio);
+    int nrv = nng_aio_result(s->aio);
+    if (nrv == NNG_ETIMEDOUT) {
+        return PC_OK; /* nothing queued */
     }
     if (nrv != 0) {
         return pc__request_nng_err(nrv) == PC_ERR_NOMEM ? PC_ERR_NOMEM
                                                         : PC_ERR_IO;
     }
+    nng_msg *msg = nng_aio_get_msg(s->aio);
+    nng_aio_set_msg(s->aio, NULL);
     *got = true;
-    s->st->messages++;
-    pc_err rv = envelope(s, nng_msg_body(msg), nng_msg_len(msg), doc);
+    pc_err rv = envelope(s, nng_msg_body(msg), nng_msg_len(msg), doc, frame);
     nng_msg_free(msg);
     return rv;
+}
+
+pc_err pc__subscription_envelope(pc__subscription *s, const char *body,
+                                 size_t len, cJSON **doc, pc__frame **frame)
+{
+    *doc = NULL;
+    *frame = NULL;
+    return envelope(s, body, len, doc, frame);
 }

@@ -21,6 +21,8 @@
 #include "phasecast/error.h"
 #include "phasecast/json.h"
 
+#include "frame.h"
+
 /* The SUB side of one client. Embedded in the client; the borrowed
  * pointers must outlive it. */
 typedef struct pc__subscription {
@@ -32,6 +34,10 @@ typedef struct pc__subscription {
     const char *room;          /* borrowed */
     const pc_json_limits *lim; /* borrowed: limits for every envelope */
     pc_client_stats *st;       /* borrowed: the client's counters */
+    pc__frame frame;           /* the last frame the fast path took */
+    nng_aio *aio;              /* kept for every receive: nng_recvmsg would
+                                  allocate one per message (and nng draws a
+                                  random number, a system call, for each) */
 } pc__subscription;
 
 /* pc__subscription_init - an unopened subscription to room. Returns PC_OK
@@ -56,14 +62,29 @@ void pc__subscription_close(pc__subscription *s);
 int pc__subscription_fd(pc__subscription *s);
 
 /*
+ * pc__subscription_envelope - the checks pc__subscription_recv makes on
+ * one received body (len bytes, the topic included; not NUL-terminated):
+ * counts it in messages, and either *frame points to s->frame holding its
+ * changes (a "changes" frame pc__frame_decode took; the caller calls
+ * pc__frame_clear when done) or *doc receives its envelope (caller
+ * deletes), or both are NULL (counted in bad_messages). Returns PC_OK or
+ * PC_ERR_NOMEM.
+ */
+pc_err pc__subscription_envelope(pc__subscription *s, const char *body,
+                                 size_t len, cJSON **doc, pc__frame **frame);
+
+/*
  * pc__subscription_recv - take the next queued message without waiting.
  * *got is false when none is queued. Otherwise the message counts in
- * messages, and *doc receives its envelope (caller deletes) when it is
- * "<room> " followed by a strict-JSON object with "v": 1, a string "type"
- * and "room" naming this room; anything else counts in bad_messages and
- * leaves *doc NULL. Returns PC_OK, PC_ERR_NOMEM or PC_ERR_IO (the socket
- * failed).
+ * messages, and when it is "<room> " followed by a strict-JSON object with
+ * "v": 1, a string "type" and "room" naming this room, either *frame
+ * points to s->frame holding its changes (a "changes" frame that
+ * pc__frame_decode took; the caller calls pc__frame_clear when done) or
+ * *doc receives the envelope (caller deletes); anything else counts in
+ * bad_messages and leaves both NULL. Returns PC_OK, PC_ERR_NOMEM or
+ * PC_ERR_IO (the socket failed).
  */
-pc_err pc__subscription_recv(pc__subscription *s, bool *got, cJSON **doc);
+pc_err pc__subscription_recv(pc__subscription *s, bool *got, cJSON **doc,
+                             pc__frame **frame);
 
 #endif

@@ -158,7 +158,7 @@ static const struct {
     {"name_taken", PC_ERR_STATE},       {"room_full", PC_ERR_STATE},
     {"too_old", PC_ERR_EVICTED},        {"no_actions_in_phase", PC_ERR_PHASE},
     {"internal", PC_ERR_NOMEM},         {"conflict", PC_ERR_CONFLICT},
-    {"forbidden", PC_ERR_PERMISSION},
+    {"forbidden", PC_ERR_PERMISSION},   {"rate_limited", PC_ERR_LIMIT},
 };
 
 pc_err pc__wire_code_err(const char *code)
