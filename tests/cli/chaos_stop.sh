@@ -58,6 +58,11 @@ rep=$(($(field repairs) - before_rep))
 echo "resumed: converged at seq $(field min_seq) after" \
     "$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}') s with" \
     "$snap snapshot(s), $rep changes repair(s), gaps $(field gaps)"
-((snap + rep >= 1)) || fail "the stopped spectator needed no repair: it was not behind"
+# It was behind (the room moved on while it was stopped); whether it then
+# needed a repair depends on how much the kernel's and nng's buffers held
+# for it (a clean-clone CI run delivered all 2,481 changes of 10 s from
+# the buffers, with no gap), so that is reported, not required.
+(($(field min_seq) > before_seq)) ||
+    fail "the room did not move on while the spectator was stopped"
 ((snap <= 2)) || fail "the stopped spectator took $snap snapshots"
 swarm_converge others "$others" 30
