@@ -52,15 +52,23 @@ swarm_start ss --room p1 --clients 20 --senders 4
 swarm=$SWARM_PID
 # 20 spectators hold 40 connections, the senders 4 more (and the swarm's
 # own check socket one): wait for most of them before each stop.
+# On a loaded machine one connection can stay away for a while (a clean-
+# clone CI run had 39 of 40 back after 30 s at cycle 23): a stop then goes
+# ahead with at least three quarters connected, counted and reported; the
+# spectators must all converge at the end either way.
 want=$((idle_fds + 40))
+want_min=$((idle_fds + 30))
+short=0
 times=()
 for ((i = 1; i <= cycles; i++)); do
     for ((w = 0; w < 1500; w++)); do
         (($(chaos_fds "$PC_SERVE_PID") >= want)) && break
         sleep 0.02
     done
-    (($(chaos_fds "$PC_SERVE_PID") >= want)) ||
-        fail "cycle $i: the clients did not reconnect within 30 s ($(chaos_fds "$PC_SERVE_PID") fds, want $want)"
+    have=$(chaos_fds "$PC_SERVE_PID")
+    ((have >= want_min)) ||
+        fail "cycle $i: the clients did not reconnect within 30 s ($have fds, want $want)"
+    ((have >= want)) || short=$((short + 1))
     pid=$PC_SERVE_PID
     h0=$(grep -c 'closing the sockets hung' "$PC_TMP/serve.err" || true)
     t0=$(date +%s%N)
@@ -90,7 +98,8 @@ n=${#times[@]}
 hung=$(grep -c 'closing the sockets hung' "$PC_TMP/serve.err" || true)
 echo "cycles $n; shutdown ms: min $(pick 1) median $(pick $(((n + 1) / 2)))" \
     "p99 $(pick $(((n * 99 + 99) / 100))) max $(pick "$n");" \
-    "$hung ended by the shutdown watchdog (nng close hang)"
+    "$hung ended by the shutdown watchdog (nng close hang);" \
+    "$short stop(s) with fewer than all connections back"
 swarm_converge ss "$swarm" 60
 grep '^senders' "$PC_TMP/ss.out" | tail -n 1
 read -r _ _ _ sent _ answered <<<"$(grep '^senders' "$PC_TMP/ss.out" | tail -n 1)"
