@@ -140,8 +140,11 @@ void pc_changelog_stats_get(const pc_changelog *log, pc_changelog_stats *out)
 
 /* Fill base with what a base record of room holds: the state the room
  * shows now (inside the journal: the proposed one) as of seq. */
-static void base_of(const pc_room *room, uint64_t seq, uint64_t sum,
-                    uint64_t bytes, pc__base *base)
+/* The base record of room at seq. entered is the change at seq when it is
+ * being journaled (NULL otherwise): a transition's base falls inside the
+ * new phase's entry, as does a base written before the room starts. */
+static void base_of(const pc_room *room, const pc_change *entered, uint64_t seq,
+                    uint64_t sum, uint64_t bytes, pc__base *base)
 {
     const pc__prng *prng = pc__room_prng(room);
     base->game = pc_room_game(room)->name;
@@ -157,6 +160,10 @@ static void base_of(const pc_room *room, uint64_t seq, uint64_t sum,
         base->deadline_ms = -1;
     }
     base->state = pc_room_state(room);
+    base->entering = !room->started ||
+                     (entered != NULL && entered->kind == PC_CHANGE_TRANSITION);
+    base->entering_from =
+        room->started && entered != NULL ? entered->prev_phase : NULL;
 }
 
 /* Write a new file holding only a base record and make it the log. */
@@ -316,7 +323,7 @@ pc_err pc__changelog_journal(pc_room *room, const pc_change *c, pc_error *why,
     if (log->keyframe_every > 0 && log->since_base >= log->keyframe_every) {
         pc__base base;
         bool renamed;
-        base_of(room, c->seq, c->checksum, c->state_bytes, &base);
+        base_of(room, c, c->seq, c->checksum, c->state_bytes, &base);
         rv = log->keep_segments > 0 ? archive(log, &e) : PC_OK;
         renamed = false;
         if (rv == PC_OK) {
@@ -406,7 +413,7 @@ pc_err pc_changelog_create(const pc_changelog_options *o, pc_room *room,
     }
     pc__base base;
     bool renamed;
-    base_of(room, pc_room_seq(room), pc_room_checksum(room), 0, &base);
+    base_of(room, NULL, pc_room_seq(room), pc_room_checksum(room), 0, &base);
     log->base_seq = base.seq;
     /* The size is not kept by the room; compute it with the checksum. */
     size_t bytes = 0;

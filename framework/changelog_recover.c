@@ -200,13 +200,27 @@ static pc_err restore(const pc__replay *rp, const pc_changelog_game *game,
     prng.draws = rp->base_draws;
     pc__prng_skip(&prng, rp->draws - rp->base_draws);
     pc__room_set_prng(room, &prng);
-    /* The crash fell between a transition and the timer records after it:
-     * arm what the new phase arms by itself, as a fresh entry would. A
-     * timer its enter callback would have armed cannot be known. */
+    /* The log ends inside the current phase's entry, before its enter
+     * callback logged anything (see pc__replay.entry_open): the restored
+     * room finishes the entry when it starts. If the crash came even before
+     * the arm of the phase's own timeout_ms was logged, that runs from the
+     * restart, as a fresh entry's would. */
     const pc_phase *ph = pc__room_find_phase(game->game, pc_room_phase(room));
-    if (rp->phase_timer_unknown && ph != NULL && ph->timeout_ms > 0 &&
-        ph->timeout != NULL) {
-        room->restore_deadline_ms = pc_room_now_ms(room) + ph->timeout_ms;
+    int own = ph->timeout_ms > 0 && ph->timeout != NULL ? 1 : 0;
+    if (rp->entry_open && rp->entry_timers <= own) {
+        const pc_phase *from =
+            rp->entry_from != NULL
+                ? pc__room_find_phase(game->game, rp->entry_from)
+                : NULL;
+        if (rp->entry_from != NULL && from == NULL) {
+            pc_room_free(room); /* a phase the game does not have */
+            return PC_ERR_PHASE;
+        }
+        bool unlogged = rp->entry_timers < own;
+        int64_t deadline =
+            unlogged ? pc_room_now_ms(room) + ph->timeout_ms : rp->deadline_ms;
+        pc__room_restore_entry(room, from != NULL ? from->name : NULL, deadline,
+                               unlogged);
     }
     *out = room;
     return PC_OK;

@@ -338,7 +338,16 @@ pc_err pc__record_base(pc__buf *b, const pc__base *base)
     pc__buf_hex64(b, base->sum);
     pc__buf_str(b, ",\"bytes\":");
     pc__buf_u64(b, base->bytes);
-    add_deadline(b, base->deadline_ms);
+    add_deadline(b, base->entering ? -1 : base->deadline_ms);
+    if (base->entering) {
+        pc__buf_str(b, ",\"enter\":{\"from\":");
+        if (base->entering_from != NULL) {
+            pc__buf_json_str(b, base->entering_from);
+        } else {
+            pc__buf_str(b, "null");
+        }
+        pc__buf_str(b, "}");
+    }
     pc__buf_str(b, ",\"state\":");
     pc_err rv = pc__buf_canon(b, base->state);
     if (rv != PC_OK) {

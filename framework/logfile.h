@@ -88,6 +88,13 @@ typedef struct pc__base {
     uint64_t bytes;
     int64_t deadline_ms; /* the phase timer's, -1: none armed */
     const cJSON *state;
+    /* The base falls inside the entry of its phase, before the enter
+     * callback ran: written by a room not yet started, or by a compaction
+     * at a transition's record (see pc__room_timer_enter). Written as the
+     * member "enter": {"from": entering_from or null}, and then the
+     * deadline as null: the old phase's timer is as good as disarmed. */
+    bool entering;
+    const char *entering_from; /* NULL: the room's start */
 } pc__base;
 
 /* Encode a timer record: after seq, the phase timer's deadline is

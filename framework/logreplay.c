@@ -360,6 +360,8 @@ bad(pc_error *why, const char *fmt, ...)
     return pc_error_set(why, PC_ERR_INVALID, "log_corrupt", "%s", msg);
 }
 
+static const char *intern(pc__replay *rp, const char *name);
+
 static pc_err replay_base(pc__replay *rp, cJSON *rec, pc_error *why)
 {
     uint64_t format = 0, sum, bytes;
@@ -383,6 +385,23 @@ static pc_err replay_base(pc__replay *rp, cJSON *rec, pc_error *why)
     int64_t deadline = -1;
     if (!get_deadline(rec, &deadline)) {
         return bad(why, "%s", "base record: bad \"deadline\"");
+    }
+    /* "enter": {"from": name or null}: the base falls inside its phase's
+     * entry (see pc__base). */
+    const cJSON *enter = cJSON_GetObjectItemCaseSensitive(rec, "enter");
+    const cJSON *from = cJSON_GetObjectItemCaseSensitive(enter, "from");
+    const char *entry_from = NULL;
+    if (enter != NULL &&
+        (!cJSON_IsObject(enter) || cJSON_GetArraySize(enter) != 1 ||
+         (!cJSON_IsNull(from) &&
+          (get_str(enter, "from", 64) == NULL || from->valuestring[0] == 0)))) {
+        return bad(why, "%s", "base record: bad \"enter\"");
+    }
+    if (cJSON_IsString(from) &&
+        (entry_from = intern(rp, from->valuestring)) == NULL) {
+        return rp->nnames == PC__REPLAY_PHASES_MAX
+                   ? bad(why, "%s", "base record: too many phase names")
+                   : PC_ERR_NOMEM;
     }
     for (int i = 0; i < 4; i++) {
         if (!parse_hex(cJSON_GetArrayItem(prng, i), &rp->prng[i])) {
@@ -411,7 +430,10 @@ static pc_err replay_base(pc__replay *rp, cJSON *rec, pc_error *why)
     }
     snprintf(rp->game, sizeof(rp->game), "%s", game);
     snprintf(rp->room, sizeof(rp->room), "%s", room);
-    rp->deadline_ms = deadline;
+    rp->deadline_ms = enter != NULL ? -1 : deadline;
+    rp->entry_open = enter != NULL;
+    rp->entry_timers = 0;
+    rp->entry_from = entry_from;
     rp->doc = doc;
     rp->base_seq = rp->seq;
     rp->base_draws = rp->draws;
@@ -455,7 +477,9 @@ static pc_err replay_timer(pc__replay *rp, const cJSON *rec, pc_error *why)
                             (unsigned long long)rp->seq);
     }
     rp->deadline_ms = deadline;
-    rp->phase_timer_unknown = false;
+    if (rp->entry_timers < 2) {
+        rp->entry_timers++;
+    }
     return PC_OK;
 }
 
@@ -596,10 +620,14 @@ static pc_err replay_change(pc__replay *rp, cJSON *rec, pc_error *why)
     rp->cause_first = cause.first_seq;
     if (transition) {
         /* A transition always disarms the old phase's timer; what the new
-         * phase armed follows in timer records, unless a crash came
-         * first (see phase_timer_unknown). */
+         * phase's entry arms follows in timer records, unless a crash came
+         * first. */
         rp->deadline_ms = -1;
-        rp->phase_timer_unknown = true;
+        rp->entry_open = true;
+        rp->entry_timers = 0;
+        rp->entry_from = iprev;
+    } else {
+        rp->entry_open = false;
     }
     rp->seq = seq;
     rp->time_ms = time_ms;

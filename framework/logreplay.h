@@ -78,15 +78,24 @@ typedef struct pc__replay {
     uint64_t seq;
     int64_t time_ms;
     uint64_t seed;
-    uint64_t base_draws;      /* PRNG draws at the base record ... */
-    uint64_t prng[4];         /* ... and its state there */
-    uint64_t draws;           /* draws as of seq */
-    int64_t deadline_ms;      /* the phase timer's as of the last record, -1 */
-    bool phase_timer_unknown; /* the last change was a transition and no
-                                 timer record followed it */
-    uint64_t changes;         /* change records replayed (after the base) */
-    uint64_t cause_first;     /* the last change record's cause's first_seq
-                                 (0: it had none, or there was none) */
+    uint64_t base_draws; /* PRNG draws at the base record ... */
+    uint64_t prng[4];    /* ... and its state there */
+    uint64_t draws;      /* draws as of seq */
+    int64_t deadline_ms; /* the phase timer's as of the last record, -1 */
+    /* The log ends inside the current phase's entry (a transition into
+     * it, or the room's start): no change record followed it, only
+     * entry_timers timer records (at most 2 counted). The entry arms the
+     * phase's own timeout_ms, if it has one, in the first timer record
+     * (pc__room_timer_enter); any other is the enter callback's, so with
+     * the game at hand recovery can tell whether the enter callback
+     * logged anything before the crash. */
+    bool entry_open;
+    int entry_timers;
+    const char *entry_from; /* the phase it left (interned); NULL: the
+                               room's start */
+    uint64_t changes;       /* change records replayed (after the base) */
+    uint64_t cause_first;   /* the last change record's cause's first_seq
+                               (0: it had none, or there was none) */
     uint64_t sum;
     uint64_t bytes;
     uint64_t records;

@@ -383,32 +383,56 @@ static void journal_timer(pc_room *r)
     }
 }
 
-void pc__room_timer_disarm(pc_room *r)
+void pc__room_timer_disarm_quiet(pc_room *r)
 {
     if (r->timer_armed) {
         r->timer_armed = false;
         if (r->timer_fn != NULL) {
             r->timer_fn(r, -1, r->timer_arg);
         }
+    }
+}
+
+void pc__room_timer_disarm(pc_room *r)
+{
+    if (r->timer_armed) {
+        pc__room_timer_disarm_quiet(r);
         journal_timer(r);
     }
 }
 
 /* Arm the timer for deadline_ms, due delay_ms from now (the caller read
- * the clock once for both, so they agree to the millisecond). */
-static void timer_arm_at(pc_room *r, int64_t deadline_ms, int64_t delay_ms)
+ * the clock once for both, so they agree to the millisecond); the journal
+ * is told by the caller. */
+static void timer_set(pc_room *r, int64_t deadline_ms, int64_t delay_ms)
 {
     r->timer_armed = true;
     r->deadline_ms = deadline_ms;
     if (r->timer_fn != NULL) {
         r->timer_fn(r, delay_ms, r->timer_arg);
     }
-    journal_timer(r);
 }
 
 void pc__room_timer_arm(pc_room *r, int64_t delay_ms)
 {
-    timer_arm_at(r, pc__room_now(r) + delay_ms, delay_ms);
+    timer_set(r, pc__room_now(r) + delay_ms, delay_ms);
+    journal_timer(r);
+}
+
+void pc__room_timer_enter(pc_room *r, const pc_phase *ph)
+{
+    if (ph->timeout_ms > 0 && ph->timeout != NULL) {
+        pc__room_timer_arm(r, ph->timeout_ms);
+    }
+}
+
+void pc__room_restore_entry(pc_room *r, const char *from, int64_t deadline_ms,
+                            bool entry_unlogged)
+{
+    r->restore_enter = true;
+    r->restore_entry_unlogged = entry_unlogged;
+    r->restore_from = from;
+    r->restore_deadline_ms = deadline_ms;
 }
 
 void pc__cause_begin(pc_room *r, pc_cause_kind kind, const char *player,
@@ -448,22 +472,34 @@ pc_err pc_room_start(pc_room *room)
     const pc_phase *ph = room->phase;
     if (room->restored) {
         /* The deadline the image recorded, wherever it came from (the
-         * phase's timeout_ms or the game's pc_room_arm_timeout). */
+         * phase's timeout_ms or the game's pc_room_arm_timeout). The log
+         * has it already, so the journal is not told again. */
         if (room->restore_deadline_ms >= 0 && ph->timeout != NULL) {
             /* One clock reading: the deadline stays the image's exactly,
              * even when a millisecond passes meanwhile. */
             int64_t now = room->clock(room->clock_arg);
             int64_t left = room->restore_deadline_ms - now;
             if (left < 0) {
-                timer_arm_at(room, now, 0); /* passed: due now */
+                timer_set(room, now, 0); /* passed: due now */
             } else {
-                timer_arm_at(room, room->restore_deadline_ms, left);
+                timer_set(room, room->restore_deadline_ms, left);
+            }
+        }
+        /* The log ends inside this phase's entry, before its enter
+         * callback logged anything: finish the entry (see
+         * pc__room_restore_entry). */
+        if (room->restore_enter) {
+            if (room->restore_entry_unlogged && room->timer_armed) {
+                journal_timer(room);
+            }
+            if (ph->enter != NULL) {
+                pc__cause_begin(room, PC_CAUSE_START, NULL, NULL, NULL, NULL);
+                ph->enter(room, room->restore_from, room->arg);
+                pc__cause_end(room);
             }
         }
     } else {
-        if (ph->timeout_ms > 0 && ph->timeout != NULL) {
-            pc__room_timer_arm(room, ph->timeout_ms);
-        }
+        pc__room_timer_enter(room, ph);
         if (ph->enter != NULL) {
             pc__cause_begin(room, PC_CAUSE_START, NULL, NULL, NULL, NULL);
             ph->enter(room, NULL, room->arg);

@@ -78,8 +78,13 @@ struct pc_room {
     pc_journal_timer_fn journal_timer_fn;
     void *journal_arg;
     int64_t restore_deadline_ms; /* restored rooms: the image's, or -1 */
-    pc_error failure;  /* err != PC_OK: a journal failure stopped the room */
-    bool restored;     /* made by pc_room_restore: start skips enter */
+    pc_error failure; /* err != PC_OK: a journal failure stopped the room */
+    bool restored;    /* made by pc_room_restore: start skips enter */
+    /* Recovered rooms whose log ends inside a phase entry (see
+     * pc__room_restore_entry): start runs the phase's enter callback. */
+    bool restore_enter;
+    bool restore_entry_unlogged; /* ... and logs its timeout_ms's arm */
+    const char *restore_from;    /* the phase the entry left; NULL: start */
     pc_cause cause;    /* the stimulus being handled (its strings borrowed
                           from the caller while it runs) */
     int cause_depth;   /* stimuli on the stack: the outermost one counts */
@@ -161,5 +166,24 @@ void pc__room_dispatch(pc_room *r, const pc_change *c);
  * any) is told. */
 void pc__room_timer_arm(pc_room *r, int64_t delay_ms);
 void pc__room_timer_disarm(pc_room *r);
+/* A transition's timer steps. The old phase's timer is disarmed quietly
+ * (the journal is not told: a transition always disarms, so the log says
+ * it by the transition's record) when the change commits; once the sinks
+ * have seen it, pc__room_timer_enter arms the new phase's own timeout_ms,
+ * if it has one, and tells the journal. So after a transition's record,
+ * the log holds one timer record of the framework's if the phase has a
+ * timeout_ms, and then only what the enter callback did (or later):
+ * recovery can tell whether the enter callback logged anything before a
+ * crash. pc_room_start enters the first phase the same way. */
+void pc__room_timer_disarm_quiet(pc_room *r);
+void pc__room_timer_enter(pc_room *r, const pc_phase *ph);
+/* Make a recovered room (pc_room_restore) run the current phase's enter
+ * callback when it starts, as the phase's entry from the phase named from
+ * (NULL: the room's start): the log ends inside that entry, before the
+ * enter callback logged anything. deadline_ms is the phase timer to arm
+ * first (-1: none); with entry_unlogged the log lacks the timer record of
+ * the phase's own timeout_ms, and start writes it. */
+void pc__room_restore_entry(pc_room *r, const char *from, int64_t deadline_ms,
+                            bool entry_unlogged);
 
 #endif

@@ -434,10 +434,10 @@ static pc_err change_inner(pc_room *r, const pc_phase *next, const cJSON *patch,
         prev->exit(r, next->name, r->arg);
         r->busy &= ~(unsigned)PC__IN_EXIT;
     }
-    /* seq first: a journal told of the disarm sees the new change's. */
+    /* seq first: a timer host told of the disarm sees the new change's. */
     r->seq++;
     if (next != NULL) {
-        pc__room_timer_disarm(r);
+        pc__room_timer_disarm_quiet(r); /* logged by pc__room_timer_enter */
         r->phase = next;
     }
     r->checksum = sum;
@@ -487,9 +487,7 @@ static pc_err change_inner(pc_room *r, const pc_phase *next, const cJSON *patch,
         pc__record_release(&p.rec);
     }
     if (next != NULL && !r->doomed) {
-        if (next->timeout_ms > 0 && next->timeout != NULL) {
-            pc__room_timer_arm(r, next->timeout_ms);
-        }
+        pc__room_timer_enter(r, next);
         if (next->enter != NULL) {
             r->transitions++;
             next->enter(r, prev->name, r->arg);

@@ -439,6 +439,82 @@ static void exit_drawing(pc_room *room, const char *next, void *arg)
     }
 }
 
+/* The base record's "enter" member (a base inside its phase's entry: here
+ * the log of a room not yet started) must be {"from": a phase name or
+ * null}; anything else is a damaged base record, and a name the game does
+ * not have stops recovery. */
+static void test_a_malformed_enter_member_is_corrupt(void **state)
+{
+    (void)state;
+    pc_room_options ro;
+    pc_room_options_init(&ro);
+    ro.id = "r1";
+    pc_room *room = NULL;
+    assert_int_equal(pc_room_new(&game, &ro, &room), PC_OK);
+    pc_changelog_options o;
+    pc_changelog_options_init(&o);
+    o.dir = dir;
+    pc_changelog *log = NULL;
+    assert_int_equal(pc_changelog_create(&o, room, &log, NULL), PC_OK);
+    pc_room_free(room);
+    pc_changelog_free(log);
+    long n, at[2];
+    unsigned char *b = slurp(path, &n);
+    assert_int_equal(frames(b, n, at, 2), 1);
+    char base[2048];
+    uint32_t len = le32(b + at[0]);
+    assert_true(len < sizeof(base));
+    memcpy(base, b + at[0] + 8, len);
+    base[len] = '\0';
+    const char *was = "\"enter\":{\"from\":null}";
+    char *p = strstr(base, was);
+    assert_non_null(p);
+    static const char *bad[] = {
+        "\"enter\":5",
+        "\"enter\":{}",
+        "\"enter\":{\"from\":\"\"}",
+        "\"enter\":{\"from\":7}",
+        "\"enter\":{\"from\":\"A\",\"x\":1}",
+        "\"enter\":{\"from\":"
+        "\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\""
+        "}",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]) + 1; i++) {
+        const char *with = i < sizeof(bad) / sizeof(bad[0])
+                               ? bad[i]
+                               : "\"enter\":{\"from\":\"NOPE\"}";
+        char payload[2200];
+        snprintf(payload, sizeof(payload), "%.*s%s%s", (int)(p - base), base,
+                 with, p + strlen(was));
+        unsigned char *c = malloc((size_t)n + 256);
+        assert_non_null(c);
+        memcpy(c, b, (size_t)n);
+        long m = reframe(c, n, at[0], payload);
+        spit(path, c, m);
+        free(c);
+        pc_changelog_report rep;
+        pc_err want = i < sizeof(bad) / sizeof(bad[0]) ? PC_ERR_INVALID : PC_OK;
+        assert_int_equal(pc_changelog_verify(path, &rep), want);
+        if (want != PC_OK) {
+            assert_int_equal(rep.problem, PC_CHANGELOG_CORRUPT);
+            assert_non_null(strstr(rep.message, "\"enter\""));
+            continue;
+        }
+        /* Well formed, but the game has no phase NOPE. */
+        pc_changelog_game games[] = {{&game, NULL}};
+        pc_room *r = NULL;
+        pc_changelog *l = NULL;
+        pc_error e = {0};
+        assert_int_equal(
+            pc_changelog_recover(&o, "r1", games, 1, NULL, 0, &r, &l, &rep, &e),
+            PC_ERR_PHASE);
+        assert_null(r);
+        assert_null(l);
+        assert_non_null(strstr(e.message, "cannot restore room r1"));
+    }
+    free(b);
+}
+
 static const pc_phase drawing_phases[] = {{.name = "A", .exit = exit_drawing},
                                           {.name = "B"}};
 static const pc_game drawing = {
@@ -510,6 +586,7 @@ int main(void)
         T(test_fsync_policies_sync_as_documented),
         T(test_keyframes_compact_the_log),
         T(test_record_text_is_the_logs_record_byte_for_byte),
+        T(test_a_malformed_enter_member_is_corrupt),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -34,17 +34,32 @@ static int64_t fake_clock(void *arg)
     return now_ms;
 }
 
-/* WAIT arms its own timer (no timeout_ms); its timeout moves to DONE. */
-static void wait_enter(pc_room *room, const char *from, void *arg)
+/* Every enter callback's runs, and the phase the last one came from. */
+static int enters;
+static char entered_from[16];
+
+static void count_enter(const char *from)
 {
-    (void)from;
-    (void)arg;
-    assert_int_equal(pc_room_arm_timeout(room, DELAY), PC_OK);
+    enters++;
+    snprintf(entered_from, sizeof(entered_from), "%s",
+             from != NULL ? from : "(start)");
 }
 
 /* Set by a test: the log as a crash at that moment would leave it. */
 static char snap_dir[80];
-static bool snap_in_exit, snap_in_timeout;
+static bool snap_in_exit, snap_in_timeout, snap_in_enter;
+static void snapshot_log(void);
+
+/* WAIT arms its own timer (no timeout_ms); its timeout moves to DONE. */
+static void wait_enter(pc_room *room, const char *from, void *arg)
+{
+    (void)arg;
+    count_enter(from);
+    if (snap_in_enter) { /* entered, nothing of the callback's logged */
+        snapshot_log();
+    }
+    assert_int_equal(pc_room_arm_timeout(room, DELAY), PC_OK);
+}
 
 static void snapshot_log(void)
 {
@@ -65,10 +80,25 @@ static void wait_exit(pc_room *room, const char *to, void *arg)
     }
 }
 
+/* LONG's own timer (timeout_ms) goes back to WAIT. */
 static void long_timeout(pc_room *room, void *arg)
 {
-    (void)room;
     (void)arg;
+    assert_int_equal(
+        pc_transition_text(room, "WAIT", "{\"again\":true}", "wait again"),
+        PC_OK);
+}
+
+/* BOTH has a timeout_ms and an enter callback that makes a change. */
+static void both_enter(pc_room *room, const char *from, void *arg)
+{
+    (void)arg;
+    count_enter(from);
+    if (snap_in_enter) { /* its timeout_ms is logged, the change not */
+        snapshot_log();
+    }
+    assert_int_equal(pc_update_phase_text(room, "{\"both\":1}", "in both"),
+                     PC_OK);
 }
 
 static void wait_timeout(pc_room *room, void *arg)
@@ -82,14 +112,20 @@ static void wait_timeout(pc_room *room, void *arg)
         PC_OK);
 }
 
-static const pc_phase phases[] = {
-    {.name = "WAIT",
-     .enter = wait_enter,
-     .exit = wait_exit,
-     .timeout = wait_timeout},
-    {.name = "DONE"},
-    {.name = "LONG", .timeout = long_timeout, .timeout_ms = 5000}};
-static const pc_game game = {.name = "timed", .phases = phases, .nphases = 3};
+static const pc_phase phases[] = {{.name = "WAIT",
+                                   .enter = wait_enter,
+                                   .exit = wait_exit,
+                                   .timeout = wait_timeout},
+                                  {.name = "DONE"},
+                                  {.name = "LONG",
+                                   .exit = wait_exit,
+                                   .timeout = long_timeout,
+                                   .timeout_ms = 5000},
+                                  {.name = "BOTH",
+                                   .enter = both_enter,
+                                   .timeout = long_timeout,
+                                   .timeout_ms = 5000}};
+static const pc_game game = {.name = "timed", .phases = phases, .nphases = 4};
 static const pc_changelog_game games[] = {{&game, NULL}};
 
 static int make_dir(void **state)
@@ -98,7 +134,9 @@ static int make_dir(void **state)
     snprintf(dir, sizeof(dir), "/tmp/pc-timer-XXXXXX");
     snprintf(snap_dir, sizeof(snap_dir), "/tmp/pc-timer-snap-XXXXXX");
     now_ms = T0;
-    snap_in_exit = snap_in_timeout = false;
+    snap_in_exit = snap_in_timeout = snap_in_enter = false;
+    enters = 0;
+    entered_from[0] = '\0';
     pc__failpoint_configure(NULL);
     return mkdtemp(dir) != NULL && mkdtemp(snap_dir) != NULL ? 0 : -1;
 }
@@ -199,9 +237,11 @@ static void run_deadline_survives(uint64_t keyframe)
     check_verifies();
 
     now_ms = T0 + 1000; /* the restart: 234 ms before the deadline */
+    enters = 0;
     room = recovered(keyframe, &log);
     assert_string_equal(pc_room_phase(room), "WAIT");
     assert_int_equal(deadline_of(room), T0 + DELAY);
+    assert_int_equal(enters, 0); /* its arm is logged: it ran */
     /* It fires as the original would have: WAIT -> DONE. */
     now_ms = T0 + DELAY;
     assert_int_equal(pc_room_fire_timeout(room), PC_OK);
@@ -289,6 +329,164 @@ test_a_crash_right_after_a_transition_arms_the_new_phase(void **state)
     pc_changelog_free(log);
 }
 
+/* A crash after a transition's record, before the new phase's enter
+ * callback logged anything, where that callback arms the phase's timer
+ * itself (as piles' TURN_RESULTS does): the restored room runs the enter
+ * callback again, so the phase does not wait forever for a timer nobody
+ * armed. It runs with the phase the transition came from. */
+static void
+test_a_crash_before_enter_logged_anything_runs_it_again(void **state)
+{
+    (void)state;
+    pc_changelog *log;
+    pc_room *room = logged_room(0, &log);
+    assert_int_equal(pc_transition_text(room, "LONG", "{}", "go long"), PC_OK);
+    snap_in_enter = true;
+    assert_int_equal(pc_transition_text(room, "WAIT", "{}", "back"), PC_OK);
+    snap_in_enter = false;
+    pc_room_free(room);
+    pc_changelog_free(log);
+    now_ms = T0 + 700;
+    enters = 0;
+    room = recovered_from(snap_dir, &log);
+    assert_string_equal(pc_room_phase(room), "WAIT");
+    assert_int_equal(enters, 1);
+    assert_string_equal(entered_from, "LONG");
+    assert_int_equal(deadline_of(room), T0 + 700 + DELAY);
+    assert_int_equal(pc_room_seq(room), 2);
+    pc_room_free(room);
+    pc_changelog_free(log);
+    /* The arm is logged now: a second restart keeps its deadline and does
+     * not run the callback a third time. */
+    now_ms = T0 + 900;
+    enters = 0;
+    room = recovered_from(snap_dir, &log);
+    assert_int_equal(enters, 0);
+    assert_int_equal(deadline_of(room), T0 + 700 + DELAY);
+    assert_int_equal(pc_room_fire_timeout(room), PC_OK);
+    assert_string_equal(pc_room_phase(room), "DONE");
+    pc_room_free(room);
+    pc_changelog_free(log);
+}
+
+/* The same when the transition came from a timeout (LONG's fires and goes
+ * to WAIT): the timer fired, so the log never says it was disarmed before
+ * the transition. */
+static void test_a_crash_inside_a_timed_out_entry_runs_it_again(void **state)
+{
+    (void)state;
+    pc_changelog *log;
+    pc_room *room = logged_room(0, &log);
+    assert_int_equal(pc_transition_text(room, "LONG", "{}", "go long"), PC_OK);
+    now_ms = T0 + 5000;
+    snap_in_enter = true;
+    assert_int_equal(pc_room_fire_timeout(room), PC_OK);
+    snap_in_enter = false;
+    assert_string_equal(pc_room_phase(room), "WAIT");
+    pc_room_free(room);
+    pc_changelog_free(log);
+    now_ms = T0 + 6000;
+    enters = 0;
+    room = recovered_from(snap_dir, &log);
+    assert_string_equal(pc_room_phase(room), "WAIT");
+    assert_int_equal(enters, 1);
+    assert_int_equal(deadline_of(room), T0 + 6000 + DELAY);
+    pc_room_free(room);
+    pc_changelog_free(log);
+}
+
+/* A phase with a timeout_ms whose enter callback makes a change: a crash
+ * after the arm of its timeout_ms is logged but before the change. The
+ * restored room keeps the logged deadline (the turn clock runs on) and
+ * the enter callback makes its change after all. */
+static void test_a_crash_after_the_phase_timer_runs_enter_again(void **state)
+{
+    (void)state;
+    pc_changelog *log;
+    pc_room *room = logged_room(0, &log);
+    now_ms = T0 + 10;
+    snap_in_enter = true;
+    assert_int_equal(pc_transition_text(room, "BOTH", "{}", "both"), PC_OK);
+    snap_in_enter = false;
+    assert_int_equal(pc_room_seq(room), 2);
+    pc_room_free(room);
+    pc_changelog_free(log);
+    now_ms = T0 + 300;
+    enters = 0;
+    room = recovered_from(snap_dir, &log);
+    assert_string_equal(pc_room_phase(room), "BOTH");
+    assert_int_equal(enters, 1);
+    assert_string_equal(entered_from, "WAIT");
+    assert_int_equal(deadline_of(room), T0 + 10 + 5000);
+    assert_int_equal(pc_room_seq(room), 2);
+    const cJSON *both =
+        cJSON_GetObjectItemCaseSensitive(pc_room_data(room), "both");
+    assert_true(cJSON_IsNumber(both));
+    pc_room_free(room);
+    pc_changelog_free(log);
+    /* Once the change is logged, a restart leaves the phase alone. */
+    enters = 0;
+    room = recovered_from(snap_dir, &log);
+    assert_int_equal(enters, 0);
+    assert_int_equal(pc_room_seq(room), 2);
+    pc_room_free(room);
+    pc_changelog_free(log);
+}
+
+/* A compaction at a transition's record writes a base record inside the
+ * new phase's entry: the base says so ("enter"), and a crash right after
+ * it runs the enter callback again, as without the compaction. */
+static void test_a_base_record_at_a_transition_keeps_the_entry(void **state)
+{
+    (void)state;
+    pc_changelog *log;
+    pc_room *room = logged_room(1, &log); /* a keyframe every change */
+    assert_int_equal(pc_transition_text(room, "LONG", "{}", "go long"), PC_OK);
+    snap_in_enter = true;
+    assert_int_equal(pc_transition_text(room, "WAIT", "{}", "back"), PC_OK);
+    snap_in_enter = false;
+    pc_room_free(room);
+    pc_changelog_free(log);
+    char path[128];
+    snprintf(path, sizeof(path), "%s/t1.pclog", snap_dir);
+    pc_changelog_report rep;
+    assert_int_equal(pc_changelog_verify(path, &rep), PC_OK);
+    assert_int_equal(rep.records, 1); /* the base record alone */
+    now_ms = T0 + 50;
+    enters = 0;
+    room = recovered_from(snap_dir, &log);
+    assert_string_equal(pc_room_phase(room), "WAIT");
+    assert_int_equal(enters, 1);
+    assert_string_equal(entered_from, "LONG");
+    assert_int_equal(deadline_of(room), T0 + 50 + DELAY);
+    pc_room_free(room);
+    pc_changelog_free(log);
+}
+
+/* A crash between creating a room's log and starting it: the first
+ * phase's enter callback runs at the restart, as the start's. */
+static void test_a_crash_before_the_start_runs_the_first_enter(void **state)
+{
+    (void)state;
+    pc_room_options ro = room_options();
+    pc_room *room = NULL;
+    assert_int_equal(pc_room_new(&game, &ro, &room), PC_OK);
+    pc_changelog_options o = log_options(0);
+    pc_changelog *log;
+    assert_int_equal(pc_changelog_create(&o, room, &log, NULL), PC_OK);
+    snapshot_log();
+    pc_room_free(room);
+    pc_changelog_free(log);
+    now_ms = T0 + 40;
+    room = recovered_from(snap_dir, &log);
+    assert_string_equal(pc_room_phase(room), "WAIT");
+    assert_int_equal(enters, 1);
+    assert_string_equal(entered_from, "(start)");
+    assert_int_equal(deadline_of(room), T0 + 40 + DELAY);
+    pc_room_free(room);
+    pc_changelog_free(log);
+}
+
 /* A crash while the timeout callback runs, before its change: the log
  * still says the timer is armed, so the restored room fires it again
  * (at once: its deadline has passed) instead of waiting forever. */
@@ -324,6 +522,11 @@ int main(void)
         T(test_a_timer_that_cannot_be_logged_fails_the_next_change),
         T(test_a_crash_right_after_a_transition_arms_the_new_phase),
         T(test_a_crash_inside_a_timeout_fires_it_again),
+        T(test_a_crash_before_enter_logged_anything_runs_it_again),
+        T(test_a_crash_inside_a_timed_out_entry_runs_it_again),
+        T(test_a_crash_after_the_phase_timer_runs_enter_again),
+        T(test_a_base_record_at_a_transition_keeps_the_entry),
+        T(test_a_crash_before_the_start_runs_the_first_enter),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

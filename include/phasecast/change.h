@@ -67,7 +67,8 @@ typedef struct pc_event {
  * off (an enter callback after a transition, say) carry the same cause. */
 typedef enum pc_cause_kind {
     PC_CAUSE_HOST = 0,   /* the host called the update API directly */
-    PC_CAUSE_START = 1,  /* pc_room_start ran the first phase's enter */
+    PC_CAUSE_START = 1,  /* pc_room_start ran the first phase's enter (or
+                            a recovered room's, to finish its entry) */
     PC_CAUSE_ACTION = 2, /* pc_room_action delivered an action */
     PC_CAUSE_TIMEOUT = 3 /* pc_room_fire_timeout fired the phase timer */
 } pc_cause_kind;

@@ -219,7 +219,11 @@ typedef struct pc_changelog_game {
  * whose name the log records; its seq is the last record's, its PRNG where that
  * record left it, and its history holds the last records (up to its capacity).
  * The log is installed as its journal. The room is CREATED: attach sinks, then
- * pc_room_start (see pc_room_restore for timers). On success *room_out
+ * pc_room_start (see pc_room_restore for timers). If the log ends inside a
+ * phase's entry, after the change that entered it (or the log's creation,
+ * before the room started) and before that phase's enter callback logged
+ * anything, pc_room_start runs the enter callback (docs/durability.md,
+ * "The restored room"). On success *room_out
  * and *log_out receive them (free the room first). Room's thread.
  * Returns PC_OK, PC_ERR_INVALID (corrupt, or a log of another room),
  * PC_ERR_NOT_FOUND (no such file, or no game of that name), PC_ERR_IO,
