@@ -12,7 +12,12 @@
 #      a clear error, so does every later one, and a restart recovers the
 #      room at its last acknowledged seq;
 #   5. a piles game (whose timers the game arms itself) killed mid-game
-#      goes on to its end after the restart.
+#      goes on to its end after the restart;
+#   6. a piles game crashed (PHASECAST_FAILPOINTS) right after its
+#      transition into TURN_RESULTS is logged and before the timer that
+#      TURN_RESULTS' enter callback arms is: the restored room runs the
+#      enter callback again and the game goes on to its end.
+# Needs PC_SERVE, PC_PLAY and PC_INSPECT.
 here=$(dirname "${BASH_SOURCE[0]}")
 # shellcheck source=tests/cli/lib.sh
 source "$here/lib.sh"
@@ -219,4 +224,63 @@ end=$(sed -n 's/^result: .* at seq \([0-9]*\) .*/\1/p' "$PC_TMP/bot1.out")
 ((end > at)) || fail "the game was over before the kill (seq $at, end $end)"
 stop_server
 echo "ok 5 - a piles game killed at seq $at goes on to its end at seq $end"
+
+# ---- 6. A crash inside a phase entry -----------------------------------
+# The Nth timer record write crashes the server (before the write). Which
+# N falls right after the transition into TURN_RESULTS depends on how the
+# bots' actions interleave, so a few are tried until the log ends with
+# that transition; then the restored room must arm TURN_RESULTS' timer by
+# running its enter callback, or the bots would wait forever.
+[[ -n ${PC_INSPECT:-} ]] || fail "PC_INSPECT (phasecast-inspect) is not set"
+entry_case() { # N: 0 when the log ended inside TURN_RESULTS' entry
+    local n=$1 d=$PC_TMP/e$1 b
+    mkdir "$d"
+    PHASECAST_FAILPOINTS="timer.write=crash@$n" serve_at "entry$n" \
+        --log-dir "$d" --fsync always --room p1:piles "${piles_opts[@]}" \
+        --rounds 1 --seed 7
+    bots=()
+    for b in 1 2 3 4; do
+        timeout 120 "$PC_PLAY" --pub "$PC_PUB" --req "$PC_REQ" --room p1 \
+            --name "bot$b" --game piles --bot --seed "$b" --timeout 30 \
+            >"$PC_TMP/entry$n-bot$b.out" 2>&1 &
+        bots+=($!)
+        pc_pids+=($!)
+    done
+    local i
+    for ((i = 0; i < 300; i++)); do
+        kill -0 "$serve_pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    kill -0 "$serve_pid" 2>/dev/null && fail "timer.write=crash@$n never crashed"
+    wait "$serve_pid" 2>/dev/null || true
+    "$PC_INSPECT" --log "$d/p1.pclog" --no-color log --last 1 \
+        >"$PC_TMP/entry$n-last.out" 2>&1 || fail "cannot read the log"
+    grep -q -- '->TURN_RESULTS ' "$PC_TMP/entry$n-last.out" && return 0
+    for b in "${bots[@]}"; do
+        kill "$b" 2>/dev/null || true
+        wait "$b" 2>/dev/null || true
+    done
+    return 1
+}
+hit=
+for n in 10 11 9 12 8 13 14 7 15 16; do
+    if entry_case "$n"; then
+        hit=$n
+        break
+    fi
+done
+[[ -n $hit ]] || fail "no crash point fell right after a TURN_RESULTS transition"
+serve_at entry-after --log-dir "$PC_TMP/e$hit" --fsync always \
+    "${piles_opts[@]}" --rounds 1
+at=$(sed -n 's/.*recovered room p1 (piles) at seq \([0-9]*\) .*/\1/p' \
+    "$PC_TMP/entry-after.err")
+for b in "${bots[@]}"; do
+    wait "$b" || fail "a piles bot did not finish after a crash inside an entry"
+done
+end=$(sed -n 's/^result: .* at seq \([0-9]*\) .*/\1/p' \
+    "$PC_TMP/entry$hit-bot1.out")
+[[ -n $at && -n $end ]] || fail "no recovered seq or no result"
+stop_server
+echo "ok 6 - crashed inside TURN_RESULTS' entry at seq $at (timer write" \
+    "$hit); the game went on to its end at seq $end"
 echo PASS
