@@ -439,6 +439,26 @@ static void exit_drawing(pc_room *room, const char *next, void *arg)
     }
 }
 
+/* A room r1 of game g (history_capacity history, 0: the default) with a
+ * log in dir, not started. */
+static pc_room *unstarted_room(const pc_game *g, size_t history,
+                               pc_changelog **log)
+{
+    pc_room_options ro;
+    pc_room_options_init(&ro);
+    ro.id = "r1";
+    if (history > 0) {
+        ro.history_capacity = history;
+    }
+    pc_room *room = NULL;
+    assert_int_equal(pc_room_new(g, &ro, &room), PC_OK);
+    pc_changelog_options o;
+    pc_changelog_options_init(&o);
+    o.dir = dir;
+    assert_int_equal(pc_changelog_create(&o, room, log, NULL), PC_OK);
+    return room;
+}
+
 /* The base record's "enter" member (a base inside its phase's entry: here
  * the log of a room not yet started) must be {"from": a phase name or
  * null}; anything else is a damaged base record, and a name the game does
@@ -446,16 +466,8 @@ static void exit_drawing(pc_room *room, const char *next, void *arg)
 static void test_a_malformed_enter_member_is_corrupt(void **state)
 {
     (void)state;
-    pc_room_options ro;
-    pc_room_options_init(&ro);
-    ro.id = "r1";
-    pc_room *room = NULL;
-    assert_int_equal(pc_room_new(&game, &ro, &room), PC_OK);
-    pc_changelog_options o;
-    pc_changelog_options_init(&o);
-    o.dir = dir;
     pc_changelog *log = NULL;
-    assert_int_equal(pc_changelog_create(&o, room, &log, NULL), PC_OK);
+    pc_room *room = unstarted_room(&game, 0, &log);
     pc_room_free(room);
     pc_changelog_free(log);
     long n, at[2];
@@ -502,6 +514,9 @@ static void test_a_malformed_enter_member_is_corrupt(void **state)
         }
         /* Well formed, but the game has no phase NOPE. */
         pc_changelog_game games[] = {{&game, NULL}};
+        pc_changelog_options o;
+        pc_changelog_options_init(&o);
+        o.dir = dir;
         pc_room *r = NULL;
         pc_changelog *l = NULL;
         pc_error e = {0};
@@ -523,17 +538,8 @@ static const pc_game drawing = {
 static void test_record_text_is_the_logs_record_byte_for_byte(void **state)
 {
     (void)state;
-    pc_room_options ro;
-    pc_room_options_init(&ro);
-    ro.id = "r1";
-    ro.history_capacity = 3;
-    pc_room *room = NULL;
-    assert_int_equal(pc_room_new(&drawing, &ro, &room), PC_OK);
-    pc_changelog_options o;
-    pc_changelog_options_init(&o);
-    o.dir = dir;
     pc_changelog *log = NULL;
-    assert_int_equal(pc_changelog_create(&o, room, &log, NULL), PC_OK);
+    pc_room *room = unstarted_room(&drawing, 3, &log);
     assert_int_equal(pc_room_start(room), PC_OK);
     update_n(room, 1);
     (void)pc_room_random(room);

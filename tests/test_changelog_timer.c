@@ -329,6 +329,40 @@ test_a_crash_right_after_a_transition_arms_the_new_phase(void **state)
     pc_changelog_free(log);
 }
 
+/* Recover the room from snap_dir at the moment at, and check it: its
+ * phase, how many enter callbacks ran at its start (and from which phase,
+ * unless from is NULL) and its timer's deadline. */
+static pc_room *recover_at(int64_t at, const char *phase, int runs,
+                           const char *from, int64_t deadline,
+                           pc_changelog **log)
+{
+    now_ms = at;
+    enters = 0;
+    pc_room *room = recovered_from(snap_dir, log);
+    assert_string_equal(pc_room_phase(room), phase);
+    assert_int_equal(enters, runs);
+    if (from != NULL) {
+        assert_string_equal(entered_from, from);
+    }
+    assert_int_equal(deadline_of(room), deadline);
+    return room;
+}
+
+static void close_room(pc_room *room, pc_changelog *log)
+{
+    pc_room_free(room);
+    pc_changelog_free(log);
+}
+
+/* Make the transition to next with the log snapshot taken inside next's
+ * enter callback: as a crash there would leave it. */
+static void transition_snapped(pc_room *room, const char *next)
+{
+    snap_in_enter = true;
+    assert_int_equal(pc_transition_text(room, next, "{}", "next"), PC_OK);
+    snap_in_enter = false;
+}
+
 /* A crash after a transition's record, before the new phase's enter
  * callback logged anything, where that callback arms the phase's timer
  * itself (as piles' TURN_RESULTS does): the restored room runs the enter
@@ -341,32 +375,17 @@ test_a_crash_before_enter_logged_anything_runs_it_again(void **state)
     pc_changelog *log;
     pc_room *room = logged_room(0, &log);
     assert_int_equal(pc_transition_text(room, "LONG", "{}", "go long"), PC_OK);
-    snap_in_enter = true;
-    assert_int_equal(pc_transition_text(room, "WAIT", "{}", "back"), PC_OK);
-    snap_in_enter = false;
-    pc_room_free(room);
-    pc_changelog_free(log);
-    now_ms = T0 + 700;
-    enters = 0;
-    room = recovered_from(snap_dir, &log);
-    assert_string_equal(pc_room_phase(room), "WAIT");
-    assert_int_equal(enters, 1);
-    assert_string_equal(entered_from, "LONG");
-    assert_int_equal(deadline_of(room), T0 + 700 + DELAY);
+    transition_snapped(room, "WAIT");
+    close_room(room, log);
+    room = recover_at(T0 + 700, "WAIT", 1, "LONG", T0 + 700 + DELAY, &log);
     assert_int_equal(pc_room_seq(room), 2);
-    pc_room_free(room);
-    pc_changelog_free(log);
+    close_room(room, log);
     /* The arm is logged now: a second restart keeps its deadline and does
      * not run the callback a third time. */
-    now_ms = T0 + 900;
-    enters = 0;
-    room = recovered_from(snap_dir, &log);
-    assert_int_equal(enters, 0);
-    assert_int_equal(deadline_of(room), T0 + 700 + DELAY);
+    room = recover_at(T0 + 900, "WAIT", 0, NULL, T0 + 700 + DELAY, &log);
     assert_int_equal(pc_room_fire_timeout(room), PC_OK);
     assert_string_equal(pc_room_phase(room), "DONE");
-    pc_room_free(room);
-    pc_changelog_free(log);
+    close_room(room, log);
 }
 
 /* The same when the transition came from a timeout (LONG's fires and goes
@@ -383,16 +402,9 @@ static void test_a_crash_inside_a_timed_out_entry_runs_it_again(void **state)
     assert_int_equal(pc_room_fire_timeout(room), PC_OK);
     snap_in_enter = false;
     assert_string_equal(pc_room_phase(room), "WAIT");
-    pc_room_free(room);
-    pc_changelog_free(log);
-    now_ms = T0 + 6000;
-    enters = 0;
-    room = recovered_from(snap_dir, &log);
-    assert_string_equal(pc_room_phase(room), "WAIT");
-    assert_int_equal(enters, 1);
-    assert_int_equal(deadline_of(room), T0 + 6000 + DELAY);
-    pc_room_free(room);
-    pc_changelog_free(log);
+    close_room(room, log);
+    room = recover_at(T0 + 6000, "WAIT", 1, "LONG", T0 + 6000 + DELAY, &log);
+    close_room(room, log);
 }
 
 /* A phase with a timeout_ms whose enter callback makes a change: a crash
@@ -405,32 +417,19 @@ static void test_a_crash_after_the_phase_timer_runs_enter_again(void **state)
     pc_changelog *log;
     pc_room *room = logged_room(0, &log);
     now_ms = T0 + 10;
-    snap_in_enter = true;
-    assert_int_equal(pc_transition_text(room, "BOTH", "{}", "both"), PC_OK);
-    snap_in_enter = false;
+    transition_snapped(room, "BOTH");
     assert_int_equal(pc_room_seq(room), 2);
-    pc_room_free(room);
-    pc_changelog_free(log);
-    now_ms = T0 + 300;
-    enters = 0;
-    room = recovered_from(snap_dir, &log);
-    assert_string_equal(pc_room_phase(room), "BOTH");
-    assert_int_equal(enters, 1);
-    assert_string_equal(entered_from, "WAIT");
-    assert_int_equal(deadline_of(room), T0 + 10 + 5000);
+    close_room(room, log);
+    room = recover_at(T0 + 300, "BOTH", 1, "WAIT", T0 + 10 + 5000, &log);
     assert_int_equal(pc_room_seq(room), 2);
     const cJSON *both =
         cJSON_GetObjectItemCaseSensitive(pc_room_data(room), "both");
     assert_true(cJSON_IsNumber(both));
-    pc_room_free(room);
-    pc_changelog_free(log);
+    close_room(room, log);
     /* Once the change is logged, a restart leaves the phase alone. */
-    enters = 0;
-    room = recovered_from(snap_dir, &log);
-    assert_int_equal(enters, 0);
+    room = recover_at(T0 + 400, "BOTH", 0, NULL, T0 + 10 + 5000, &log);
     assert_int_equal(pc_room_seq(room), 2);
-    pc_room_free(room);
-    pc_changelog_free(log);
+    close_room(room, log);
 }
 
 /* A compaction at a transition's record writes a base record inside the
@@ -442,25 +441,15 @@ static void test_a_base_record_at_a_transition_keeps_the_entry(void **state)
     pc_changelog *log;
     pc_room *room = logged_room(1, &log); /* a keyframe every change */
     assert_int_equal(pc_transition_text(room, "LONG", "{}", "go long"), PC_OK);
-    snap_in_enter = true;
-    assert_int_equal(pc_transition_text(room, "WAIT", "{}", "back"), PC_OK);
-    snap_in_enter = false;
-    pc_room_free(room);
-    pc_changelog_free(log);
+    transition_snapped(room, "WAIT");
+    close_room(room, log);
     char path[128];
     snprintf(path, sizeof(path), "%s/t1.pclog", snap_dir);
     pc_changelog_report rep;
     assert_int_equal(pc_changelog_verify(path, &rep), PC_OK);
     assert_int_equal(rep.records, 1); /* the base record alone */
-    now_ms = T0 + 50;
-    enters = 0;
-    room = recovered_from(snap_dir, &log);
-    assert_string_equal(pc_room_phase(room), "WAIT");
-    assert_int_equal(enters, 1);
-    assert_string_equal(entered_from, "LONG");
-    assert_int_equal(deadline_of(room), T0 + 50 + DELAY);
-    pc_room_free(room);
-    pc_changelog_free(log);
+    room = recover_at(T0 + 50, "WAIT", 1, "LONG", T0 + 50 + DELAY, &log);
+    close_room(room, log);
 }
 
 /* A crash between creating a room's log and starting it: the first
@@ -475,16 +464,9 @@ static void test_a_crash_before_the_start_runs_the_first_enter(void **state)
     pc_changelog *log;
     assert_int_equal(pc_changelog_create(&o, room, &log, NULL), PC_OK);
     snapshot_log();
-    pc_room_free(room);
-    pc_changelog_free(log);
-    now_ms = T0 + 40;
-    room = recovered_from(snap_dir, &log);
-    assert_string_equal(pc_room_phase(room), "WAIT");
-    assert_int_equal(enters, 1);
-    assert_string_equal(entered_from, "(start)");
-    assert_int_equal(deadline_of(room), T0 + 40 + DELAY);
-    pc_room_free(room);
-    pc_changelog_free(log);
+    close_room(room, log);
+    room = recover_at(T0 + 40, "WAIT", 1, "(start)", T0 + 40 + DELAY, &log);
+    close_room(room, log);
 }
 
 /* A crash while the timeout callback runs, before its change: the log

@@ -195,16 +195,22 @@ dir=$PC_TMP/p
 mkdir "$dir"
 piles_opts=(--deal-ms 50 --results-ms 30 --scoring-ms 100 --declare-ms 1500
     --play-ms 1500 --rounds 3)
+# piles_bots PREFIX - four piles bots in room p1 of the server at
+# PC_PUB/PC_REQ, writing PREFIXbotN.out; their pids in bots.
+piles_bots() {
+    local n
+    bots=()
+    for n in 1 2 3 4; do
+        timeout 120 "$PC_PLAY" --pub "$PC_PUB" --req "$PC_REQ" --room p1 \
+            --name "bot$n" --game piles --bot --seed "$n" --timeout 30 \
+            >"$PC_TMP/${1}bot$n.out" 2>&1 &
+        bots+=($!)
+        pc_pids+=($!)
+    done
+}
 serve_at piles --log-dir "$dir" --fsync always --room p1:piles \
     "${piles_opts[@]}" --seed 7
-bots=()
-for n in 1 2 3 4; do
-    timeout 120 "$PC_PLAY" --pub "$PC_PUB" --req "$PC_REQ" --room p1 \
-        --name "bot$n" --game piles --bot --seed "$n" --timeout 30 \
-        >"$PC_TMP/bot$n.out" 2>&1 &
-    bots+=($!)
-    pc_pids+=($!)
-done
+piles_bots ""
 wait_for "$PC_TMP/bot4.out" "joined p1"
 sleep 0.3
 kill -9 "$serve_pid"
@@ -238,14 +244,7 @@ entry_case() { # N: 0 when the log ended inside TURN_RESULTS' entry
     PHASECAST_FAILPOINTS="timer.write=crash@$n" serve_at "entry$n" \
         --log-dir "$d" --fsync always --room p1:piles "${piles_opts[@]}" \
         --rounds 1 --seed 7
-    bots=()
-    for b in 1 2 3 4; do
-        timeout 120 "$PC_PLAY" --pub "$PC_PUB" --req "$PC_REQ" --room p1 \
-            --name "bot$b" --game piles --bot --seed "$b" --timeout 30 \
-            >"$PC_TMP/entry$n-bot$b.out" 2>&1 &
-        bots+=($!)
-        pc_pids+=($!)
-    done
+    piles_bots "entry$n-"
     local i
     for ((i = 0; i < 300; i++)); do
         kill -0 "$serve_pid" 2>/dev/null || break
