@@ -31,6 +31,7 @@
 #include "phasecast/server.h"
 #include "countergame.h"
 #include "httpc.h"
+#include "testenv.h"
 #include "testnet.h"
 
 static void nap_ms(long ms)
@@ -703,6 +704,15 @@ int main(void)
     };
     if (getenv("PC_TEST_FILTER") != NULL) {
         cmocka_set_test_filter(getenv("PC_TEST_FILTER"));
+    }
+    /* A thousand streams: both ends of each are in this process. */
+    long have = 0;
+    if (!testenv_need_fds(2 * 1000 + 256, &have)) {
+        fprintf(stderr,
+                "test_server_sse needs %d descriptors at once; the hard limit "
+                "allows %ld (ulimit -Hn)\n",
+                2 * 1000 + 256, have);
+        return 1;
     }
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     pc_transport_fini();

@@ -36,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -260,6 +261,20 @@ static void *watchdog(void *arg)
     return NULL;
 }
 
+/* Every subscriber, client, HTTP stream and log file is a descriptor, and
+ * many systems start processes with a soft limit of 1024, which would cap
+ * a server at about a thousand connections: take the whole hard limit, as
+ * servers commonly do (docs/security.md). A limit that cannot be raised
+ * stays as it was. */
+static void raise_descriptor_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        (void)setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
 int main(int argc, char **argv)
 {
     pc_server_options o;
@@ -395,6 +410,7 @@ int main(int argc, char **argv)
     sigaddset(&stop, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
 
+    raise_descriptor_limit();
     pc_server *srv = NULL;
     pc_error e = {0};
     pc_err made = pc_server_new(&o, &srv, &e);
