@@ -697,7 +697,8 @@ int main(void)
     if (!testenv_need_fds(FDS_NEEDED, &have)) {
         fprintf(stderr,
                 "test_server_hostile needs %d descriptors at once; the hard "
-                "limit allows %ld (ulimit -Hn)\n",
+                "limit allows %ld (ulimit -Hn; under valgrind, the soft limit "
+                "valgrind started with)\n",
                 FDS_NEEDED, have);
         return 1;
     }

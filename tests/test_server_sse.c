@@ -710,7 +710,8 @@ int main(void)
     if (!testenv_need_fds(2 * 1000 + 256, &have)) {
         fprintf(stderr,
                 "test_server_sse needs %d descriptors at once; the hard limit "
-                "allows %ld (ulimit -Hn)\n",
+                "allows %ld (ulimit -Hn; under valgrind, the soft limit "
+                "valgrind started with)\n",
                 2 * 1000 + 256, have);
         return 1;
     }

@@ -27,7 +27,9 @@ int64_t testenv_mono_ms(void);
  * machines start processes with a soft limit of 1024). True if n fit;
  * false, with *have set to the most the hard limit allows, if not. Tests
  * that open thousands of connections in one process call it first, so a
- * low limit fails them with a clear message, not at a random socket(). */
+ * low limit fails them with a clear message, not at a random socket().
+ * Under valgrind the hard limit is the soft limit valgrind was started
+ * with (it keeps the rest for itself): raise that before valgrind. */
 bool testenv_need_fds(long n, long *have);
 
 #endif
