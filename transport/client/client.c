@@ -575,6 +575,34 @@ void pc__client_destroy(pc_client *c)
     pc_free(c);
 }
 
+/* Handle one received message, a decoded frame or an envelope, if the
+ * receive that produced it (rv) succeeded; free it either way. */
+static pc_err take_message(pc_client *c, pc_err rv, cJSON *doc,
+                           pc__frame *frame)
+{
+    if (rv == PC_OK && frame != NULL) {
+        rv = on_frame(c, frame);
+    } else if (rv == PC_OK && doc != NULL) {
+        rv = on_envelope(c, doc);
+    }
+    if (frame != NULL) {
+        pc__frame_clear(frame);
+    }
+    cJSON_Delete(doc);
+    return rv;
+}
+
+/* After a step from outside (a poll, or a harness's delivery or tick):
+ * free a client its callback closed. */
+static pc_err step_done(pc_client *c, pc_err rv)
+{
+    if (c->closing) {
+        pc__client_destroy(c);
+        return PC_ERR_CLOSED;
+    }
+    return rv;
+}
+
 pc_err pc__client_poll_inner(pc_client *c, int timeout_ms)
 {
     int64_t deadline =
@@ -594,15 +622,7 @@ pc_err pc__client_poll_inner(pc_client *c, int timeout_ms)
             if (rv == PC_OK && !got) {
                 break;
             }
-            if (rv == PC_OK && frame != NULL) {
-                rv = on_frame(c, frame);
-            } else if (rv == PC_OK && doc != NULL) {
-                rv = on_envelope(c, doc);
-            }
-            if (frame != NULL) {
-                pc__frame_clear(frame);
-            }
-            cJSON_Delete(doc);
+            rv = take_message(c, rv, doc, frame);
             handled++;
             if (rv != PC_OK) {
                 return rv;
@@ -636,12 +656,7 @@ pc_err pc_client_poll(pc_client *c, int timeout_ms)
     if (c->depth > 0) {
         return PC_ERR_REENTRANT;
     }
-    pc_err rv = pc__client_poll_inner(c, timeout_ms);
-    if (c->closing) {
-        pc__client_destroy(c);
-        return PC_ERR_CLOSED;
-    }
-    return rv;
+    return step_done(c, pc__client_poll_inner(c, timeout_ms));
 }
 
 int pc_client_fd(pc_client *c)
@@ -750,16 +765,6 @@ pc_err pc__client_open_harnessed(const pc_client_config *cfg,
     return open_client(cfg, h, out, err);
 }
 
-/* After a harnessed step: free a client its callback closed. */
-static pc_err harness_done(pc_client *c, pc_err rv)
-{
-    if (c->closing) {
-        pc__client_destroy(c);
-        return PC_ERR_CLOSED;
-    }
-    return rv;
-}
-
 pc_err pc__client_deliver(pc_client *c, const void *msg, size_t len)
 {
     if (c->depth > 0) {
@@ -768,19 +773,11 @@ pc_err pc__client_deliver(pc_client *c, const void *msg, size_t len)
     cJSON *doc = NULL;
     pc__frame *frame = NULL;
     pc_err rv = pc__subscription_envelope(&c->sub, msg, len, &doc, &frame);
-    if (rv == PC_OK && frame != NULL) {
-        rv = on_frame(c, frame);
-    } else if (rv == PC_OK && doc != NULL) {
-        rv = on_envelope(c, doc);
-    }
-    if (frame != NULL) {
-        pc__frame_clear(frame);
-    }
-    cJSON_Delete(doc);
+    rv = take_message(c, rv, doc, frame);
     if (rv == PC_OK) {
         rv = tick(c);
     }
-    return harness_done(c, rv);
+    return step_done(c, rv);
 }
 
 pc_err pc__client_tick(pc_client *c)
@@ -788,7 +785,7 @@ pc_err pc__client_tick(pc_client *c)
     if (c->depth > 0) {
         return PC_ERR_REENTRANT;
     }
-    return harness_done(c, tick(c));
+    return step_done(c, tick(c));
 }
 
 bool pc__client_sum(const pc_client *c, uint64_t *sum)
